@@ -1,0 +1,276 @@
+/**
+ * @module The `portcullis` command line (DESIGN.md §6). It parses arguments and calls services
+ * with the local administrator context; it never touches the store directly. Mistakes get one
+ * line on stderr and a non-zero exit, never a stack trace.
+ * Trust: arguments come from the local administrator.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { initDataDir } from '../config/init.ts';
+import { CONFIG_FILE, parseHostPort } from '../config/load.ts';
+import { LISTENER_NAMES, type ListenerName } from '../config/schema.ts';
+import { errorText, UsageError } from '../core/errors.ts';
+import { randomPassword } from '../core/ids.ts';
+import type { Result } from '../core/result.ts';
+import { localAdminContext } from '../services/admin.ts';
+import type { Services } from '../services/index.ts';
+
+/** What the composition root provides to the CLI. */
+export interface CliDeps {
+  /** Opens the data folder's configuration, store and services. */
+  open(dataDir: string): Promise<{ services: Services; close(): Promise<void> }>;
+  /** Runs the server until SIGINT/SIGTERM. */
+  serve(dataDir: string, listeners: Partial<Record<ListenerName, string>>): Promise<void>;
+  /** Where normal output goes (stdout by default). */
+  out?: (line: string) => void;
+  /** Reads a password when --password is not given (stdin by default). */
+  readSecret?: () => Promise<string>;
+}
+
+/** Ports `npm start` uses: unprivileged and on loopback. */
+export const DEMO_LISTENERS: Partial<Record<ListenerName, string>> = { smtp: '127.0.0.1:2525' };
+const DEMO_DOMAIN = 'example.test';
+const DEMO_USER = `demo@${DEMO_DOMAIN}`;
+
+async function readStdinSecret(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password: ');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    total += (chunk as Buffer).length;
+    if (total > 4096 || (process.stdin.isTTY && (chunk as Buffer).includes(0x0a))) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw new UsageError('no password given (use --password or write it to stdin)');
+  return line;
+}
+
+function unwrap<T>(r: Result<T, string>, what: string): T {
+  if (r.ok) return r.value;
+  const messages: Record<string, string> = {
+    exists: `${what}: already exists`,
+    'not-found': `${what}: not found`,
+    'no-domain': `${what}: domain is not served here (add it with "portcullis domain add")`,
+    'in-use': `${what}: still in use`,
+    forbidden: `${what}: not allowed`,
+    invalid: `${what}: invalid`,
+  };
+  throw new UsageError(r.detail ? `${what}: ${r.detail}` : (messages[r.error] ?? `${what}: ${r.error}`));
+}
+
+function parseListen(values: string[]): Partial<Record<ListenerName, string>> {
+  const out: Partial<Record<ListenerName, string>> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const name = v.slice(0, eq) as ListenerName;
+    if (eq < 0 || !LISTENER_NAMES.includes(name)) {
+      throw new UsageError(
+        `--listen ${v}: expected NAME=HOST:PORT with NAME one of ${LISTENER_NAMES.join(', ')}`,
+      );
+    }
+    parseHostPort(v.slice(eq + 1), `--listen ${name}`);
+    out[name] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const readSecret = deps.readSecret ?? readStdinSecret;
+  const program = new Command('portcullis')
+    .description('Portcullis mail server')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showSuggestionAfterError(false);
+  program.addOption(
+    new Option('--data <dir>', 'data folder')
+      .env('PORTCULLIS_DATA')
+      .default('./data', '$PORTCULLIS_DATA or ./data'),
+  );
+  const dataDir = (): string => program.opts<{ data: string }>().data;
+
+  const withServices = async <T>(fn: (s: Services) => Promise<T>): Promise<T> => {
+    const app = await deps.open(dataDir());
+    try {
+      return await fn(app.services);
+    } finally {
+      await app.close();
+    }
+  };
+  const admin = () => localAdminContext();
+  const passwordFrom = async (opts: { password?: string }): Promise<string> =>
+    opts.password ?? (await readSecret());
+
+  program
+    .command('init')
+    .description('create the data folder: configuration, TLS certificate, secrets, database')
+    .option('--hostname <host>', 'host name for SMTP greetings and the certificate', 'localhost')
+    .action(async (opts: { hostname: string }) => {
+      await initDataDir(dataDir(), { hostname: opts.hostname });
+      await withServices(async () => undefined);
+      out(`initialised ${dataDir()}`);
+    });
+
+  const domain = program.command('domain').description('mail domains served here');
+  domain
+    .command('add <domain>')
+    .description('serve a domain')
+    .action(async (name: string) => {
+      const d = await withServices(async (s) =>
+        unwrap(await s.directory.addDomain(admin(), name), `domain ${name}`),
+      );
+      out(`domain ${d} added`);
+    });
+  domain
+    .command('list')
+    .description('list domains')
+    .action(async () => {
+      const list = await withServices(async (s) => unwrap(await s.directory.listDomains(admin()), 'domains'));
+      for (const d of list) out(d.name);
+    });
+  domain
+    .command('remove <domain>')
+    .description('stop serving a domain that has no users or aliases')
+    .action(async (name: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.directory.removeDomain(admin(), name), `domain ${name}`),
+      );
+      out(`domain ${name} removed`);
+    });
+
+  const user = program.command('user').description('user accounts');
+  user
+    .command('add <address>')
+    .description('create an account (password from --password or stdin)')
+    .option('--password <password>', 'initial password')
+    .option('--name <name>', 'display name')
+    .action(async (address: string, opts: { password?: string; name?: string }) => {
+      const password = await passwordFrom(opts);
+      const a = await withServices(async (s) =>
+        unwrap(
+          await s.directory.addUser(
+            admin(),
+            address,
+            password,
+            opts.name === undefined ? {} : { displayName: opts.name },
+          ),
+          `user ${address}`,
+        ),
+      );
+      out(`user ${a.address} added`);
+    });
+  user
+    .command('list [domain]')
+    .description('list accounts')
+    .action(async (d?: string) => {
+      const list = await withServices(async (s) => unwrap(await s.directory.listUsers(admin(), d), 'users'));
+      for (const a of list) out(a.address);
+    });
+  user
+    .command('remove <address>')
+    .description('delete an account and all its mail')
+    .action(async (address: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.directory.removeUser(admin(), address), `user ${address}`),
+      );
+      out(`user ${address} removed`);
+    });
+  user
+    .command('passwd <address>')
+    .description('set a password (from --password or stdin)')
+    .option('--password <password>', 'new password')
+    .action(async (address: string, opts: { password?: string }) => {
+      const password = await passwordFrom(opts);
+      await withServices(async (s) =>
+        unwrap(await s.directory.setPassword(admin(), address, password), `user ${address}`),
+      );
+      out(`password of ${address} changed`);
+    });
+
+  const alias = program.command('alias').description('aliases and catch-alls (@domain)');
+  alias
+    .command('add <source> <target>')
+    .description('deliver mail for SOURCE (address or @domain) to the user TARGET')
+    .action(async (source: string, target: string) => {
+      const src = await withServices(async (s) =>
+        unwrap(await s.directory.addAlias(admin(), source, target), `alias ${source}`),
+      );
+      out(`alias ${src} -> ${target} added`);
+    });
+  alias
+    .command('list [domain]')
+    .description('list aliases')
+    .action(async (d?: string) => {
+      const list = await withServices(async (s) =>
+        unwrap(await s.directory.listAliases(admin(), d), 'aliases'),
+      );
+      for (const a of list) out(`${a.source} -> ${a.target}`);
+    });
+  alias
+    .command('remove <source> [target]')
+    .description('remove an alias (every target of SOURCE when TARGET is not given)')
+    .action(async (source: string, target?: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.directory.removeAlias(admin(), source, target), `alias ${source}`),
+      );
+      out(`alias ${source} removed`);
+    });
+
+  program
+    .command('serve')
+    .description('run the server')
+    .option(
+      '--listen <name=host:port>',
+      'open a listener (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .action(async (opts: { listen: string[] }) => {
+      await deps.serve(dataDir(), parseListen(opts.listen));
+    });
+
+  program
+    .command('demo')
+    .description('initialise a demo install in the data folder if needed, print its login, and serve it')
+    .action(async () => {
+      const dir = dataDir();
+      const fresh = !existsSync(join(dir, CONFIG_FILE));
+      if (fresh) await initDataDir(dir, { hostname: 'localhost', listeners: DEMO_LISTENERS });
+      const password = randomPassword();
+      await withServices(async (s) => {
+        const ctx = admin();
+        if (fresh) {
+          unwrap(await s.directory.addDomain(ctx, DEMO_DOMAIN), 'demo domain');
+          unwrap(
+            await s.directory.addUser(ctx, DEMO_USER, password, { displayName: 'Demo User' }),
+            'demo user',
+          );
+        } else {
+          unwrap(await s.directory.setPassword(ctx, DEMO_USER, password), 'demo user');
+        }
+      });
+      out(`Portcullis demo (data in ${dir})`);
+      out(`  user:     ${DEMO_USER}`);
+      out(`  password: ${password}   (a new one is set at every start)`);
+      for (const [name, addr] of Object.entries(DEMO_LISTENERS)) out(`  ${name.padEnd(9)} ${addr}`);
+      await deps.serve(dir, {});
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`portcullis: internal error: ${errorText(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * @module Configuration schema: every field with its type, default and documentation.
+ * The same table validates `portcullis.toml` on load and generates docs/config.md, so the two
+ * cannot drift apart (STYLE.md R12). Values are data, never code (ATTACKS.md R7): no field is put
+ * into a shell command or evaluated; the only paths are the TLS files an administrator names.
+ */
+import { LOG_LEVELS } from '../core/log.ts';
+
+/** Names of the network listeners Portcullis knows. */
+export const LISTENER_NAMES = [
+  'smtp',
+  'submission',
+  'submissions',
+  'imap',
+  'imaps',
+  'http',
+  'https',
+] as const;
+export type ListenerName = (typeof LISTENER_NAMES)[number];
+
+interface FieldBase<T> {
+  doc: string;
+  default: T;
+}
+/** A string field, optionally limited to a set of values. */
+export interface StringField extends FieldBase<string> {
+  kind: 'string';
+  values?: readonly string[];
+}
+/** An integer field with an inclusive range. */
+export interface IntField extends FieldBase<number> {
+  kind: 'int';
+  min: number;
+  max: number;
+}
+/** A boolean field. */
+export interface BoolField extends FieldBase<boolean> {
+  kind: 'bool';
+}
+/** A listening address `HOST:PORT`, or empty for "off". */
+export interface HostPortField extends FieldBase<string> {
+  kind: 'hostport';
+}
+export type Field = StringField | IntField | BoolField | HostPortField;
+
+/** The schema: sections of fields. Top-level fields live in the section named ''. */
+export const SCHEMA = {
+  '': {
+    hostname: {
+      kind: 'string',
+      doc: 'Host name this server announces in SMTP greetings, Received headers and its TLS certificate. `init --hostname` sets it.',
+      default: 'localhost',
+    },
+    store: {
+      kind: 'string',
+      values: ['sqlite'],
+      doc: 'Where mail and accounts are kept. `sqlite` is the embedded store: a SQLite database and a folder of content-addressed message files inside the data folder.',
+      default: 'sqlite',
+    },
+  },
+  tls: {
+    cert: {
+      kind: 'string',
+      doc: 'PEM certificate chain file. Empty: the self-signed certificate `init` generated in the data folder.',
+      default: '',
+    },
+    key: {
+      kind: 'string',
+      doc: 'PEM private key file for `cert`. Empty: the key `init` generated in the data folder.',
+      default: '',
+    },
+  },
+  listeners: {
+    smtp: {
+      kind: 'hostport',
+      doc: 'MX listener receiving mail for local domains, `HOST:PORT` (port 25 on the internet). Empty: off.',
+      default: '0.0.0.0:25',
+    },
+    submission: {
+      kind: 'hostport',
+      doc: 'Mail submission with STARTTLS (port 587). Empty: off.',
+      default: '',
+    },
+    submissions: {
+      kind: 'hostport',
+      doc: 'Mail submission over implicit TLS (port 465). Empty: off.',
+      default: '',
+    },
+    imap: { kind: 'hostport', doc: 'IMAP with STARTTLS (port 143). Empty: off.', default: '' },
+    imaps: { kind: 'hostport', doc: 'IMAP over implicit TLS (port 993). Empty: off.', default: '' },
+    http: { kind: 'hostport', doc: 'HTTP without TLS, for a trusted front end. Empty: off.', default: '' },
+    https: { kind: 'hostport', doc: 'HTTPS (port 443). Empty: off.', default: '' },
+  },
+  smtp: {
+    maxMessageSize: {
+      kind: 'int',
+      min: 1024,
+      max: 2 * 1024 * 1024 * 1024,
+      doc: 'Largest message accepted, in bytes. Advertised with SIZE (RFC 1870); a larger declared size gets 552 at MAIL FROM and a larger message gets 552 after DATA without being kept in memory.',
+      default: 50 * 1024 * 1024,
+    },
+    maxRecipients: {
+      kind: 'int',
+      min: 1,
+      max: 10000,
+      doc: 'Recipients accepted per message; further RCPT commands get 452 4.5.3 (RFC 5321 §4.5.3.1.8 asks for at least 100).',
+      default: 100,
+    },
+    maxConnections: {
+      kind: 'int',
+      min: 1,
+      max: 100000,
+      doc: 'Simultaneous SMTP connections per listener; further clients get 421.',
+      default: 1000,
+    },
+    idleTimeout: {
+      kind: 'int',
+      min: 5,
+      max: 3600,
+      doc: 'Seconds a client may stay silent between commands before the server closes the connection (RFC 5321 §4.5.3.2.7 suggests 5 minutes).',
+      default: 300,
+    },
+    maxReceivedHeaders: {
+      kind: 'int',
+      min: 5,
+      max: 1000,
+      doc: 'Messages carrying more Received headers than this are refused as a mail loop (RFC 5321 §6.3).',
+      default: 50,
+    },
+  },
+  log: {
+    level: {
+      kind: 'string',
+      values: LOG_LEVELS,
+      doc: 'Least severe log level written to standard output as JSON lines.',
+      default: 'info',
+    },
+  },
+} as const satisfies Record<string, Record<string, Field>>;
+
+type Schema = typeof SCHEMA;
+type ValueOf<F> = F extends { kind: 'int' }
+  ? number
+  : F extends { kind: 'bool' }
+    ? boolean
+    : F extends { kind: 'string'; values: readonly (infer V)[] }
+      ? V
+      : string;
+type SectionValues<S> = { -readonly [K in keyof S]: ValueOf<S[K]> };
+
+/** The validated configuration, typed from the schema. */
+export type Config = SectionValues<Schema['']> & {
+  -readonly [S in Exclude<keyof Schema, ''>]: SectionValues<Schema[S]>;
+};

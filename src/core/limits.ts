@@ -1,0 +1,52 @@
+/**
+ * @module Limits: the single source of every bound a parser or protocol enforces (ATTACKS.md R13).
+ * Each number says why it is what it is. Configuration may lower or raise the ones that are
+ * marked as configurable; the rest are structural and fixed.
+ */
+
+/** MIME nesting depth (multipart and message/rfc822 together). Real mail rarely passes 6; Dovecot
+ * CVE-2020-12100 crashed at 10,000. Parts below the limit are kept as opaque leaves (MI-01). */
+export const MIME_MAX_DEPTH = 32;
+
+/** MIME parts per message. Mail with hundreds of attachments exists; ten thousand crashed Dovecot
+ * (CVE-2020-25275). Parts past the limit are not indexed (MI-02). */
+export const MIME_MAX_PARTS = 2000;
+
+/** Bytes in one header block. 256 KiB holds a header with thousands of recipients; larger blocks
+ * are cut for parsing (the stored message stays byte-exact) (MI-03). */
+export const MIME_MAX_HEADER_BYTES = 256 * 1024;
+
+/** Header fields in one header block, checked before any field is parsed (MI-03). */
+export const MIME_MAX_HEADER_FIELDS = 5000;
+
+/** Addresses parsed from one header field (To/Cc with 100,000 entries, MI-03). */
+export const MIME_MAX_ADDRESSES = 2000;
+
+/** RFC 2231 parameter continuations per parameter (MI-04). */
+export const MIME_MAX_PARAM_SECTIONS = 100;
+
+/** Decoded text kept for full-text search per message. Beyond 2 MiB the index grows with little
+ * gain in recall. */
+export const FTS_MAX_TEXT_BYTES = 2 * 1024 * 1024;
+
+/** SMTP command line length. RFC 5321 §4.5.3.1.4 sets 512 octets; extensions (SIZE, SMTPUTF8,
+ * long addresses) need more, and smtp-server uses the same 4 KiB default. */
+export const SMTP_MAX_COMMAND_LINE = 4 * 1024;
+
+/** Unrecognised or failed SMTP commands before the server says 421 and hangs up. */
+export const SMTP_MAX_ERRORS = 10;
+
+/** How long one SMTP message may take to arrive after DATA, in milliseconds (RFC 5321 §4.5.3.2.6
+ * suggests 10 minutes for the data block). */
+export const SMTP_DATA_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Number of messages buffered in memory while they arrive; larger bodies spool to disk. */
+export const SPOOL_MEMORY_BYTES = 1024 * 1024;
+
+/** Length of an address local part and of a domain (RFC 5321 §4.5.3.1.1, §4.5.3.1.2). */
+export const ADDRESS_MAX_LOCAL = 64;
+export const ADDRESS_MAX_DOMAIN = 255;
+
+/** Mailbox name length in bytes, and depth of the hierarchy. */
+export const MAILBOX_NAME_MAX_BYTES = 512;
+export const MAILBOX_MAX_DEPTH = 16;

@@ -1,0 +1,103 @@
+/**
+ * @module Composition root: configuration → store → services → listeners. The only module that
+ * imports every layer and a concrete store backend (STYLE.md §2).
+ */
+import { runCli } from './cli/main.ts';
+import { loadTls } from './config/init.ts';
+import { loadConfig, parseHostPort } from './config/load.ts';
+import type { Config, ListenerName } from './config/schema.ts';
+import { systemClock } from './core/clock.ts';
+import { createLogger, type Logger, silentLogger } from './core/log.ts';
+import { startSmtpServer } from './protocols/smtp/server/server.ts';
+import { createServices, type Services } from './services/index.ts';
+import { openStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
+
+/** An opened data folder. */
+export interface App {
+  config: Config;
+  store: Store;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Opens a data folder's configuration, store and services. */
+export function openApp(dataDir: string, log: Logger = silentLogger()): App {
+  const config = loadConfig(dataDir);
+  const store = openStore({ backend: config.store, dataDir });
+  const services = createServices({
+    store,
+    clock: systemClock,
+    log,
+    settings: {
+      maxMessageSize: config.smtp.maxMessageSize,
+      maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+    },
+  });
+  return { config, store, services, close: () => store.close() };
+}
+
+/** Runs the listeners of a data folder until SIGINT or SIGTERM. */
+export async function serve(
+  dataDir: string,
+  overrides: Partial<Record<ListenerName, string>>,
+): Promise<void> {
+  const config = loadConfig(dataDir);
+  const log = createLogger(config.log.level);
+  const app = openApp(dataDir, log);
+  const tls = loadTls(dataDir, config);
+  const listeners = { ...config.listeners, ...overrides };
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
+      if (!value) continue;
+      const { host, port } = parseHostPort(value, `listener ${name}`);
+      if (name !== 'smtp') {
+        log.warn({ listener: name }, 'listener not available in this version; skipped');
+        continue;
+      }
+      const smtp = await startSmtpServer(
+        {
+          services: app.services,
+          hostname: config.hostname,
+          tls,
+          clock: systemClock,
+          log: log.child({ listener: name }),
+          limits: {
+            maxMessageSize: config.smtp.maxMessageSize,
+            maxRecipients: config.smtp.maxRecipients,
+            maxConnections: config.smtp.maxConnections,
+            idleTimeoutMs: config.smtp.idleTimeout * 1000,
+          },
+        },
+        host,
+        port,
+      );
+      const addr = smtp.address();
+      log.info({ listener: name, address: `${addr.address}:${addr.port}` }, 'listening');
+      closers.push(() => smtp.close());
+    }
+  } catch (err) {
+    await Promise.all(closers.map((c) => c()));
+    await app.close();
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  log.info('shutting down');
+  await Promise.all(closers.map((c) => c()));
+  await app.close();
+  log.flush();
+}
+
+/** Entry point of the `portcullis` program. */
+export function main(argv: string[]): Promise<number> {
+  return runCli(argv, { open: async (dir) => openApp(dir), serve });
+}

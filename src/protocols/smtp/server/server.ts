@@ -1,0 +1,188 @@
+/**
+ * @module SMTP server for the MX role (RFC 5321) on smtp-server: ESMTP with PIPELINING, SIZE
+ * (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), ENHANCEDSTATUSCODES (RFC 2034) and STARTTLS
+ * (RFC 3207).
+ * Trust: parses untrusted network bytes; reaches data only through services.delivery. Recipients
+ * are accepted only in local domains (never an open relay, ATTACKS.md SM-04); only CRLF.CRLF ends
+ * DATA (SM-01, smtp-server's parser); bytes pipelined after STARTTLS are discarded (ST-01); a
+ * message is acknowledged only after it is durable (SM-12).
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
+import type { Logger } from '../../../core/log.ts';
+import { anonymousContext, type Ctx, type Services } from '../../../services/index.ts';
+import { formatReceived } from './received.ts';
+
+/** Limits of one SMTP listener. */
+export interface SmtpLimits {
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxConnections: number;
+  idleTimeoutMs: number;
+}
+
+/** Dependencies of the SMTP server (STYLE.md R8). */
+export interface SmtpServerDeps {
+  services: Pick<Services, 'delivery'>;
+  hostname: string;
+  tls: { key: Buffer; cert: Buffer };
+  limits: SmtpLimits;
+  log: Logger;
+  clock: { now(): number };
+}
+
+/** A running SMTP listener. */
+export interface SmtpListener {
+  address(): AddressInfo;
+  close(): Promise<void>;
+}
+
+class SmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts an MX listener on host:port. */
+export async function startSmtpServer(
+  deps: SmtpServerDeps,
+  host: string,
+  port: number,
+): Promise<SmtpListener> {
+  const { services, hostname, limits, log } = deps;
+  const contexts = new WeakMap<SMTPServerSession, Ctx>();
+  const ctxOf = (session: SMTPServerSession): Ctx => {
+    let ctx = contexts.get(session);
+    if (!ctx) {
+      ctx = anonymousContext({ protocol: 'smtp', remote: session.remoteAddress, sessionId: session.id });
+      contexts.set(session, ctx);
+    }
+    return ctx;
+  };
+
+  const server = new SMTPServer({
+    name: hostname,
+    banner: 'Portcullis ESMTP',
+    key: deps.tls.key,
+    cert: deps.tls.cert,
+    size: limits.maxMessageSize,
+    maxClients: limits.maxConnections,
+    maxRecipients: limits.maxRecipients,
+    socketTimeout: limits.idleTimeoutMs,
+    closeTimeout: 5000,
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: true,
+    // No reverse DNS lookup of clients: the MX makes no outbound request for a peer.
+    disableReverseLookup: true,
+    useXClient: false,
+    useXForward: false,
+    logger: false,
+    maxCommandLength: SMTP_MAX_COMMAND_LINE,
+    onConnect(session, callback) {
+      log.debug({ cid: session.id, remote: session.remoteAddress }, 'smtp connect');
+      callback();
+    },
+    onMailFrom(_address, _session, callback) {
+      callback();
+    },
+    onRcptTo(address, session, callback) {
+      services.delivery.checkRecipient(ctxOf(session), address.address).then(
+        (r) => {
+          if (r.ok) return callback();
+          if (r.error === 'relay-denied')
+            return callback(new SmtpReply(554, `<${address.address}>: relay access denied`));
+          if (r.error === 'invalid')
+            return callback(new SmtpReply(553, `<${address.address}>: address rejected`));
+          return callback(new SmtpReply(550, `<${address.address}>: no such user here`));
+        },
+        (err: unknown) => {
+          log.error({ cid: session.id, err }, 'recipient check failed');
+          callback(new SmtpReply(451, 'temporary failure, try again later'));
+        },
+      );
+    },
+    onData(stream, session, callback) {
+      receive(stream, session).then(
+        (reply) => (reply instanceof SmtpReply ? callback(reply) : callback(null, reply)),
+        (err: unknown) => {
+          log.error({ cid: session.id, err }, 'delivery failed');
+          callback(new SmtpReply(451, 'local error in processing, try again later'));
+        },
+      );
+    },
+  });
+
+  async function receive(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+  ): Promise<string | SmtpReply> {
+    const ctx = ctxOf(session);
+    const rcpts = session.envelope.rcptTo.map((r) => r.address);
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const utf8 = session.envelope.mailFrom
+      ? Boolean(
+          session.envelope.mailFrom.args &&
+            (session.envelope.mailFrom.args as Record<string, unknown>)['SMTPUTF8'],
+        )
+      : false;
+    const secure = session.secure;
+    const tlsInfo =
+      secure && session.tlsOptions
+        ? `${session.tlsOptions.version ?? ''} ${session.tlsOptions.name ?? ''}`.trim()
+        : null;
+    const prefix = (id: string): Buffer =>
+      Buffer.from(
+        formatReceived({
+          helo: session.hostNameAppearsAs || session.clientHostname || 'unknown',
+          remoteAddress: session.remoteAddress,
+          hostname,
+          with: `${utf8 ? 'UTF8SMTP' : 'ESMTP'}${secure ? 'S' : ''}`,
+          id,
+          recipient: rcpts.length === 1 ? (rcpts[0] ?? null) : null,
+          tls: tlsInfo,
+          time: deps.clock.now(),
+        }),
+      );
+    const intake = services.delivery.begin(ctx, { mailFrom, recipients: rcpts, prefix });
+    for await (const chunk of stream) await intake.write(chunk as Buffer);
+    const started = Date.now();
+    const entry = { cid: session.id, id: intake.id, from: mailFrom, rcpts, size: stream.byteLength };
+    if (stream.sizeExceeded) {
+      await intake.abort();
+      log.info({ ...entry, result: 'rejected', reason: 'too big' }, 'smtp transaction');
+      return new SmtpReply(552, `message exceeds fixed maximum message size ${limits.maxMessageSize}`);
+    }
+    const r = await intake.commit();
+    if (!r.ok) {
+      log.info({ ...entry, result: 'rejected', reason: r.error }, 'smtp transaction');
+      if (r.error === 'too-big')
+        return new SmtpReply(552, `message exceeds fixed maximum message size ${limits.maxMessageSize}`);
+      if (r.error === 'loop') return new SmtpReply(554, 'too many Received headers: mail loop');
+      return new SmtpReply(554, 'no valid recipients');
+    }
+    log.info(
+      { ...entry, result: 'delivered', accounts: r.value.accounts, ms: Date.now() - started },
+      'smtp transaction',
+    );
+    return `ok, queued as ${intake.id}`;
+  }
+
+  server.on('error', (err) => log.warn({ err: (err as Error).message }, 'smtp server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: () => server.server.address() as AddressInfo,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

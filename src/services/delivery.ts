@@ -1,0 +1,134 @@
+/**
+ * @module Delivery service: the inbound pipeline shared by every way mail arrives (SMTP now;
+ * submission, Sieve and import later). It writes the message durably, parses it once, and files it
+ * into the INBOX of every resolved recipient, answering only when all of that is on disk
+ * (DESIGN.md §3: "250 only after the message is durable").
+ * Authorization: any issued principal may deliver to local recipients; relaying is not delivery.
+ */
+import type { Clock } from '../core/clock.ts';
+import { randomId } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import { fail, ok, type Result } from '../core/result.ts';
+import { parseHeaderBlock } from '../mail/header.ts';
+import { summarize } from '../mail/summary.ts';
+import type { Store } from '../store/types.ts';
+import type { Directory, RecipientError } from './directory.ts';
+import { type Ctx, isIssued } from './principal.ts';
+
+/** Expected failures when a message is complete. */
+export type IntakeError = 'too-big' | 'loop' | 'no-recipients' | 'forbidden';
+
+/** Receives one message as it arrives. */
+export interface Intake {
+  /** Server-assigned id for logs (the "queue id"). */
+  readonly id: string;
+  /** Bytes received so far. */
+  readonly size: number;
+  /** Adds message bytes; bytes beyond the size limit are counted and dropped. */
+  write(chunk: Buffer): Promise<void>;
+  /** Makes the message durable in every recipient's INBOX. */
+  commit(): Promise<Result<{ id: string; accounts: number }, IntakeError>>;
+  /** Throws away what was received. */
+  abort(): Promise<void>;
+}
+
+/** Dependencies of the delivery service. */
+export interface DeliveryDeps {
+  store: Store;
+  directory: Directory;
+  clock: Clock;
+  log: Logger;
+  maxMessageSize: number;
+  maxReceivedHeaders: number;
+}
+
+/** Creates the delivery service. */
+export function createDelivery({
+  store,
+  directory,
+  clock,
+  log,
+  maxMessageSize,
+  maxReceivedHeaders,
+}: DeliveryDeps) {
+  return {
+    /** Checks one envelope recipient at RCPT time. */
+    checkRecipient(ctx: Ctx, address: string): Promise<Result<number[], RecipientError>> {
+      return directory.resolveRecipient(ctx, address);
+    },
+
+    /**
+     * Starts receiving a message for `recipients` (envelope addresses, resolved again at commit so
+     * the decision is taken here, not in the protocol). `prefix` builds the trace header stored in
+     * front of the message from the intake id.
+     */
+    begin(
+      ctx: Ctx,
+      envelope: { mailFrom: string; recipients: string[]; prefix: (id: string) => Buffer },
+    ): Intake {
+      const id = randomId(8);
+      const writer = store.blobs.create();
+      let size = 0;
+      let tooBig = false;
+      let started: Promise<void> = writer.write(envelope.prefix(id));
+      return {
+        id,
+        get size() {
+          return size;
+        },
+        async write(chunk) {
+          size += chunk.length;
+          if (size > maxMessageSize) tooBig = true;
+          if (tooBig) return;
+          const prev = started;
+          started = prev.then(() => writer.write(chunk));
+          await started;
+        },
+        async commit() {
+          await started;
+          if (!isIssued(ctx.principal)) {
+            await writer.abort();
+            return fail('forbidden');
+          }
+          if (tooBig) {
+            await writer.abort();
+            return fail('too-big');
+          }
+          const accounts = new Set<number>();
+          for (const rcpt of envelope.recipients) {
+            const r = await directory.resolveRecipient(ctx, rcpt);
+            if (r.ok) for (const a of r.value) accounts.add(a);
+          }
+          if (accounts.size === 0) {
+            await writer.abort();
+            return fail('no-recipients');
+          }
+          const blob = await writer.commit();
+          const raw = blob.content ?? (await store.blobs.read(blob.hash));
+          // RFC 5321 §6.3: too many Received headers means a loop; the blob is left to be collected.
+          const top = parseHeaderBlock(raw, 0, raw.length);
+          if (top.fields.filter((f) => f.name === 'received').length > maxReceivedHeaders)
+            return fail('loop');
+          const cache = summarize(raw);
+          const receivedAt = clock.now();
+          const filed = await store.deliver(
+            [...accounts].map((accountId) => ({
+              accountId,
+              mailbox: '\\Inbox' as const,
+              blob: { hash: blob.hash, size: blob.size },
+              receivedAt,
+              cache,
+              flags: [],
+            })),
+          );
+          log.debug({ id, hash: blob.hash, accounts: filed.length }, 'delivered');
+          return ok({ id, accounts: filed.length });
+        },
+        abort: () => started.then(() => writer.abort()),
+      };
+    },
+  };
+}
+
+/** The delivery service's interface. */
+export type DeliveryService = ReturnType<typeof createDelivery>;

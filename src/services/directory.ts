@@ -1,0 +1,237 @@
+/**
+ * @module Directory service: domains, accounts, aliases and credential checks.
+ * Administration needs the local administrator principal; a user may change only their own
+ * password. Authentication compares in constant time and verifies a dummy hash for unknown users,
+ * so replies do not reveal which accounts exist (ATTACKS.md AU-03).
+ */
+
+import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { fail, ok, type Result } from '../core/result.ts';
+import { canonicalAddress, canonicalDomain } from '../mail/address.ts';
+import type { Account, Alias, Domain, SpecialUse, Store } from '../store/types.ts';
+import { type Ctx, isIssued, issue, type Origin } from './principal.ts';
+
+/** Mailboxes every new account gets, with their special-use attributes (RFC 6154). */
+export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
+  { name: 'INBOX', specialUse: '\\Inbox' },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Junk', specialUse: '\\Junk' },
+  { name: 'Archive', specialUse: '\\Archive' },
+];
+
+/** Expected failures of directory calls. */
+export type DirectoryError = 'forbidden' | 'invalid' | 'exists' | 'not-found' | 'no-domain' | 'in-use';
+
+/** Outcome of resolving an envelope recipient. */
+export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user';
+
+/** Dependencies of the directory service. */
+export interface DirectoryDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+}
+
+function isAdmin(ctx: Ctx): boolean {
+  return isIssued(ctx.principal) && ctx.principal.kind === 'admin';
+}
+
+/** Creates the directory service. */
+export function createDirectory({ store, clock, log }: DirectoryDeps) {
+  const admin = (ctx: Ctx, action: string): boolean => {
+    if (isAdmin(ctx)) {
+      log.info({ admin: ctx.principal.kind === 'admin' ? ctx.principal.name : '', action }, 'admin action');
+      return true;
+    }
+    log.warn({ session: ctx.sessionId, action }, 'admin action refused');
+    return false;
+  };
+
+  async function accountOf(address: string): Promise<Account | null> {
+    const c = canonicalAddress(address);
+    return c.ok ? store.getAccountByAddress(c.address) : null;
+  }
+
+  /** Accounts a canonical local address resolves to: account, alias, subaddress base, catch-all. */
+  async function resolveLocal(local: string, domain: string): Promise<number[]> {
+    const exact = await store.getAccountByAddress(`${local}@${domain}`);
+    if (exact) return [exact.id];
+    const aliased = await store.aliasTargets(`${local}@${domain}`);
+    if (aliased.length > 0) return aliased;
+    const plus = local.indexOf('+');
+    if (plus > 0) {
+      const base = local.slice(0, plus);
+      const baseAccount = await store.getAccountByAddress(`${base}@${domain}`);
+      if (baseAccount) return [baseAccount.id];
+      const baseAliased = await store.aliasTargets(`${base}@${domain}`);
+      if (baseAliased.length > 0) return baseAliased;
+    }
+    return store.aliasTargets(`@${domain}`);
+  }
+
+  return {
+    async addDomain(ctx: Ctx, name: string): Promise<Result<string, DirectoryError>> {
+      if (!admin(ctx, 'domain.add')) return fail('forbidden');
+      const domain = canonicalDomain(name);
+      if (!domain) return fail('invalid', `${JSON.stringify(name)} is not a valid domain name`);
+      return (await store.createDomain(domain, clock.now())) === 'ok' ? ok(domain) : fail('exists');
+    },
+
+    async listDomains(ctx: Ctx): Promise<Result<Domain[], DirectoryError>> {
+      if (!isAdmin(ctx)) return fail('forbidden');
+      return ok(await store.listDomains());
+    },
+
+    async removeDomain(ctx: Ctx, name: string): Promise<Result<void, DirectoryError>> {
+      if (!admin(ctx, 'domain.remove')) return fail('forbidden');
+      const domain = canonicalDomain(name);
+      if (!domain) return fail('invalid', `${JSON.stringify(name)} is not a valid domain name`);
+      const r = await store.deleteDomain(domain);
+      if (r === 'in-use') return fail('in-use', `${domain} still has users or aliases`);
+      return r === 'ok' ? ok(undefined) : fail('not-found');
+    },
+
+    async addUser(
+      ctx: Ctx,
+      address: string,
+      password: string,
+      options: { displayName?: string; quotaBytes?: number } = {},
+    ): Promise<Result<Account, DirectoryError>> {
+      if (!admin(ctx, 'user.add')) return fail('forbidden');
+      const c = canonicalAddress(address);
+      if (!c.ok) return fail('invalid', `${JSON.stringify(address)}: ${c.reason}`);
+      if (c.local.includes('+')) return fail('invalid', '"+" is reserved for subaddresses (user+tag@domain)');
+      const problem = passwordProblem(password);
+      if (problem) return fail('invalid', problem);
+      if (await store.aliasTargets(c.address).then((t) => t.length > 0)) {
+        return fail('exists', `${c.address} is an alias`);
+      }
+      const created = await store.createAccount({
+        address: c.address,
+        domain: c.domain,
+        displayName: options.displayName ?? '',
+        passwordHash: await hashPassword(password),
+        quotaBytes: options.quotaBytes ?? 0,
+        mailboxes: DEFAULT_MAILBOXES,
+        now: clock.now(),
+      });
+      if (created === 'exists') return fail('exists');
+      if (created === 'no-domain') return fail('no-domain', `domain ${c.domain} is not served here`);
+      return ok(created);
+    },
+
+    async listUsers(ctx: Ctx, domain?: string): Promise<Result<Account[], DirectoryError>> {
+      if (!isAdmin(ctx)) return fail('forbidden');
+      if (domain === undefined) return ok(await store.listAccounts());
+      const d = canonicalDomain(domain);
+      return d
+        ? ok(await store.listAccounts(d))
+        : fail('invalid', `${JSON.stringify(domain)} is not a valid domain name`);
+    },
+
+    async removeUser(ctx: Ctx, address: string): Promise<Result<void, DirectoryError>> {
+      if (!admin(ctx, 'user.remove')) return fail('forbidden');
+      const account = await accountOf(address);
+      if (!account) return fail('not-found');
+      return (await store.deleteAccount(account.id)) === 'ok' ? ok(undefined) : fail('not-found');
+    },
+
+    /** Sets a password: the administrator for anyone, a user for their own account. */
+    async setPassword(ctx: Ctx, address: string, password: string): Promise<Result<void, DirectoryError>> {
+      const account = await accountOf(address);
+      const self =
+        isIssued(ctx.principal) &&
+        ctx.principal.kind === 'account' &&
+        ctx.principal.accountId === account?.id;
+      if (!self && !admin(ctx, 'user.passwd')) return fail('forbidden');
+      if (!account) return fail('not-found');
+      const problem = passwordProblem(password);
+      if (problem) return fail('invalid', problem);
+      await store.setPassword(account.id, await hashPassword(password), clock.now());
+      return ok(undefined);
+    },
+
+    async addAlias(ctx: Ctx, source: string, target: string): Promise<Result<string, DirectoryError>> {
+      if (!admin(ctx, 'alias.add')) return fail('forbidden');
+      let canonicalSource: string;
+      if (source.startsWith('@')) {
+        const d = canonicalDomain(source.slice(1));
+        if (!d) return fail('invalid', `${JSON.stringify(source)} is not a valid catch-all (@domain)`);
+        canonicalSource = `@${d}`;
+      } else {
+        const c = canonicalAddress(source);
+        if (!c.ok) return fail('invalid', `${JSON.stringify(source)}: ${c.reason}`);
+        if (await store.getAccountByAddress(c.address)) return fail('exists', `${c.address} is a user`);
+        canonicalSource = c.address;
+      }
+      const account = await accountOf(target);
+      if (!account) return fail('not-found', `no user ${target}`);
+      const r = await store.addAlias(canonicalSource, account.id, clock.now());
+      if (r === 'no-domain') return fail('no-domain', `domain of ${canonicalSource} is not served here`);
+      return r === 'ok' ? ok(canonicalSource) : fail('exists');
+    },
+
+    async listAliases(ctx: Ctx, domain?: string): Promise<Result<Alias[], DirectoryError>> {
+      if (!isAdmin(ctx)) return fail('forbidden');
+      if (domain === undefined) return ok(await store.listAliases());
+      const d = canonicalDomain(domain);
+      return d
+        ? ok(await store.listAliases(d))
+        : fail('invalid', `${JSON.stringify(domain)} is not a valid domain name`);
+    },
+
+    async removeAlias(ctx: Ctx, source: string, target?: string): Promise<Result<void, DirectoryError>> {
+      if (!admin(ctx, 'alias.remove')) return fail('forbidden');
+      const src = source.startsWith('@')
+        ? `@${canonicalDomain(source.slice(1)) ?? ''}`
+        : canonicalAddress(source);
+      const key = typeof src === 'string' ? src : src.ok ? src.address : null;
+      if (!key || key === '@') return fail('invalid', `${JSON.stringify(source)} is not an alias`);
+      let accountId: number | null = null;
+      if (target !== undefined) {
+        const account = await accountOf(target);
+        if (!account) return fail('not-found', `no user ${target}`);
+        accountId = account.id;
+      }
+      return (await store.removeAlias(key, accountId)) === 'ok' ? ok(undefined) : fail('not-found');
+    },
+
+    /**
+     * Checks a password for a login name and returns an account context. Unknown names and wrong
+     * passwords give the same answer after the same work.
+     */
+    async authenticate(origin: Origin, username: string, password: string): Promise<Result<Ctx, 'invalid'>> {
+      const c = canonicalAddress(username);
+      const account = c.ok ? await store.getAccountByAddress(c.address) : null;
+      const credential = account ? await store.getPassword(account.id) : null;
+      const good = await verifyPassword(credential?.secret ?? null, password);
+      if (!good || !account) {
+        log.info(
+          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote },
+          'authentication failed',
+        );
+        return fail('invalid');
+      }
+      const principal = issue({ kind: 'account' as const, accountId: account.id, address: account.address });
+      return ok(Object.freeze({ principal, ...origin }));
+    },
+
+    /** Resolves an envelope recipient to local accounts. Allowed for every issued principal:
+     * deciding whether mail is accepted is not a read of anyone's data. */
+    async resolveRecipient(ctx: Ctx, address: string): Promise<Result<number[], RecipientError>> {
+      if (!isIssued(ctx.principal)) return fail('invalid');
+      const c = canonicalAddress(address);
+      if (!c.ok) return fail('invalid', c.reason);
+      if (!(await store.getDomain(c.domain))) return fail('relay-denied');
+      const accounts = await resolveLocal(c.local, c.domain);
+      return accounts.length > 0 ? ok([...new Set(accounts)]) : fail('unknown-user');
+    },
+  };
+}
+
+/** The directory service's interface. */
+export type Directory = ReturnType<typeof createDirectory>;

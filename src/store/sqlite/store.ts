@@ -1,0 +1,503 @@
+/**
+ * @module The embedded store: SQLite (better-sqlite3, WAL, synchronous=FULL) plus the blob folder.
+ * Concurrent deliveries are filed in one transaction, so they share one WAL fsync (group commit,
+ * DESIGN.md §3). Only this module and its siblings speak SQL.
+ * Trust: callers are the services; inputs are already validated and authorized.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openFsBlobStore } from '../blob/fs.ts';
+import type {
+  Account,
+  Alias,
+  Change,
+  Credential,
+  Delivered,
+  Domain,
+  Mailbox,
+  MailboxEntry,
+  Message,
+  NewDelivery,
+  SearchHit,
+  SpecialUse,
+  Store,
+} from '../types.ts';
+
+const MIGRATIONS = new URL('../migrations/sqlite/', import.meta.url);
+
+/** Options for the embedded store. */
+export interface SqliteStoreOptions {
+  /** Folder holding `mail.db` and `blobs/`; it is created if missing. */
+  dir: string;
+}
+
+type Row = Record<string, unknown>;
+
+function migrate(db: Database.Database): void {
+  const files = readdirSync(MIGRATIONS)
+    .filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f))
+    .sort();
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const file of files) {
+    const version = Number(file.slice(0, 4));
+    if (version <= current) continue;
+    const sql = readFileSync(new URL(file, MIGRATIONS), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  }
+}
+
+const toAccount = (r: Row): Account => ({
+  id: r['id'] as number,
+  address: r['address'] as string,
+  domain: r['domain'] as string,
+  displayName: r['display_name'] as string,
+  quotaBytes: r['quota_bytes'] as number,
+  usedBytes: r['used_bytes'] as number,
+  createdAt: r['created_at'] as number,
+});
+
+const toMessage = (r: Row): Message => ({
+  accountId: r['account_id'] as number,
+  id: r['id'] as number,
+  blobHash: r['blob_hash'] as string,
+  size: r['size'] as number,
+  receivedAt: r['received_at'] as number,
+  threadId: r['thread_id'] as number,
+  subject: r['subject'] as string,
+  fromAddress: r['from_address'] as string,
+  sentAt: (r['sent_at'] as number | null) ?? null,
+  messageIdHeader: (r['message_id_hdr'] as string | null) ?? null,
+  hasAttachment: r['has_attachment'] === 1,
+  preview: r['preview'] as string,
+  envelope: r['envelope'] as string,
+  structure: r['structure'] as string,
+});
+
+/** Quotes user text into an FTS5 query: every term becomes a phrase, all terms must match. */
+export function ftsQuery(text: string): string | null {
+  const terms = text.match(/[\p{L}\p{N}_]+(?:[.'@-][\p{L}\p{N}_]+)*/gu);
+  if (!terms || terms.length === 0) return null;
+  return terms
+    .slice(0, 32)
+    .map((t) => `"${t.replaceAll('"', '""')}"`)
+    .join(' AND ');
+}
+
+/** Opens (creating and migrating as needed) the embedded store in `dir`. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(options.dir, 'mail.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 10000');
+  migrate(db);
+  const blobs = openFsBlobStore(join(options.dir, 'blobs'));
+
+  const q = {
+    insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    listDomains: db.prepare('SELECT name, created_at FROM domains ORDER BY name'),
+    getDomain: db.prepare('SELECT name, created_at FROM domains WHERE name = ?'),
+    domainInUse: db.prepare(
+      'SELECT (SELECT COUNT(*) FROM accounts WHERE domain = ?1) + (SELECT COUNT(*) FROM aliases WHERE domain = ?1) AS n',
+    ),
+    deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
+    insertAccount: db.prepare(
+      `INSERT INTO accounts (address, domain, display_name, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (address) DO NOTHING RETURNING *`,
+    ),
+    getAccount: db.prepare('SELECT * FROM accounts WHERE id = ?'),
+    getAccountByAddress: db.prepare('SELECT * FROM accounts WHERE address = ?'),
+    listAccounts: db.prepare('SELECT * FROM accounts ORDER BY address'),
+    listAccountsInDomain: db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address'),
+    nextIds: db.prepare('UPDATE accounts SET next_id = next_id + ? WHERE id = ? RETURNING next_id'),
+    bumpModseq: db.prepare(
+      'UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + ? WHERE id = ? RETURNING modseq',
+    ),
+    getModseq: db.prepare('SELECT modseq FROM accounts WHERE id = ?'),
+    insertCredential: db.prepare(
+      'INSERT INTO credentials (account_id, id, kind, secret, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getPassword: db.prepare("SELECT * FROM credentials WHERE account_id = ? AND kind = 'password'"),
+    setPassword: db.prepare(
+      "UPDATE credentials SET secret = ?, created_at = ? WHERE account_id = ? AND kind = 'password'",
+    ),
+    insertAlias: db.prepare(
+      'INSERT INTO aliases (source, account_id, domain, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    listAliases: db.prepare(
+      'SELECT a.source, a.account_id, a.created_at, c.address FROM aliases a JOIN accounts c ON c.id = a.account_id ORDER BY a.source, c.address',
+    ),
+    listAliasesInDomain: db.prepare(
+      'SELECT a.source, a.account_id, a.created_at, c.address FROM aliases a JOIN accounts c ON c.id = a.account_id WHERE a.domain = ? ORDER BY a.source, c.address',
+    ),
+    removeAlias: db.prepare('DELETE FROM aliases WHERE source = ? AND account_id = ?'),
+    removeAliasAll: db.prepare('DELETE FROM aliases WHERE source = ?'),
+    aliasTargets: db.prepare('SELECT account_id FROM aliases WHERE source = ? ORDER BY account_id'),
+    insertMailbox: db.prepare(
+      `INSERT INTO mailboxes (account_id, id, name, special_use, uid_validity, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    listMailboxes: db.prepare(
+      `SELECT m.*, COUNT(mm.uid) AS n, COALESCE(SUM(msg.size), 0) AS bytes,
+              COALESCE(SUM(CASE WHEN mm.uid IS NOT NULL AND ' ' || mm.flags || ' ' NOT LIKE '% \\Seen %' THEN 1 ELSE 0 END), 0) AS unseen
+       FROM mailboxes m
+       LEFT JOIN mailbox_messages mm ON mm.account_id = m.account_id AND mm.mailbox_id = m.id
+       LEFT JOIN messages msg ON msg.account_id = mm.account_id AND msg.id = mm.message_id
+       WHERE m.account_id = ? GROUP BY m.id ORDER BY m.name`,
+    ),
+    mailboxByUse: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ?'),
+    takeUid: db.prepare(
+      'UPDATE mailboxes SET uid_next = uid_next + 1, modseq = ? WHERE account_id = ? AND id = ? RETURNING uid_next - 1 AS uid',
+    ),
+    upsertBlob: db.prepare(
+      'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
+    ),
+    threadOf: db.prepare(
+      'SELECT thread_id FROM messages WHERE account_id = ? AND message_id_hdr = ? LIMIT 1',
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (account_id, id, blob_hash, size, received_at, sent_at, thread_id, subject, from_address,
+         message_id_hdr, has_attachment, preview, envelope, structure)
+       VALUES (@accountId, @id, @blobHash, @size, @receivedAt, @sentAt, @threadId, @subject, @fromAddress,
+         @messageIdHeader, @hasAttachment, @preview, @envelope, @structure) RETURNING rowid`,
+    ),
+    insertText: db.prepare('INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)'),
+    insertEntry: db.prepare(
+      'INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, flags, modseq) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertChange: db.prepare(
+      'INSERT INTO changes (account_id, modseq, type, object_id, op, mailbox_id, uid) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    getMessage: db.prepare('SELECT * FROM messages WHERE account_id = ? AND id = ?'),
+    listEntries: db.prepare(
+      'SELECT * FROM mailbox_messages WHERE account_id = ? AND mailbox_id = ? ORDER BY uid',
+    ),
+    findByMsgId: db.prepare(
+      'SELECT id FROM messages WHERE account_id = ? AND message_id_hdr = ? ORDER BY id',
+    ),
+    search: db.prepare(
+      `SELECT m.id AS id, bm25(message_text) AS rank FROM message_text
+       JOIN messages m ON m.rowid = message_text.rowid
+       WHERE message_text MATCH ? AND m.account_id = ? ORDER BY rank LIMIT ?`,
+    ),
+    changesSince: db.prepare(
+      'SELECT * FROM changes WHERE account_id = ? AND modseq > ? ORDER BY modseq, rowid LIMIT ?',
+    ),
+    accountRowids: db.prepare('SELECT rowid FROM messages WHERE account_id = ?'),
+    deleteText: db.prepare('DELETE FROM message_text WHERE rowid = ?'),
+    accountBlobs: db.prepare(
+      'SELECT blob_hash, COUNT(*) AS n FROM messages WHERE account_id = ? GROUP BY blob_hash',
+    ),
+    releaseBlob: db.prepare('UPDATE blobs SET refs = refs - ? WHERE hash = ? RETURNING refs'),
+    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
+    blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
+  };
+
+  const deleteAccountTables = [
+    'DELETE FROM changes WHERE account_id = ?',
+    'DELETE FROM mailbox_messages WHERE account_id = ?',
+    'DELETE FROM messages WHERE account_id = ?',
+    'DELETE FROM mailboxes WHERE account_id = ?',
+    'DELETE FROM credentials WHERE account_id = ?',
+    'DELETE FROM aliases WHERE account_id = ?',
+    'DELETE FROM accounts WHERE id = ?',
+  ].map((sql) => db.prepare(sql));
+
+  const fileOne = (d: NewDelivery): Delivered => {
+    const mailbox = q.mailboxByUse.get(d.accountId, d.mailbox) as Row | undefined;
+    if (!mailbox) throw new Error(`account ${d.accountId} has no ${d.mailbox} mailbox`);
+    const mailboxId = mailbox['id'] as number;
+    const modseqRow = q.bumpModseq.get(d.blob.size, d.accountId) as Row | undefined;
+    if (!modseqRow) throw new Error(`account ${d.accountId} does not exist`);
+    const modseq = modseqRow['modseq'] as number;
+    const idRow = q.nextIds.get(1, d.accountId) as Row;
+    const messageId = (idRow['next_id'] as number) - 1;
+    let threadId = messageId;
+    for (const ref of [...d.cache.references].reverse()) {
+      const t = q.threadOf.get(d.accountId, ref) as Row | undefined;
+      if (t) {
+        threadId = t['thread_id'] as number;
+        break;
+      }
+    }
+    q.upsertBlob.run(d.blob.hash, d.blob.size);
+    const c = d.cache;
+    const inserted = q.insertMessage.get({
+      accountId: d.accountId,
+      id: messageId,
+      blobHash: d.blob.hash,
+      size: d.blob.size,
+      receivedAt: d.receivedAt,
+      sentAt: c.sentAt,
+      threadId,
+      subject: c.subject,
+      fromAddress: c.fromAddress,
+      messageIdHeader: c.messageIdHeader,
+      hasAttachment: c.hasAttachment ? 1 : 0,
+      preview: c.preview,
+      envelope: c.envelope,
+      structure: c.structure,
+    }) as Row;
+    q.insertText.run(inserted['rowid'], c.searchText.subject, c.searchText.addresses, c.searchText.body);
+    const uid = (q.takeUid.get(modseq, d.accountId, mailboxId) as Row)['uid'] as number;
+    q.insertEntry.run(d.accountId, mailboxId, uid, messageId, d.flags.join(' '), modseq);
+    q.insertChange.run(d.accountId, modseq, 'Email', messageId, 'create', mailboxId, uid);
+    q.insertChange.run(d.accountId, modseq, 'Mailbox', mailboxId, 'update', null, null);
+    return { accountId: d.accountId, mailboxId, messageId, uid, modseq };
+  };
+
+  // Group commit: deliveries that arrive while the event loop is busy are filed together.
+  type Pending = { batch: NewDelivery[]; resolve: (v: Delivered[]) => void; reject: (e: unknown) => void };
+  let pending: Pending[] = [];
+  let scheduled = false;
+  const fileBatch = db.transaction((batch: NewDelivery[]) => batch.map(fileOne));
+  const flush = (): void => {
+    scheduled = false;
+    const work = pending;
+    pending = [];
+    const results: ({ ok: true; value: Delivered[] } | { ok: false; error: unknown })[] = [];
+    try {
+      db.transaction(() => {
+        for (const p of work) {
+          // Each caller's batch is a savepoint: one failing delivery does not undo the others.
+          try {
+            results.push({ ok: true, value: fileBatch(p.batch) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      for (const p of work) p.reject(error);
+      return;
+    }
+    work.forEach((p, i) => {
+      const r = results[i];
+      if (r?.ok) p.resolve(r.value);
+      else p.reject(r ? r.error : new Error('delivery lost'));
+    });
+  };
+
+  let closed = false;
+  const store: Store = {
+    blobs,
+
+    async createDomain(name, now) {
+      return q.insertDomain.run(name, now).changes === 1 ? 'ok' : 'exists';
+    },
+    async listDomains() {
+      return (q.listDomains.all() as Row[]).map((r) => ({
+        name: r['name'] as string,
+        createdAt: r['created_at'] as number,
+      }));
+    },
+    async getDomain(name) {
+      const r = q.getDomain.get(name) as Row | undefined;
+      return r
+        ? ({ name: r['name'] as string, createdAt: r['created_at'] as number } satisfies Domain)
+        : null;
+    },
+    async deleteDomain(name) {
+      return db
+        .transaction((): 'ok' | 'not-found' | 'in-use' => {
+          if (!q.getDomain.get(name)) return 'not-found';
+          if (((q.domainInUse.get(name) as Row)['n'] as number) > 0) return 'in-use';
+          q.deleteDomain.run(name);
+          return 'ok';
+        })
+        .immediate();
+    },
+
+    async createAccount(input) {
+      return db
+        .transaction((): Account | 'exists' | 'no-domain' => {
+          if (!q.getDomain.get(input.domain)) return 'no-domain';
+          const row = q.insertAccount.get(
+            input.address,
+            input.domain,
+            input.displayName,
+            input.quotaBytes,
+            input.now,
+          ) as Row | undefined;
+          if (!row) return 'exists';
+          const account = toAccount(row);
+          q.insertCredential.run(account.id, 'password', 'password', input.passwordHash, input.now);
+          const first =
+            ((q.nextIds.get(input.mailboxes.length, account.id) as Row)['next_id'] as number) -
+            input.mailboxes.length;
+          const uidValidity = Math.floor(input.now / 1000) >>> 0;
+          input.mailboxes.forEach((m, i) => {
+            q.insertMailbox.run(account.id, first + i, m.name, m.specialUse, uidValidity, input.now);
+          });
+          return account;
+        })
+        .immediate();
+    },
+    async getAccount(id) {
+      const r = q.getAccount.get(id) as Row | undefined;
+      return r ? toAccount(r) : null;
+    },
+    async getAccountByAddress(address) {
+      const r = q.getAccountByAddress.get(address) as Row | undefined;
+      return r ? toAccount(r) : null;
+    },
+    async listAccounts(domain) {
+      const rows = (
+        domain === undefined ? q.listAccounts.all() : q.listAccountsInDomain.all(domain)
+      ) as Row[];
+      return rows.map(toAccount);
+    },
+    async deleteAccount(id) {
+      const released = db
+        .transaction((): string[] | null => {
+          if (!q.getAccount.get(id)) return null;
+          for (const r of q.accountRowids.all(id) as Row[]) q.deleteText.run(r['rowid']);
+          const gone: string[] = [];
+          for (const r of q.accountBlobs.all(id) as Row[]) {
+            const hash = r['blob_hash'] as string;
+            const left = q.releaseBlob.get(r['n'], hash) as Row | undefined;
+            if (left && (left['refs'] as number) <= 0) {
+              q.deleteBlob.run(hash);
+              gone.push(hash);
+            }
+          }
+          for (const stmt of deleteAccountTables) stmt.run(id);
+          return gone;
+        })
+        .immediate();
+      if (released === null) return 'not-found';
+      // A blob may have been referenced again since; only files with no row left are removed.
+      await blobs.remove(released.filter((h) => !q.blobExists.get(h)));
+      return 'ok';
+    },
+
+    async getPassword(accountId) {
+      const r = q.getPassword.get(accountId) as Row | undefined;
+      if (!r) return null;
+      return {
+        accountId,
+        id: r['id'] as string,
+        kind: 'password',
+        secret: r['secret'] as string,
+        createdAt: r['created_at'] as number,
+      } satisfies Credential;
+    },
+    async setPassword(accountId, hash, now) {
+      return q.setPassword.run(hash, now, accountId).changes === 1 ? 'ok' : 'not-found';
+    },
+
+    async addAlias(source, accountId, now) {
+      const domain = source.slice(source.lastIndexOf('@') + 1);
+      return db
+        .transaction((): 'ok' | 'exists' | 'no-domain' => {
+          if (!q.getDomain.get(domain)) return 'no-domain';
+          return q.insertAlias.run(source, accountId, domain, now).changes === 1 ? 'ok' : 'exists';
+        })
+        .immediate();
+    },
+    async listAliases(domain) {
+      const rows = (domain === undefined ? q.listAliases.all() : q.listAliasesInDomain.all(domain)) as Row[];
+      return rows.map(
+        (r): Alias => ({
+          source: r['source'] as string,
+          accountId: r['account_id'] as number,
+          target: r['address'] as string,
+          createdAt: r['created_at'] as number,
+        }),
+      );
+    },
+    async removeAlias(source, accountId) {
+      const n =
+        accountId === null
+          ? q.removeAliasAll.run(source).changes
+          : q.removeAlias.run(source, accountId).changes;
+      return n > 0 ? 'ok' : 'not-found';
+    },
+    async aliasTargets(source) {
+      return (q.aliasTargets.all(source) as Row[]).map((r) => r['account_id'] as number);
+    },
+
+    async listMailboxes(accountId) {
+      return (q.listMailboxes.all(accountId) as Row[]).map(
+        (r): Mailbox => ({
+          accountId,
+          id: r['id'] as number,
+          name: r['name'] as string,
+          specialUse: (r['special_use'] as SpecialUse | null) ?? null,
+          uidValidity: r['uid_validity'] as number,
+          uidNext: r['uid_next'] as number,
+          modseq: r['modseq'] as number,
+          subscribed: r['subscribed'] === 1,
+          messages: r['n'] as number,
+          unseen: r['unseen'] as number,
+          bytes: r['bytes'] as number,
+        }),
+      );
+    },
+    deliver(batch) {
+      if (closed) return Promise.reject(new Error('store is closed'));
+      return new Promise((resolve, reject) => {
+        pending.push({ batch, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    async getMessage(accountId, messageId) {
+      const r = q.getMessage.get(accountId, messageId) as Row | undefined;
+      return r ? toMessage(r) : null;
+    },
+    async listMailboxEntries(accountId, mailboxId) {
+      return (q.listEntries.all(accountId, mailboxId) as Row[]).map(
+        (r): MailboxEntry => ({
+          accountId,
+          mailboxId,
+          uid: r['uid'] as number,
+          messageId: r['message_id'] as number,
+          flags: r['flags'] === '' ? [] : (r['flags'] as string).split(' '),
+          modseq: r['modseq'] as number,
+        }),
+      );
+    },
+    async findByMessageIdHeader(accountId, id) {
+      return (q.findByMsgId.all(accountId, id) as Row[]).map((r) => r['id'] as number);
+    },
+    async searchText(accountId, query, limit) {
+      const match = ftsQuery(query);
+      if (match === null) return [];
+      return (q.search.all(match, accountId, limit) as Row[]).map(
+        (r): SearchHit => ({ messageId: r['id'] as number, rank: r['rank'] as number }),
+      );
+    },
+    async changesSince(accountId, sinceModseq, limit) {
+      return (q.changesSince.all(accountId, sinceModseq, limit) as Row[]).map(
+        (r): Change => ({
+          accountId,
+          modseq: r['modseq'] as number,
+          type: r['type'] as Change['type'],
+          objectId: r['object_id'] as number,
+          op: r['op'] as Change['op'],
+          mailboxId: (r['mailbox_id'] as number | null) ?? null,
+          uid: (r['uid'] as number | null) ?? null,
+        }),
+      );
+    },
+    async highestModseq(accountId) {
+      const r = q.getModseq.get(accountId) as Row | undefined;
+      return r ? (r['modseq'] as number) : 0;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (pending.length > 0) flush();
+      db.close();
+    },
+  };
+  return store;
+}

@@ -1,0 +1,227 @@
+/**
+ * @module The store contract: record types and the asynchronous, backend-neutral interfaces that
+ * the services layer sees (DESIGN.md §2). Every user-data record is keyed by account first, so
+ * that one account's data can live on one shard. Backends: sqlite/ (embedded); PostgreSQL later.
+ * Trust: callers are the services, which have already authorized the principal; the store checks
+ * nothing about who asks, only keeps its own invariants (uniqueness, UIDs, modseq, blob refcounts).
+ */
+
+/** A mail domain served by this install. */
+export interface Domain {
+  name: string;
+  createdAt: number;
+}
+
+/** A user account. `address` is canonical: lower-case local part and ASCII (punycode) domain. */
+export interface Account {
+  id: number;
+  address: string;
+  domain: string;
+  displayName: string;
+  quotaBytes: number;
+  usedBytes: number;
+  createdAt: number;
+}
+
+/** An alias maps a source (`local@domain`, or `@domain` for catch-all) to one account. */
+export interface Alias {
+  source: string;
+  accountId: number;
+  target: string;
+  createdAt: number;
+}
+
+/** A stored secret that proves identity: the account password, later app passwords and TOTP. */
+export interface Credential {
+  accountId: number;
+  id: string;
+  kind: 'password';
+  secret: string;
+  createdAt: number;
+}
+
+/** IMAP special-use attributes (RFC 6154), also JMAP mailbox roles. */
+export type SpecialUse = '\\Inbox' | '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive';
+
+/** A mailbox (folder) of an account. Names are logical strings with "/" as separator, never paths. */
+export interface Mailbox {
+  accountId: number;
+  id: number;
+  name: string;
+  specialUse: SpecialUse | null;
+  uidValidity: number;
+  uidNext: number;
+  modseq: number;
+  subscribed: boolean;
+  messages: number;
+  unseen: number;
+  bytes: number;
+}
+
+/** Cached facts about a message, computed once at delivery by the mail parser. The store keeps
+ * them as given; `envelope` and `structure` are JSON documents owned by mail/. */
+export interface MessageCache {
+  subject: string;
+  fromAddress: string;
+  sentAt: number | null;
+  messageIdHeader: string | null;
+  references: string[];
+  hasAttachment: boolean;
+  preview: string;
+  envelope: string;
+  structure: string;
+  /** Text for full-text search: subject, addresses and body text. */
+  searchText: { subject: string; addresses: string; body: string };
+}
+
+/** A message of an account: one blob, possibly in several mailboxes. */
+export interface Message {
+  accountId: number;
+  id: number;
+  blobHash: string;
+  size: number;
+  receivedAt: number;
+  threadId: number;
+  subject: string;
+  fromAddress: string;
+  sentAt: number | null;
+  messageIdHeader: string | null;
+  hasAttachment: boolean;
+  preview: string;
+  envelope: string;
+  structure: string;
+}
+
+/** A message's membership in one mailbox: its UID there, flags and modification sequence. */
+export interface MailboxEntry {
+  accountId: number;
+  mailboxId: number;
+  uid: number;
+  messageId: number;
+  flags: string[];
+  modseq: number;
+}
+
+/** Object types that the change log records. */
+export type ChangeType = 'Account' | 'Mailbox' | 'Email';
+
+/** One row of the per-account change log. */
+export interface Change {
+  accountId: number;
+  modseq: number;
+  type: ChangeType;
+  objectId: number;
+  op: 'create' | 'update' | 'destroy';
+  mailboxId: number | null;
+  uid: number | null;
+}
+
+/** A blob that is durable on storage. */
+export interface BlobRef {
+  hash: string;
+  size: number;
+}
+
+/** Receives a blob's bytes as they arrive; `commit` makes it durable and content-addressed. */
+export interface BlobWriter {
+  write(chunk: Buffer): Promise<void>;
+  /** Bytes written so far. */
+  readonly size: number;
+  /** Makes the blob durable (data and directory entry on disk) and returns its address. The
+   * content is returned too when it was small enough to keep in memory. */
+  commit(): Promise<BlobRef & { content?: Buffer }>;
+  /** Discards what was written. */
+  abort(): Promise<void>;
+}
+
+/** Content-addressed blob storage (SHA-256). Names are hashes computed here, never input. */
+export interface BlobStore {
+  create(): BlobWriter;
+  read(hash: string): Promise<Buffer>;
+  has(hash: string): Promise<boolean>;
+  /** Removes blobs that no message references any more. */
+  remove(hashes: string[]): Promise<void>;
+}
+
+/** One message to file for one account in a delivery batch. */
+export interface NewDelivery {
+  accountId: number;
+  /** Mailbox to file into, by special use; `\\Inbox` for ordinary delivery. */
+  mailbox: SpecialUse;
+  blob: BlobRef;
+  receivedAt: number;
+  cache: MessageCache;
+  flags: string[];
+}
+
+/** Where a delivered message landed. */
+export interface Delivered {
+  accountId: number;
+  mailboxId: number;
+  messageId: number;
+  uid: number;
+  modseq: number;
+}
+
+/** A full-text match. */
+export interface SearchHit {
+  messageId: number;
+  rank: number;
+}
+
+/** Outcome names for store operations that can conflict. */
+export type StoreConflict = 'exists' | 'not-found' | 'in-use';
+
+/** The store contract. Every method is safe to call concurrently. */
+export interface Store {
+  readonly blobs: BlobStore;
+
+  // Directory
+  createDomain(name: string, now: number): Promise<'ok' | 'exists'>;
+  listDomains(): Promise<Domain[]>;
+  getDomain(name: string): Promise<Domain | null>;
+  /** Removes a domain that has no accounts and no aliases. */
+  deleteDomain(name: string): Promise<'ok' | 'not-found' | 'in-use'>;
+
+  /** Creates an account with its password credential and default mailboxes, in one transaction. */
+  createAccount(input: {
+    address: string;
+    domain: string;
+    displayName: string;
+    passwordHash: string;
+    quotaBytes: number;
+    mailboxes: { name: string; specialUse: SpecialUse | null }[];
+    now: number;
+  }): Promise<Account | 'exists' | 'no-domain'>;
+  getAccount(id: number): Promise<Account | null>;
+  getAccountByAddress(address: string): Promise<Account | null>;
+  listAccounts(domain?: string): Promise<Account[]>;
+  /** Removes an account and everything it owns; unreferenced blobs are removed afterwards. */
+  deleteAccount(id: number): Promise<'ok' | 'not-found'>;
+
+  getPassword(accountId: number): Promise<Credential | null>;
+  setPassword(accountId: number, hash: string, now: number): Promise<'ok' | 'not-found'>;
+
+  addAlias(source: string, accountId: number, now: number): Promise<'ok' | 'exists' | 'no-domain'>;
+  listAliases(domain?: string): Promise<Alias[]>;
+  /** Removes one alias (source → account), or every alias of a source when accountId is null. */
+  removeAlias(source: string, accountId: number | null): Promise<'ok' | 'not-found'>;
+  /** Accounts an alias source resolves to (exact source only; catch-all lookups pass `@domain`). */
+  aliasTargets(source: string): Promise<number[]>;
+
+  // Mail
+  listMailboxes(accountId: number): Promise<Mailbox[]>;
+  /** Files messages for several accounts in one durable transaction (group commit). Blobs must be
+   * durable before this is called. */
+  deliver(batch: NewDelivery[]): Promise<Delivered[]>;
+  getMessage(accountId: number, messageId: number): Promise<Message | null>;
+  listMailboxEntries(accountId: number, mailboxId: number): Promise<MailboxEntry[]>;
+  /** Messages whose Message-ID header is `id` (for duplicate checks and threading). */
+  findByMessageIdHeader(accountId: number, id: string): Promise<number[]>;
+  searchText(accountId: number, query: string, limit: number): Promise<SearchHit[]>;
+  /** Change-log rows after `sinceModseq`, oldest first, at most `limit`. */
+  changesSince(accountId: number, sinceModseq: number, limit: number): Promise<Change[]>;
+  highestModseq(accountId: number): Promise<number>;
+
+  close(): Promise<void>;
+}
