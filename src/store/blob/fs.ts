@@ -129,7 +129,7 @@ export function openFsBlobStore(root: string): BlobStore {
 
   return {
     create,
-    read: (hash) => readFile(pathOf(hash)),
+    read: async (hash) => readFile(pathOf(hash)),
     async has(hash) {
       try {
         await stat(pathOf(hash));

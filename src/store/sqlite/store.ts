@@ -103,7 +103,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listDomains: db.prepare('SELECT name, created_at FROM domains ORDER BY name'),
     getDomain: db.prepare('SELECT name, created_at FROM domains WHERE name = ?'),
     domainInUse: db.prepare(
-      'SELECT (SELECT COUNT(*) FROM accounts WHERE domain = ?1) + (SELECT COUNT(*) FROM aliases WHERE domain = ?1) AS n',
+      'SELECT (SELECT COUNT(*) FROM accounts WHERE domain = @d) + (SELECT COUNT(*) FROM aliases WHERE domain = @d) AS n',
     ),
     deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
     insertAccount: db.prepare(
@@ -305,7 +305,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return db
         .transaction((): 'ok' | 'not-found' | 'in-use' => {
           if (!q.getDomain.get(name)) return 'not-found';
-          if (((q.domainInUse.get(name) as Row)['n'] as number) > 0) return 'in-use';
+          if (((q.domainInUse.get({ d: name }) as Row)['n'] as number) > 0) return 'in-use';
           q.deleteDomain.run(name);
           return 'ok';
         })

@@ -1,0 +1,358 @@
+/**
+ * @module The store contract's behavioural suite (STYLE.md R11). Every backend runs it:
+ * `storeConformance('sqlite', factory)`. It uses only the Store interface.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { MessageCache, NewDelivery, SpecialUse, Store } from './types.ts';
+
+/** Opens a store on a fresh location; `reopen` opens the same location again after close. */
+export interface StoreFactory {
+  open(): Promise<{ store: Store; reopen(): Promise<Store>; cleanup(): Promise<void> }>;
+}
+
+const MAILBOXES: { name: string; specialUse: SpecialUse | null }[] = [
+  { name: 'INBOX', specialUse: '\\Inbox' },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Projects', specialUse: null },
+];
+
+function cache(over: Partial<MessageCache> = {}): MessageCache {
+  return {
+    subject: 'hello',
+    fromAddress: 'a@x.test',
+    sentAt: 1_700_000_000_000,
+    messageIdHeader: null,
+    references: [],
+    hasAttachment: false,
+    preview: 'preview',
+    envelope: '{}',
+    structure: '{}',
+    searchText: { subject: 'hello', addresses: 'a@x.test', body: 'body text' },
+    ...over,
+  };
+}
+
+async function putBlob(store: Store, text: string) {
+  const w = store.blobs.create();
+  await w.write(Buffer.from(text));
+  const ref = await w.commit();
+  return { hash: ref.hash, size: ref.size };
+}
+
+/** Registers the conformance tests for one backend. */
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    const withStore = (title: string, fn: (store: Store, reopen: () => Promise<Store>) => Promise<void>) =>
+      test(title, async () => {
+        const s = await factory.open();
+        let current = s.store;
+        try {
+          await fn(current, async () => {
+            await current.close();
+            current = await s.reopen();
+            return current;
+          });
+        } finally {
+          await current.close();
+          await s.cleanup();
+        }
+      });
+
+    const account = async (store: Store, address = 'alice@example.test') => {
+      const domain = address.slice(address.indexOf('@') + 1);
+      await store.createDomain(domain, 1);
+      const a = await store.createAccount({
+        address,
+        domain,
+        displayName: '',
+        passwordHash: 'hash',
+        quotaBytes: 0,
+        mailboxes: MAILBOXES,
+        now: 1_700_000_000_000,
+      });
+      assert.ok(typeof a === 'object');
+      return a;
+    };
+    const deliver = (
+      accountId: number,
+      blob: { hash: string; size: number },
+      c = cache(),
+      mailbox: SpecialUse = '\\Inbox',
+    ): NewDelivery => ({
+      accountId,
+      mailbox,
+      blob,
+      receivedAt: 1_700_000_000_000,
+      cache: c,
+      flags: [],
+    });
+
+    withStore('domains: create, duplicate, list, delete, in use', async (store) => {
+      assert.equal(await store.createDomain('b.test', 1), 'ok');
+      assert.equal(await store.createDomain('a.test', 2), 'ok');
+      assert.equal(await store.createDomain('a.test', 3), 'exists');
+      assert.deepEqual(
+        (await store.listDomains()).map((d) => d.name),
+        ['a.test', 'b.test'],
+      );
+      assert.equal((await store.getDomain('a.test'))?.createdAt, 2);
+      assert.equal(await store.getDomain('c.test'), null);
+      await account(store, 'x@a.test');
+      assert.equal(await store.deleteDomain('a.test'), 'in-use');
+      assert.equal(await store.deleteDomain('b.test'), 'ok');
+      assert.equal(await store.deleteDomain('b.test'), 'not-found');
+    });
+
+    withStore('accounts: create with mailboxes, duplicate, missing domain, lookup', async (store) => {
+      const a = await account(store);
+      assert.equal(a.address, 'alice@example.test');
+      assert.equal(
+        await store.createAccount({
+          address: a.address,
+          domain: 'example.test',
+          displayName: '',
+          passwordHash: 'h',
+          quotaBytes: 0,
+          mailboxes: [],
+          now: 1,
+        }),
+        'exists',
+      );
+      assert.equal(
+        await store.createAccount({
+          address: 'z@nowhere.test',
+          domain: 'nowhere.test',
+          displayName: '',
+          passwordHash: 'h',
+          quotaBytes: 0,
+          mailboxes: [],
+          now: 1,
+        }),
+        'no-domain',
+      );
+      assert.equal((await store.getAccountByAddress('alice@example.test'))?.id, a.id);
+      assert.equal((await store.getAccount(a.id))?.address, a.address);
+      assert.equal(await store.getAccount(a.id + 1000), null);
+      assert.deepEqual(
+        (await store.listAccounts('example.test')).map((x) => x.address),
+        ['alice@example.test'],
+      );
+      assert.deepEqual(await store.listAccounts('other.test'), []);
+      const boxes = await store.listMailboxes(a.id);
+      assert.deepEqual(
+        boxes.map((b) => [b.name, b.specialUse]),
+        [
+          ['INBOX', '\\Inbox'],
+          ['Projects', null],
+          ['Sent', '\\Sent'],
+          ['Trash', '\\Trash'],
+        ],
+      );
+      for (const b of boxes) {
+        assert.equal(b.uidNext, 1);
+        assert.ok(b.uidValidity > 0);
+        assert.equal(b.messages, 0);
+      }
+      assert.equal(new Set(boxes.map((b) => b.id)).size, boxes.length);
+    });
+
+    withStore('passwords: read and replace', async (store) => {
+      const a = await account(store);
+      assert.equal((await store.getPassword(a.id))?.secret, 'hash');
+      assert.equal(await store.setPassword(a.id, 'new', 5), 'ok');
+      assert.equal((await store.getPassword(a.id))?.secret, 'new');
+      assert.equal(await store.setPassword(a.id + 99, 'x', 5), 'not-found');
+    });
+
+    withStore('aliases: add, duplicate, catch-all, list, remove, cascade', async (store) => {
+      const a = await account(store);
+      const b = await account(store, 'bob@example.test');
+      assert.equal(await store.addAlias('info@example.test', a.id, 1), 'ok');
+      assert.equal(await store.addAlias('info@example.test', b.id, 1), 'ok');
+      assert.equal(await store.addAlias('info@example.test', b.id, 1), 'exists');
+      assert.equal(await store.addAlias('@example.test', a.id, 1), 'ok');
+      assert.equal(await store.addAlias('x@unknown.test', a.id, 1), 'no-domain');
+      assert.deepEqual(
+        await store.aliasTargets('info@example.test'),
+        [a.id, b.id].sort((x, y) => x - y),
+      );
+      assert.deepEqual(await store.aliasTargets('@example.test'), [a.id]);
+      assert.deepEqual(await store.aliasTargets('nobody@example.test'), []);
+      assert.deepEqual(
+        (await store.listAliases('example.test')).map((x) => `${x.source}>${x.target}`),
+        [
+          '@example.test>alice@example.test',
+          'info@example.test>alice@example.test',
+          'info@example.test>bob@example.test',
+        ],
+      );
+      assert.equal(await store.removeAlias('info@example.test', b.id), 'ok');
+      assert.deepEqual(await store.aliasTargets('info@example.test'), [a.id]);
+      assert.equal(await store.removeAlias('info@example.test', null), 'ok');
+      assert.equal(await store.removeAlias('info@example.test', null), 'not-found');
+      assert.equal(await store.deleteAccount(a.id), 'ok');
+      assert.deepEqual(
+        await store.aliasTargets('@example.test'),
+        [],
+        'aliases of a deleted account go with it',
+      );
+    });
+
+    withStore('blobs: content-addressed, deduplicated, abortable, hash-checked', async (store) => {
+      const w = store.blobs.create();
+      await w.write(Buffer.from('hello '));
+      await w.write(Buffer.from('world'));
+      assert.equal(w.size, 11);
+      const ref = await w.commit();
+      assert.equal(ref.hash, 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
+      assert.equal((await store.blobs.read(ref.hash)).toString(), 'hello world');
+      assert.ok(await store.blobs.has(ref.hash));
+      assert.equal((await putBlob(store, 'hello world')).hash, ref.hash);
+      const aborted = store.blobs.create();
+      await aborted.write(Buffer.from('never'));
+      await aborted.abort();
+      assert.equal(await store.blobs.has('0'.repeat(64)), false);
+      await assert.rejects(store.blobs.read('../../etc/passwd'));
+      await assert.rejects(store.blobs.read('A'.repeat(64)));
+      const empty = await store.blobs.create().commit();
+      assert.equal(empty.size, 0);
+    });
+
+    withStore('deliver: UIDs, modseq, counts and the change log', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'Subject: one\r\n\r\nbody');
+      const before = await store.highestModseq(a.id);
+      const [d1] = await store.deliver([deliver(a.id, blob)]);
+      const [d2] = await store.deliver([deliver(a.id, blob, cache({ subject: 'two' }))]);
+      assert.ok(d1 && d2);
+      assert.equal(d1.uid, 1);
+      assert.equal(d2.uid, 2);
+      assert.ok(d1.modseq > before && d2.modseq > d1.modseq);
+      assert.equal(await store.highestModseq(a.id), d2.modseq);
+      const inbox = (await store.listMailboxes(a.id)).find((b) => b.specialUse === '\\Inbox')!;
+      assert.equal(inbox.uidNext, 3);
+      assert.equal(inbox.messages, 2);
+      assert.equal(inbox.unseen, 2);
+      assert.equal(inbox.bytes, blob.size * 2);
+      assert.equal(inbox.modseq, d2.modseq);
+      const entries = await store.listMailboxEntries(a.id, inbox.id);
+      assert.deepEqual(
+        entries.map((e) => [e.uid, e.messageId, e.modseq]),
+        [
+          [1, d1.messageId, d1.modseq],
+          [2, d2.messageId, d2.modseq],
+        ],
+      );
+      const changes = await store.changesSince(a.id, before, 100);
+      assert.deepEqual(
+        changes.filter((c) => c.type === 'Email').map((c) => [c.modseq, c.objectId, c.op, c.uid]),
+        [
+          [d1.modseq, d1.messageId, 'create', 1],
+          [d2.modseq, d2.messageId, 'create', 2],
+        ],
+      );
+      assert.deepEqual(await store.changesSince(a.id, d2.modseq, 100), []);
+      const m = await store.getMessage(a.id, d2.messageId);
+      assert.equal(m?.subject, 'two');
+      assert.equal(m?.blobHash, blob.hash);
+      assert.equal((await store.getAccount(a.id))?.usedBytes, blob.size * 2);
+      const sent = await store.deliver([deliver(a.id, blob, cache(), '\\Sent')]);
+      assert.equal(sent[0]?.uid, 1, 'UIDs are per mailbox');
+    });
+
+    withStore(
+      'deliver: concurrent callers share commits and get distinct UIDs; one failure stays local',
+      async (store) => {
+        const a = await account(store);
+        const b = await account(store, 'bob@example.test');
+        const blob = await putBlob(store, 'x');
+        const results = await Promise.allSettled([
+          ...Array.from({ length: 50 }, () => store.deliver([deliver(a.id, blob), deliver(b.id, blob)])),
+          store.deliver([deliver(a.id + b.id + 100, blob)]),
+        ]);
+        const failed = results.filter((r) => r.status === 'rejected');
+        assert.equal(failed.length, 1, 'only the delivery to a missing account fails');
+        const uids = results.flatMap((r) =>
+          r.status === 'fulfilled' ? r.value.filter((d) => d.accountId === a.id).map((d) => d.uid) : [],
+        );
+        assert.deepEqual(
+          [...uids].sort((x, y) => x - y),
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
+      },
+    );
+
+    withStore('threads follow References and In-Reply-To', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'y');
+      const [root] = await store.deliver([deliver(a.id, blob, cache({ messageIdHeader: 'root@x' }))]);
+      const [reply] = await store.deliver([
+        deliver(a.id, blob, cache({ messageIdHeader: 'reply@x', references: ['root@x'] })),
+      ]);
+      const [other] = await store.deliver([deliver(a.id, blob, cache({ messageIdHeader: 'other@x' }))]);
+      const t = async (id: number) => (await store.getMessage(a.id, id))?.threadId;
+      assert.equal(await t(reply!.messageId), await t(root!.messageId));
+      assert.notEqual(await t(other!.messageId), await t(root!.messageId));
+      assert.deepEqual(await store.findByMessageIdHeader(a.id, 'reply@x'), [reply!.messageId]);
+    });
+
+    withStore('full-text search is per account', async (store) => {
+      const a = await account(store);
+      const b = await account(store, 'bob@example.test');
+      const blob = await putBlob(store, 'z');
+      const text = (subject: string, body: string) =>
+        cache({ subject, searchText: { subject, addresses: 'carol@x.test', body } });
+      const [m1] = await store.deliver([
+        deliver(a.id, blob, text('Invoice March', 'please pay the café bill')),
+      ]);
+      await store.deliver([deliver(a.id, blob, text('Lunch', 'noon at the usual place'))]);
+      await store.deliver([deliver(b.id, blob, text('Invoice April', 'bob only'))]);
+      assert.deepEqual(
+        (await store.searchText(a.id, 'invoice', 10)).map((h) => h.messageId),
+        [m1!.messageId],
+      );
+      assert.deepEqual(
+        (await store.searchText(a.id, 'cafe', 10)).map((h) => h.messageId),
+        [m1!.messageId],
+        'diacritics folded',
+      );
+      assert.equal((await store.searchText(a.id, 'carol', 10)).length, 2);
+      assert.equal((await store.searchText(a.id, 'april', 10)).length, 0, 'other accounts are not searched');
+      assert.deepEqual(
+        await store.searchText(a.id, '"*) OR (', 10),
+        [],
+        'query syntax is quoted, not interpreted',
+      );
+    });
+
+    withStore('deleting an account removes its mail and releases unshared blobs', async (store, reopen) => {
+      const a = await account(store);
+      const b = await account(store, 'bob@example.test');
+      const shared = await putBlob(store, 'shared');
+      const own = await putBlob(store, 'own');
+      await store.deliver([deliver(a.id, shared), deliver(b.id, shared), deliver(a.id, own)]);
+      assert.equal(await store.deleteAccount(a.id), 'ok');
+      assert.equal(await store.deleteAccount(a.id), 'not-found');
+      assert.equal(await store.getAccountByAddress('alice@example.test'), null);
+      assert.equal(await store.blobs.has(own.hash), false);
+      assert.equal(await store.blobs.has(shared.hash), true);
+      const again = await reopen();
+      const inbox = (await again.listMailboxes(b.id)).find((x) => x.specialUse === '\\Inbox')!;
+      assert.equal(inbox.messages, 1);
+      assert.equal((await again.searchText(b.id, 'body', 10)).length, 1);
+    });
+
+    withStore('data survives close and reopen', async (_store, reopen) => {
+      const a = await account(_store);
+      const blob = await putBlob(_store, 'persist');
+      const [d] = await _store.deliver([deliver(a.id, blob)]);
+      const again = await reopen();
+      assert.equal((await again.getMessage(a.id, d!.messageId))?.blobHash, blob.hash);
+      assert.equal((await again.blobs.read(blob.hash)).toString(), 'persist');
+      const [d2] = await again.deliver([deliver(a.id, blob)]);
+      assert.equal(d2!.uid, 2);
+    });
+  });
+}

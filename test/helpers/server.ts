@@ -1,0 +1,134 @@
+/**
+ * Test harness: creates a data folder with the CLI and runs `portcullis serve` as a child process
+ * on ephemeral loopback ports, the way an administrator would.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const BIN = join(ROOT, 'bin/portcullis.js');
+
+/** Result of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI synchronously. */
+export function cli(dataDir: string | null, args: string[], input?: string): CliResult {
+  const env = { ...process.env };
+  delete env['PORTCULLIS_DATA'];
+  const r = spawnSync(process.execPath, [BIN, ...(dataDir ? ['--data', dataDir] : []), ...args], {
+    env,
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI and throws unless it succeeds. */
+export function cliOk(dataDir: string, args: string[], input?: string): string {
+  const r = cli(dataDir, args, input);
+  if (r.code !== 0) throw new Error(`portcullis ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A fresh temporary folder, removed by the returned function. */
+export function tempDir(prefix = 'portcullis-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Users, aliases and settings of a test install. */
+export interface Setup {
+  domains?: string[];
+  users?: { address: string; password: string }[];
+  aliases?: [string, string][];
+  config?: string;
+}
+
+/** Creates and populates a data folder. */
+export function makeDataDir(setup: Setup): { path: string; remove(): void } {
+  const dir = tempDir();
+  const data = join(dir.path, 'data');
+  cliOk(data, ['init', '--hostname', 'mx.test']);
+  if (setup.config) appendFileSync(join(data, 'portcullis.toml'), `\n${setup.config}\n`);
+  for (const d of setup.domains ?? []) cliOk(data, ['domain', 'add', d]);
+  for (const u of setup.users ?? []) cliOk(data, ['user', 'add', u.address, '--password', u.password]);
+  for (const [s, t] of setup.aliases ?? []) cliOk(data, ['alias', 'add', s, t]);
+  return { path: data, remove: dir.remove };
+}
+
+/** A running server process. */
+export interface RunningServer {
+  proc: ChildProcess;
+  ports: Record<string, number>;
+  logs: Record<string, unknown>[];
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Starts `portcullis serve` with the given listeners (port 0 picks a free port). */
+export async function startServer(
+  dataDir: string,
+  listeners: string[] = ['smtp=127.0.0.1:0'],
+): Promise<RunningServer> {
+  const proc = spawn(
+    process.execPath,
+    [BIN, '--data', dataDir, 'serve', ...listeners.flatMap((l) => ['--listen', l])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const logs: Record<string, unknown>[] = [];
+  const ports: Record<string, number> = {};
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const wanted = listeners.length;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+    const rl = createInterface({ input: proc.stdout! });
+    rl.on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      if (entry['msg'] === 'listening') {
+        const addr = String(entry['address']);
+        ports[String(entry['listener'])] = Number(addr.slice(addr.lastIndexOf(':') + 1));
+        if (Object.keys(ports).length === wanted) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    proc,
+    ports,
+    logs,
+    async stop() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

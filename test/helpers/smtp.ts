@@ -1,0 +1,117 @@
+/**
+ * A raw SMTP client for tests: sends exactly the bytes it is given and reads replies, so that
+ * malformed and hostile input can be sent as written.
+ */
+import { connect, type Socket } from 'node:net';
+
+/** One SMTP reply: code and text lines. */
+export interface Reply {
+  code: number;
+  lines: string[];
+}
+
+/** A line-oriented raw connection. */
+export class RawSmtp {
+  #socket: Socket;
+  #buffer = '';
+  #waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (d: Buffer) => {
+      this.#buffer += d.toString('latin1');
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.#wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  static async open(port: number, host = '127.0.0.1'): Promise<RawSmtp> {
+    const socket = connect(port, host);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const c = new RawSmtp(socket);
+    await c.reply();
+    return c;
+  }
+
+  /** Writes bytes as they are. */
+  write(data: string | Buffer): void {
+    this.#socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** Reads the next complete (possibly multi-line) reply. */
+  async reply(timeoutMs = 10_000): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lines: string[] = [];
+      let pos = 0;
+      let done = false;
+      let code = 0;
+      while (true) {
+        const nl = this.#buffer.indexOf('\r\n', pos);
+        if (nl < 0) break;
+        const line = this.#buffer.slice(pos, nl);
+        pos = nl + 2;
+        lines.push(line.slice(4));
+        code = Number(line.slice(0, 3));
+        if (line[3] !== '-') {
+          done = true;
+          break;
+        }
+      }
+      if (done) {
+        this.#buffer = this.#buffer.slice(pos);
+        return { code, lines };
+      }
+      if (this.closed) throw new Error(`connection closed; pending: ${JSON.stringify(this.#buffer)}`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`no reply within ${timeoutMs} ms; pending: ${JSON.stringify(this.#buffer)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a command line (CRLF added) and reads its reply. */
+  async command(line: string): Promise<Reply> {
+    this.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  /** Waits until the server closes the connection. */
+  async closedByServer(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, deadline - Date.now());
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.closed;
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
