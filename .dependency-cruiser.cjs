@@ -1,7 +1,7 @@
 // Import rules of STYLE.md §2 ("may import"; anything not listed is forbidden). `npm run check`
 // fails when a module breaks one. Paths are relative to the repository root.
 const layer = (name, allowed) => ({
-  name: `${name.replace(/[^a-z]+/g, '-')}-imports`,
+  name: `${name.replace(/\/$/, '').replace(/[^a-z]+/g, '-')}-imports`,
   comment: `${name} may import only: ${allowed.join(', ')}`,
   severity: 'error',
   from: { path: `^src/${name}` },

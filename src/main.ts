@@ -7,6 +7,7 @@ import { loadTls } from './config/init.ts';
 import { loadConfig, parseHostPort } from './config/load.ts';
 import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
+import { UsageError } from './core/errors.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -51,7 +52,7 @@ export async function serve(
   try {
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
       if (!value) continue;
-      const { host, port } = parseHostPort(value, `listener ${name}`);
+      const { host, port } = parseHostPort(value, `listener ${name}`, name in overrides);
       if (name !== 'smtp') {
         log.warn({ listener: name }, 'listener not available in this version; skipped');
         continue;
@@ -80,6 +81,13 @@ export async function serve(
   } catch (err) {
     await Promise.all(closers.map((c) => c()));
     await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const { address, port } = err as { address?: string; port?: number };
+      const why =
+        code === 'EADDRINUSE' ? 'is in use' : code === 'EACCES' ? 'needs privileges' : 'is not available';
+      throw new UsageError(`cannot listen on ${address ?? '?'}:${port ?? '?'}: the address ${why}`);
+    }
     throw err;
   }
   await new Promise<void>((resolve) => {

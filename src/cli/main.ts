@@ -70,7 +70,7 @@ function parseListen(values: string[]): Partial<Record<ListenerName, string>> {
         `--listen ${v}: expected NAME=HOST:PORT with NAME one of ${LISTENER_NAMES.join(', ')}`,
       );
     }
-    parseHostPort(v.slice(eq + 1), `--listen ${name}`);
+    parseHostPort(v.slice(eq + 1), `--listen ${name}`, true);
     out[name] = v.slice(eq + 1);
   }
   return out;
@@ -224,7 +224,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .description('run the server')
     .option(
       '--listen <name=host:port>',
-      'open a listener (repeatable)',
+      'open a listener (repeatable; port 0 picks a free port)',
       (v: string, acc: string[]) => [...acc, v],
       [],
     )

@@ -22,13 +22,15 @@ export interface HostPort {
 const HOSTNAME_RE =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
-/** Parses `HOST:PORT` (IPv6 hosts in brackets) or throws a UsageError naming `where`. */
-export function parseHostPort(value: string, where: string): HostPort {
+/** Parses `HOST:PORT` (IPv6 hosts in brackets) or throws a UsageError naming `where`. Port 0
+ * (any free port, reported in the log) is allowed only where `ephemeral` is set. */
+export function parseHostPort(value: string, where: string, ephemeral = false): HostPort {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
   if (!m) throw new UsageError(`${where}: expected HOST:PORT, got ${JSON.stringify(value)}`);
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) throw new UsageError(`${where}: port ${port} is out of range 1-65535`);
+  if ((port < 1 && !ephemeral) || port > 65535)
+    throw new UsageError(`${where}: port ${port} is out of range 1-65535`);
   if (m[1] !== undefined && isIP(host) !== 6)
     throw new UsageError(`${where}: ${host} is not an IPv6 address`);
   if (m[2] !== undefined && isIP(host) === 0 && !HOSTNAME_RE.test(host)) {

@@ -3,6 +3,7 @@
  * malformed and hostile input can be sent as written.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 /** One SMTP reply: code and text lines. */
 export interface Reply {
@@ -19,6 +20,10 @@ export class RawSmtp {
 
   private constructor(socket: Socket) {
     this.#socket = socket;
+    this.#attach(socket);
+  }
+
+  #attach(socket: Socket): void {
     socket.on('data', (d: Buffer) => {
       this.#buffer += d.toString('latin1');
       this.#wake();
@@ -28,6 +33,29 @@ export class RawSmtp {
       this.#wake();
     });
     socket.on('error', () => {});
+  }
+
+  /** Bytes received and not yet read as a reply. */
+  get pending(): string {
+    return this.#buffer;
+  }
+
+  /** Starts TLS on the connection (after a 220 to STARTTLS). Anything the server sent in
+   * plaintext after that reply stays visible in `pending` for the caller to check. */
+  async upgrade(): Promise<string> {
+    const plain = this.#socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    const leftover = this.#buffer;
+    this.#buffer = '';
+    const secure = tlsConnect({ socket: plain, rejectUnauthorized: false, servername: 'mx.test' });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    this.#socket = secure;
+    this.#attach(secure);
+    return leftover;
   }
 
   #wake(): void {
