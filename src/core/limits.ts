@@ -40,8 +40,11 @@ export const SMTP_MAX_ERRORS = 10;
  * suggests 10 minutes for the data block). */
 export const SMTP_DATA_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** Number of messages buffered in memory while they arrive; larger bodies spool to disk. */
-export const SPOOL_MEMORY_BYTES = 1024 * 1024;
+/** Blobs up to this size stay in memory while they arrive and are stored in the database, in the
+ * same transaction as the rows that reference them, so a batch of deliveries costs one fsync.
+ * Larger blobs stream to a file in the blob folder and are fsync'd on their own. Most mail is
+ * below 256 KiB. */
+export const BLOB_INLINE_MAX_BYTES = 256 * 1024;
 
 /** Length of an address local part and of a domain (RFC 5321 §4.5.3.1.1, §4.5.3.1.2). */
 export const ADDRESS_MAX_LOCAL = 64;

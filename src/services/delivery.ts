@@ -103,9 +103,9 @@ export function createDelivery({
             await writer.abort();
             return fail('no-recipients');
           }
-          const blob = await writer.commit();
+          const blob = await writer.finish();
           const raw = blob.content ?? (await store.blobs.read(blob.hash));
-          // RFC 5321 §6.3: too many Received headers means a loop; the blob is left to be collected.
+          // RFC 5321 §6.3: too many Received headers means a loop.
           const top = parseHeaderBlock(raw, 0, raw.length);
           if (top.fields.filter((f) => f.name === 'received').length > maxReceivedHeaders)
             return fail('loop');
@@ -115,7 +115,7 @@ export function createDelivery({
             [...accounts].map((accountId) => ({
               accountId,
               mailbox: '\\Inbox' as const,
-              blob: { hash: blob.hash, size: blob.size },
+              blob,
               receivedAt,
               cache,
               flags: [],

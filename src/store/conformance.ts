@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MessageCache, NewDelivery, SpecialUse, Store } from './types.ts';
+import type { MessageCache, NewDelivery, SpecialUse, StagedBlob, Store } from './types.ts';
 
 /** Opens a store on a fresh location; `reopen` opens the same location again after close. */
 export interface StoreFactory {
@@ -34,11 +34,10 @@ function cache(over: Partial<MessageCache> = {}): MessageCache {
   };
 }
 
-async function putBlob(store: Store, text: string) {
+async function putBlob(store: Store, text: string | Buffer) {
   const w = store.blobs.create();
-  await w.write(Buffer.from(text));
-  const ref = await w.commit();
-  return { hash: ref.hash, size: ref.size };
+  await w.write(Buffer.isBuffer(text) ? text : Buffer.from(text));
+  return w.finish();
 }
 
 /** Registers the conformance tests for one backend. */
@@ -77,7 +76,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     };
     const deliver = (
       accountId: number,
-      blob: { hash: string; size: number },
+      blob: StagedBlob,
       c = cache(),
       mailbox: SpecialUse = '\\Inbox',
     ): NewDelivery => ({
@@ -200,24 +199,44 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       );
     });
 
-    withStore('blobs: content-addressed, deduplicated, abortable, hash-checked', async (store) => {
+    withStore('blobs: content-addressed, deduplicated, abortable, hash-checked', async (store, reopen) => {
       const w = store.blobs.create();
       await w.write(Buffer.from('hello '));
       await w.write(Buffer.from('world'));
       assert.equal(w.size, 11);
-      const ref = await w.commit();
+      const ref = await store.blobs.persist(await w.finish());
       assert.equal(ref.hash, 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9');
       assert.equal((await store.blobs.read(ref.hash)).toString(), 'hello world');
       assert.ok(await store.blobs.has(ref.hash));
-      assert.equal((await putBlob(store, 'hello world')).hash, ref.hash);
+      assert.equal((await store.blobs.persist(await putBlob(store, 'hello world'))).hash, ref.hash);
+      // A large blob streams through the blob folder and reads back identical.
+      const big = Buffer.alloc(3 * 1024 * 1024 + 7, 'x');
+      big.write('start', 0);
+      const bigRef = await store.blobs.persist(await putBlob(store, big));
+      assert.equal(bigRef.size, big.length);
       const aborted = store.blobs.create();
       await aborted.write(Buffer.from('never'));
       await aborted.abort();
       assert.equal(await store.blobs.has('0'.repeat(64)), false);
       await assert.rejects(store.blobs.read('../../etc/passwd'));
       await assert.rejects(store.blobs.read('A'.repeat(64)));
-      const empty = await store.blobs.create().commit();
+      const empty = await store.blobs.create().finish();
       assert.equal(empty.size, 0);
+      const again = await reopen();
+      assert.equal((await again.blobs.read(ref.hash)).toString(), 'hello world');
+      assert.ok((await again.blobs.read(bigRef.hash)).equals(big));
+    });
+
+    withStore('a staged blob becomes durable with the delivery that references it', async (store, reopen) => {
+      const a = await account(store);
+      const staged = await putBlob(store, 'Subject: staged\r\n\r\nbody');
+      const large = await putBlob(store, Buffer.alloc(600 * 1024, 'y'));
+      const [d1, d2] = await store.deliver([deliver(a.id, staged), deliver(a.id, large)]);
+      const again = await reopen();
+      const m1 = await again.getMessage(a.id, d1!.messageId);
+      const m2 = await again.getMessage(a.id, d2!.messageId);
+      assert.equal((await again.blobs.read(m1!.blobHash)).toString(), 'Subject: staged\r\n\r\nbody');
+      assert.equal((await again.blobs.read(m2!.blobHash)).length, 600 * 1024);
     });
 
     withStore('deliver: UIDs, modseq, counts and the change log', async (store) => {

@@ -122,14 +122,24 @@ export interface BlobRef {
   size: number;
 }
 
-/** Receives a blob's bytes as they arrive; `commit` makes it durable and content-addressed. */
+/**
+ * A finished blob. Large blobs are already durable in the blob folder. Small ones are `staged`:
+ * their bytes ride along and become durable in the same transaction as the rows that reference
+ * them (Store.deliver), so one commit and one fsync cover a whole batch (DESIGN.md §3).
+ */
+export interface StagedBlob extends BlobRef {
+  /** The bytes, present for staged blobs (and for any blob small enough to keep in memory). */
+  content?: Buffer;
+  staged: boolean;
+}
+
+/** Receives a blob's bytes as they arrive. */
 export interface BlobWriter {
   write(chunk: Buffer): Promise<void>;
   /** Bytes written so far. */
   readonly size: number;
-  /** Makes the blob durable (data and directory entry on disk) and returns its address. The
-   * content is returned too when it was small enough to keep in memory. */
-  commit(): Promise<BlobRef & { content?: Buffer }>;
+  /** Completes the blob and computes its address; see StagedBlob for when it is durable. */
+  finish(): Promise<StagedBlob>;
   /** Discards what was written. */
   abort(): Promise<void>;
 }
@@ -137,6 +147,8 @@ export interface BlobWriter {
 /** Content-addressed blob storage (SHA-256). Names are hashes computed here, never input. */
 export interface BlobStore {
   create(): BlobWriter;
+  /** Makes a finished blob durable on its own (for blobs no delivery references yet). */
+  persist(blob: StagedBlob): Promise<BlobRef>;
   read(hash: string): Promise<Buffer>;
   has(hash: string): Promise<boolean>;
   /** Removes blobs that no message references any more. */
@@ -148,7 +160,8 @@ export interface NewDelivery {
   accountId: number;
   /** Mailbox to file into, by special use; `\\Inbox` for ordinary delivery. */
   mailbox: SpecialUse;
-  blob: BlobRef;
+  /** The message's blob; a staged blob is stored by this delivery's transaction. */
+  blob: StagedBlob;
   receivedAt: number;
   cache: MessageCache;
   flags: string[];
@@ -211,8 +224,8 @@ export interface Store {
 
   // Mail
   listMailboxes(accountId: number): Promise<Mailbox[]>;
-  /** Files messages for several accounts in one durable transaction (group commit). Blobs must be
-   * durable before this is called. */
+  /** Files messages for several accounts in one durable transaction (group commit). Concurrent
+   * calls share commits; staged blobs are written in the same transaction. */
   deliver(batch: NewDelivery[]): Promise<Delivered[]>;
   getMessage(accountId: number, messageId: number): Promise<Message | null>;
   listMailboxEntries(accountId: number, mailboxId: number): Promise<MailboxEntry[]>;

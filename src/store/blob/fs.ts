@@ -9,8 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SPOOL_MEMORY_BYTES } from '../../core/limits.ts';
-import type { BlobRef, BlobStore, BlobWriter } from '../types.ts';
+import type { BlobRef } from '../types.ts';
 
 const HASH_RE = /^[0-9a-f]{64}$/;
 
@@ -50,8 +49,26 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Opens the blob store rooted at `root`, removing temporary files a crash left behind. */
-export function openFsBlobStore(root: string): BlobStore {
+/** Streams one blob into a temporary file; `commit` makes it durable under its hash. */
+export interface FsBlobWriter {
+  write(chunk: Buffer): Promise<void>;
+  readonly size: number;
+  commit(): Promise<BlobRef>;
+  abort(): Promise<void>;
+}
+
+/** The blob folder: files named by their SHA-256. */
+export interface FsBlobStore {
+  create(): FsBlobWriter;
+  /** Writes bytes already in memory durably. */
+  put(content: Buffer): Promise<BlobRef>;
+  read(hash: string): Promise<Buffer>;
+  has(hash: string): Promise<boolean>;
+  remove(hashes: string[]): Promise<void>;
+}
+
+/** Opens the blob folder rooted at `root`, removing temporary files a crash left behind. */
+export function openFsBlobStore(root: string): FsBlobStore {
   const tmp = join(root, 'tmp');
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   for (const name of readdirSync(tmp)) rmSync(join(tmp, name), { force: true });
@@ -72,12 +89,11 @@ export function openFsBlobStore(root: string): BlobStore {
     knownShards.add(shard);
   }
 
-  function create(): BlobWriter {
+  function create(): FsBlobWriter {
     const hash = createHash('sha256');
     const tmpPath = join(tmp, randomBytes(12).toString('hex'));
     let handle: FileHandle | null = null;
     let size = 0;
-    let memory: Buffer[] | null = [];
     let done = false;
     return {
       get size() {
@@ -89,8 +105,6 @@ export function openFsBlobStore(root: string): BlobStore {
         handle ??= await open(tmpPath, 'wx', 0o600);
         hash.update(chunk);
         size += chunk.length;
-        if (memory && size <= SPOOL_MEMORY_BYTES) memory.push(chunk);
-        else memory = null;
         await handle.write(chunk);
       },
       async commit() {
@@ -114,9 +128,7 @@ export function openFsBlobStore(root: string): BlobStore {
           await rename(tmpPath, finalPath);
           await syncer.sync(join(root, digest.slice(0, 2)));
         }
-        const ref: BlobRef & { content?: Buffer } = { hash: digest, size };
-        if (memory) ref.content = Buffer.concat(memory, size);
-        return ref;
+        return { hash: digest, size };
       },
       async abort() {
         if (done) return;
@@ -129,6 +141,11 @@ export function openFsBlobStore(root: string): BlobStore {
 
   return {
     create,
+    async put(content) {
+      const w = create();
+      await w.write(content);
+      return w.commit();
+    },
     read: async (hash) => readFile(pathOf(hash)),
     async has(hash) {
       try {

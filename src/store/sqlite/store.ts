@@ -1,30 +1,29 @@
 /**
  * @module The embedded store: SQLite (better-sqlite3, WAL, synchronous=FULL) plus the blob folder.
- * Concurrent deliveries are filed in one transaction, so they share one WAL fsync (group commit,
- * DESIGN.md §3). Only this module and its siblings speak SQL.
+ * Deliveries are filed by a writer thread that commits concurrent ones together, sharing one WAL
+ * fsync (group commit, DESIGN.md §3); everything else runs on this connection. Only this module
+ * and its siblings speak SQL.
  * Trust: callers are the services; inputs are already validated and authorized.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { openFsBlobStore } from '../blob/fs.ts';
 import type {
   Account,
   Alias,
   Change,
   Credential,
-  Delivered,
   Domain,
   Mailbox,
   MailboxEntry,
   Message,
-  NewDelivery,
   SearchHit,
   SpecialUse,
   Store,
 } from '../types.ts';
-
-const MIGRATIONS = new URL('../migrations/sqlite/', import.meta.url);
+import { sqliteBlobStore } from './blobs.ts';
+import { openDatabase } from './database.ts';
+import { startWriter, type Writer } from './writer.ts';
 
 /** Options for the embedded store. */
 export interface SqliteStoreOptions {
@@ -33,22 +32,6 @@ export interface SqliteStoreOptions {
 }
 
 type Row = Record<string, unknown>;
-
-function migrate(db: Database.Database): void {
-  const files = readdirSync(MIGRATIONS)
-    .filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f))
-    .sort();
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const file of files) {
-    const version = Number(file.slice(0, 4));
-    if (version <= current) continue;
-    const sql = readFileSync(new URL(file, MIGRATIONS), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      db.pragma(`user_version = ${version}`);
-    }).immediate();
-  }
-}
 
 const toAccount = (r: Row): Account => ({
   id: r['id'] as number,
@@ -90,13 +73,11 @@ export function ftsQuery(text: string): string | null {
 /** Opens (creating and migrating as needed) the embedded store in `dir`. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(options.dir, 'mail.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 10000');
-  migrate(db);
-  const blobs = openFsBlobStore(join(options.dir, 'blobs'));
+  const dbPath = join(options.dir, 'mail.db');
+  const db = openDatabase(dbPath, { migrate: true });
+  const blobs = sqliteBlobStore(db, openFsBlobStore(join(options.dir, 'blobs')));
+  // Deliveries are filed by a writer thread, started on first use (CLI commands never need it).
+  let writer: Writer | null = null;
 
   const q = {
     insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
@@ -115,9 +96,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listAccounts: db.prepare('SELECT * FROM accounts ORDER BY address'),
     listAccountsInDomain: db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address'),
     nextIds: db.prepare('UPDATE accounts SET next_id = next_id + ? WHERE id = ? RETURNING next_id'),
-    bumpModseq: db.prepare(
-      'UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + ? WHERE id = ? RETURNING modseq',
-    ),
     getModseq: db.prepare('SELECT modseq FROM accounts WHERE id = ?'),
     insertCredential: db.prepare(
       'INSERT INTO credentials (account_id, id, kind, secret, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -149,29 +127,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        LEFT JOIN messages msg ON msg.account_id = mm.account_id AND msg.id = mm.message_id
        WHERE m.account_id = ? GROUP BY m.id ORDER BY m.name`,
     ),
-    mailboxByUse: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ?'),
-    takeUid: db.prepare(
-      'UPDATE mailboxes SET uid_next = uid_next + 1, modseq = ? WHERE account_id = ? AND id = ? RETURNING uid_next - 1 AS uid',
-    ),
-    upsertBlob: db.prepare(
-      'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
-    ),
-    threadOf: db.prepare(
-      'SELECT thread_id FROM messages WHERE account_id = ? AND message_id_hdr = ? LIMIT 1',
-    ),
-    insertMessage: db.prepare(
-      `INSERT INTO messages (account_id, id, blob_hash, size, received_at, sent_at, thread_id, subject, from_address,
-         message_id_hdr, has_attachment, preview, envelope, structure)
-       VALUES (@accountId, @id, @blobHash, @size, @receivedAt, @sentAt, @threadId, @subject, @fromAddress,
-         @messageIdHeader, @hasAttachment, @preview, @envelope, @structure) RETURNING rowid`,
-    ),
-    insertText: db.prepare('INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)'),
-    insertEntry: db.prepare(
-      'INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, flags, modseq) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertChange: db.prepare(
-      'INSERT INTO changes (account_id, modseq, type, object_id, op, mailbox_id, uid) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
     getMessage: db.prepare('SELECT * FROM messages WHERE account_id = ? AND id = ?'),
     listEntries: db.prepare(
       'SELECT * FROM mailbox_messages WHERE account_id = ? AND mailbox_id = ? ORDER BY uid',
@@ -194,6 +149,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ),
     releaseBlob: db.prepare('UPDATE blobs SET refs = refs - ? WHERE hash = ? RETURNING refs'),
     deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
+    deleteBlobData: db.prepare('DELETE FROM blob_data WHERE hash = ?'),
     blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
   };
 
@@ -206,81 +162,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     'DELETE FROM aliases WHERE account_id = ?',
     'DELETE FROM accounts WHERE id = ?',
   ].map((sql) => db.prepare(sql));
-
-  const fileOne = (d: NewDelivery): Delivered => {
-    const mailbox = q.mailboxByUse.get(d.accountId, d.mailbox) as Row | undefined;
-    if (!mailbox) throw new Error(`account ${d.accountId} has no ${d.mailbox} mailbox`);
-    const mailboxId = mailbox['id'] as number;
-    const modseqRow = q.bumpModseq.get(d.blob.size, d.accountId) as Row | undefined;
-    if (!modseqRow) throw new Error(`account ${d.accountId} does not exist`);
-    const modseq = modseqRow['modseq'] as number;
-    const idRow = q.nextIds.get(1, d.accountId) as Row;
-    const messageId = (idRow['next_id'] as number) - 1;
-    let threadId = messageId;
-    for (const ref of [...d.cache.references].reverse()) {
-      const t = q.threadOf.get(d.accountId, ref) as Row | undefined;
-      if (t) {
-        threadId = t['thread_id'] as number;
-        break;
-      }
-    }
-    q.upsertBlob.run(d.blob.hash, d.blob.size);
-    const c = d.cache;
-    const inserted = q.insertMessage.get({
-      accountId: d.accountId,
-      id: messageId,
-      blobHash: d.blob.hash,
-      size: d.blob.size,
-      receivedAt: d.receivedAt,
-      sentAt: c.sentAt,
-      threadId,
-      subject: c.subject,
-      fromAddress: c.fromAddress,
-      messageIdHeader: c.messageIdHeader,
-      hasAttachment: c.hasAttachment ? 1 : 0,
-      preview: c.preview,
-      envelope: c.envelope,
-      structure: c.structure,
-    }) as Row;
-    q.insertText.run(inserted['rowid'], c.searchText.subject, c.searchText.addresses, c.searchText.body);
-    const uid = (q.takeUid.get(modseq, d.accountId, mailboxId) as Row)['uid'] as number;
-    q.insertEntry.run(d.accountId, mailboxId, uid, messageId, d.flags.join(' '), modseq);
-    q.insertChange.run(d.accountId, modseq, 'Email', messageId, 'create', mailboxId, uid);
-    q.insertChange.run(d.accountId, modseq, 'Mailbox', mailboxId, 'update', null, null);
-    return { accountId: d.accountId, mailboxId, messageId, uid, modseq };
-  };
-
-  // Group commit: deliveries that arrive while the event loop is busy are filed together.
-  type Pending = { batch: NewDelivery[]; resolve: (v: Delivered[]) => void; reject: (e: unknown) => void };
-  let pending: Pending[] = [];
-  let scheduled = false;
-  const fileBatch = db.transaction((batch: NewDelivery[]) => batch.map(fileOne));
-  const flush = (): void => {
-    scheduled = false;
-    const work = pending;
-    pending = [];
-    const results: ({ ok: true; value: Delivered[] } | { ok: false; error: unknown })[] = [];
-    try {
-      db.transaction(() => {
-        for (const p of work) {
-          // Each caller's batch is a savepoint: one failing delivery does not undo the others.
-          try {
-            results.push({ ok: true, value: fileBatch(p.batch) });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
-      }).immediate();
-    } catch (error) {
-      for (const p of work) p.reject(error);
-      return;
-    }
-    work.forEach((p, i) => {
-      const r = results[i];
-      if (r?.ok) p.resolve(r.value);
-      else p.reject(r ? r.error : new Error('delivery lost'));
-    });
-  };
 
   let closed = false;
   const store: Store = {
@@ -362,7 +243,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             const left = q.releaseBlob.get(r['n'], hash) as Row | undefined;
             if (left && (left['refs'] as number) <= 0) {
               q.deleteBlob.run(hash);
-              gone.push(hash);
+              // Inline bytes go with the transaction; files are removed after it commits.
+              if (q.deleteBlobData.run(hash).changes === 0) gone.push(hash);
             }
           }
           for (const stmt of deleteAccountTables) stmt.run(id);
@@ -440,13 +322,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     deliver(batch) {
       if (closed) return Promise.reject(new Error('store is closed'));
-      return new Promise((resolve, reject) => {
-        pending.push({ batch, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-      });
+      writer ??= startWriter(dbPath);
+      return writer.deliver(batch);
     },
     async getMessage(accountId, messageId) {
       const r = q.getMessage.get(accountId, messageId) as Row | undefined;
@@ -495,7 +372,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
-      if (pending.length > 0) flush();
+      await writer?.close();
       db.close();
     },
   };

@@ -52,12 +52,18 @@ CREATE TABLE mailboxes (
   UNIQUE (account_id, name)
 ) STRICT;
 
--- Content-addressed raw messages; refs counts the messages rows that point at a blob.
+-- Content-addressed raw messages; refs counts the messages rows that point at a blob. Small
+-- blobs keep their bytes in blob_data; larger ones are files in the blob folder.
 CREATE TABLE blobs (
   hash TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
   refs INTEGER NOT NULL
 ) STRICT;
+
+CREATE TABLE blob_data (
+  hash TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
 
 -- The rowid links a message to its full-text entry.
 CREATE TABLE messages (

@@ -1,0 +1,84 @@
+/**
+ * @module Blob storage of the embedded store: small blobs in the database (table blob_data),
+ * written by the transaction that references them; large ones in the blob folder (blob/fs.ts).
+ * Reads look in the database first, then in the folder.
+ */
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { BLOB_INLINE_MAX_BYTES } from '../../core/limits.ts';
+import type { FsBlobStore, FsBlobWriter } from '../blob/fs.ts';
+import type { BlobStore, BlobWriter, StagedBlob } from '../types.ts';
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+/** Returns a function that writes a staged blob's bytes inside the caller's transaction. */
+export function blobStager(db: Database.Database): (blob: StagedBlob) => void {
+  const put = db.prepare('INSERT INTO blob_data (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  return (blob) => {
+    if (!blob.staged) return;
+    if (!blob.content) throw new Error('staged blob without content');
+    put.run(blob.hash, blob.content);
+  };
+}
+
+/** Creates the hybrid blob store over a database and a blob folder. */
+export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): BlobStore {
+  const get = db.prepare('SELECT data FROM blob_data WHERE hash = ?');
+  const stage = blobStager(db);
+
+  function create(): BlobWriter {
+    const hash = createHash('sha256');
+    let chunks: Buffer[] | null = [];
+    let file: FsBlobWriter | null = null;
+    let size = 0;
+    return {
+      get size() {
+        return size;
+      },
+      async write(chunk) {
+        size += chunk.length;
+        if (chunks && size <= BLOB_INLINE_MAX_BYTES) {
+          hash.update(chunk);
+          chunks.push(chunk);
+          return;
+        }
+        if (!file) {
+          // Too large to keep in memory: move what we have to a file and stream the rest.
+          file = files.create();
+          for (const c of chunks ?? []) await file.write(c);
+          chunks = null;
+        }
+        await file.write(chunk);
+      },
+      async finish(): Promise<StagedBlob> {
+        if (file) return { ...(await file.commit()), staged: false };
+        const content = Buffer.concat(chunks ?? [], size);
+        return { hash: hash.digest('hex'), size, content, staged: true };
+      },
+      async abort() {
+        chunks = null;
+        await file?.abort();
+      },
+    };
+  }
+
+  return {
+    create,
+    async persist(blob) {
+      stage(blob);
+      return { hash: blob.hash, size: blob.size };
+    },
+    async read(hash) {
+      if (!HASH_RE.test(hash)) throw new Error('invalid blob hash');
+      const row = get.get(hash) as { data: Buffer } | undefined;
+      return row ? row.data : files.read(hash);
+    },
+    async has(hash) {
+      if (!HASH_RE.test(hash)) return false;
+      return get.get(hash) !== undefined || (await files.has(hash));
+    },
+    async remove(hashes) {
+      await files.remove(hashes);
+    },
+  };
+}
