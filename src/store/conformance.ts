@@ -78,7 +78,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       accountId: number,
       blob: StagedBlob,
       c = cache(),
-      mailbox: SpecialUse = '\\Inbox',
+      mailbox: SpecialUse | { id: number } = '\\Inbox',
     ): NewDelivery => ({
       accountId,
       mailbox,
@@ -361,6 +361,119 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const inbox = (await again.listMailboxes(b.id)).find((x) => x.specialUse === '\\Inbox')!;
       assert.equal(inbox.messages, 1);
       assert.equal((await again.searchText(b.id, 'body', 10)).length, 1);
+    });
+
+    withStore(
+      'mailboxes: create, rename with children, subscribe, delete; UIDVALIDITY never reused',
+      async (store) => {
+        const a = await account(store);
+        const work = await store.createMailbox(a.id, 'Work', 1_800_000_000_000);
+        assert.ok(typeof work === 'object');
+        assert.equal(await store.createMailbox(a.id, 'Work', 1_800_000_000_000), 'exists');
+        const child = await store.createMailbox(a.id, 'Work/2026', 1_800_000_000_000);
+        assert.ok(typeof child === 'object');
+        assert.equal(await store.renameMailbox(a.id, work.id, 'Projects'), 'exists');
+        assert.equal(await store.renameMailbox(a.id, work.id, 'Jobs'), 'ok');
+        const names = (await store.listMailboxes(a.id)).map((b) => b.name);
+        assert.ok(names.includes('Jobs') && names.includes('Jobs/2026') && !names.includes('Work/2026'));
+        assert.equal(await store.setSubscribed(a.id, work.id, false), 'ok');
+        assert.equal((await store.listMailboxes(a.id)).find((b) => b.id === work.id)?.subscribed, false);
+        const blob = await putBlob(store, 'm');
+        await store.deliver([deliver(a.id, blob, cache(), { id: child.id })]);
+        assert.equal(await store.deleteMailbox(a.id, child.id), 'ok');
+        assert.equal(await store.deleteMailbox(a.id, child.id), 'not-found');
+        const again = await store.createMailbox(a.id, 'Jobs/2026', 1_800_000_000_000);
+        assert.ok(typeof again === 'object');
+        assert.ok(again.uidValidity > child.uidValidity, 'a re-created mailbox gets a new UIDVALIDITY');
+      },
+    );
+
+    withStore('flags: set, add, remove, UNCHANGEDSINCE conflicts, one modseq per update', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'f');
+      const [d1, d2] = await store.deliver([deliver(a.id, blob), deliver(a.id, blob)]);
+      const inbox = d1!.mailboxId;
+      const add = await store.updateFlags(a.id, inbox, [1, 2, 99], 'add', ['\\Seen', '$Work'], null);
+      assert.equal(add.updated.length, 2);
+      assert.deepEqual(add.updated[0]!.flags, ['$Work', '\\Seen']);
+      assert.ok(add.modseq > d2!.modseq);
+      assert.equal(add.updated[1]!.modseq, add.modseq);
+      const same = await store.updateFlags(a.id, inbox, [1], 'add', ['\\Seen'], null);
+      assert.deepEqual(same.updated, [], 'no change, no new modseq');
+      const cond = await store.updateFlags(a.id, inbox, [1, 2], 'remove', ['$Work'], d2!.modseq);
+      assert.deepEqual(cond.conflicts, [1, 2], 'both changed after the given modseq');
+      const ok = await store.updateFlags(a.id, inbox, [1], 'set', ['\\Flagged'], add.modseq);
+      assert.deepEqual(
+        ok.updated.map((e) => e.flags),
+        [['\\Flagged']],
+      );
+      const box = (await store.listMailboxes(a.id)).find((b) => b.id === inbox)!;
+      assert.equal(box.unseen, 1);
+      assert.equal(box.modseq, ok.modseq);
+      const delta = await store.mailboxDelta(a.id, inbox, add.modseq);
+      assert.deepEqual(
+        delta.entries.map((e) => e.uid),
+        [1],
+      );
+      assert.equal(delta.highestModseq, ok.modseq);
+    });
+
+    withStore('expunge removes only \\Deleted entries and records them; orphans go', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'e');
+      const ds = await store.deliver([deliver(a.id, blob), deliver(a.id, blob), deliver(a.id, blob)]);
+      const inbox = ds[0]!.mailboxId;
+      const before = await store.highestModseq(a.id);
+      await store.updateFlags(a.id, inbox, [1, 3], 'add', ['\\Deleted'], null);
+      assert.deepEqual((await store.expunge(a.id, inbox, [3, 2])).uids, [3], 'only listed and \\Deleted');
+      assert.deepEqual((await store.expunge(a.id, inbox, null)).uids, [1]);
+      assert.deepEqual(
+        (await store.listMailboxEntries(a.id, inbox)).map((e) => e.uid),
+        [2],
+      );
+      assert.equal(
+        await store.getMessage(a.id, ds[0]!.messageId),
+        null,
+        'a message in no mailbox is deleted',
+      );
+      const delta = await store.mailboxDelta(a.id, inbox, before);
+      assert.deepEqual(delta.expunged, [1, 3]);
+      assert.deepEqual((await store.expunge(a.id, inbox, null)).uids, []);
+    });
+
+    withStore('copy and move keep the message, give new UIDs and report the mapping', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'c');
+      const ds = await store.deliver([deliver(a.id, blob), deliver(a.id, blob)]);
+      const inbox = ds[0]!.mailboxId;
+      const boxes = await store.listMailboxes(a.id);
+      const trash = boxes.find((b) => b.specialUse === '\\Trash')!;
+      await store.updateFlags(a.id, inbox, [2], 'add', ['\\Seen'], null);
+      const copy = await store.copyEntries(a.id, inbox, [2, 1, 50], trash.id, false);
+      assert.ok(typeof copy === 'object');
+      assert.deepEqual(copy.mapping, [
+        [2, 1],
+        [1, 2],
+      ]);
+      assert.equal(copy.uidValidity, trash.uidValidity);
+      const trashEntries = await store.listMailboxEntries(a.id, trash.id);
+      assert.deepEqual(
+        trashEntries.map((e) => [e.uid, e.flags]),
+        [
+          [1, ['\\Seen']],
+          [2, []],
+        ],
+      );
+      const move = await store.copyEntries(a.id, inbox, [1], trash.id, true);
+      assert.ok(typeof move === 'object');
+      assert.deepEqual(move.mapping, [[1, 3]]);
+      assert.deepEqual(
+        (await store.listMailboxEntries(a.id, inbox)).map((e) => e.uid),
+        [2],
+      );
+      assert.ok(await store.getMessage(a.id, ds[0]!.messageId), 'moved message still exists');
+      assert.equal(await store.copyEntries(a.id, inbox, [2], 9999, false), 'not-found');
+      assert.equal((await store.getMessages(a.id, [ds[0]!.messageId, ds[1]!.messageId, 777])).length, 2);
     });
 
     withStore('data survives close and reopen', async (_store, reopen) => {

@@ -158,8 +158,8 @@ export interface BlobStore {
 /** One message to file for one account in a delivery batch. */
 export interface NewDelivery {
   accountId: number;
-  /** Mailbox to file into, by special use; `\\Inbox` for ordinary delivery. */
-  mailbox: SpecialUse;
+  /** Mailbox to file into: by special use (`\\Inbox` for ordinary delivery) or by id (APPEND). */
+  mailbox: SpecialUse | { id: number };
   /** The message's blob; a staged blob is stored by this delivery's transaction. */
   blob: StagedBlob;
   receivedAt: number;
@@ -174,6 +174,25 @@ export interface Delivered {
   messageId: number;
   uid: number;
   modseq: number;
+}
+
+/** How a flag update combines with the flags a message has (IMAP STORE FLAGS, +FLAGS, -FLAGS). */
+export type FlagOp = 'set' | 'add' | 'remove';
+
+/** Outcome of a flag update. */
+export interface FlagUpdate {
+  /** Entries whose flags changed, with their new flags and modseq. */
+  updated: MailboxEntry[];
+  /** UIDs not updated because they changed after `unchangedSince` (RFC 7162 §3.1.3). */
+  conflicts: number[];
+  modseq: number;
+}
+
+/** What changed in one mailbox since a modseq: entries added or changed, UIDs removed. */
+export interface MailboxDelta {
+  entries: MailboxEntry[];
+  expunged: number[];
+  highestModseq: number;
 }
 
 /** A full-text match. */
@@ -228,6 +247,40 @@ export interface Store {
    * calls share commits; staged blobs are written in the same transaction. */
   deliver(batch: NewDelivery[]): Promise<Delivered[]>;
   getMessage(accountId: number, messageId: number): Promise<Message | null>;
+  getMessages(accountId: number, messageIds: number[]): Promise<Message[]>;
+
+  /** Creates a mailbox; the name must be valid and its parent need not exist. */
+  createMailbox(accountId: number, name: string, now: number): Promise<Mailbox | 'exists'>;
+  /** Renames a mailbox and every mailbox below it (name prefix + "/"). */
+  renameMailbox(accountId: number, mailboxId: number, name: string): Promise<'ok' | 'exists' | 'not-found'>;
+  /** Deletes a mailbox and its entries; messages left in no mailbox are deleted. */
+  deleteMailbox(accountId: number, mailboxId: number): Promise<'ok' | 'not-found'>;
+  setSubscribed(accountId: number, mailboxId: number, subscribed: boolean): Promise<'ok' | 'not-found'>;
+  /** Changes flags of the given UIDs of a mailbox. */
+  updateFlags(
+    accountId: number,
+    mailboxId: number,
+    uids: number[],
+    op: FlagOp,
+    flags: string[],
+    unchangedSince: number | null,
+  ): Promise<FlagUpdate>;
+  /** Removes the given UIDs that carry \Deleted (all such UIDs when `uids` is null). */
+  expunge(
+    accountId: number,
+    mailboxId: number,
+    uids: number[] | null,
+  ): Promise<{ uids: number[]; modseq: number }>;
+  /** Copies (or moves) entries to another mailbox; returns source → destination UIDs. */
+  copyEntries(
+    accountId: number,
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+    move: boolean,
+  ): Promise<{ mapping: [number, number][]; uidValidity: number; modseq: number } | 'not-found'>;
+  /** Entries changed (modseq > since) and UIDs expunged after `since` in one mailbox. */
+  mailboxDelta(accountId: number, mailboxId: number, since: number): Promise<MailboxDelta>;
   listMailboxEntries(accountId: number, mailboxId: number): Promise<MailboxEntry[]>;
   /** Messages whose Message-ID header is `id` (for duplicate checks and threading). */
   findByMessageIdHeader(accountId: number, id: string): Promise<number[]>;

@@ -14,6 +14,7 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
   const stage = blobStager(db);
   const q = {
     mailboxByUse: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ?'),
+    mailboxById: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND id = ?'),
     bumpModseq: db.prepare(
       'UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + ?, next_id = next_id + 1 WHERE id = ? RETURNING modseq, next_id - 1 AS id',
     ),
@@ -42,8 +43,12 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
   };
 
   return (d) => {
-    const mailbox = q.mailboxByUse.get(d.accountId, d.mailbox) as Row | undefined;
-    if (!mailbox) throw new Error(`account ${d.accountId} has no ${d.mailbox} mailbox`);
+    const mailbox = (
+      typeof d.mailbox === 'string'
+        ? q.mailboxByUse.get(d.accountId, d.mailbox)
+        : q.mailboxById.get(d.accountId, d.mailbox.id)
+    ) as Row | undefined;
+    if (!mailbox) throw new Error(`account ${d.accountId} has no mailbox ${JSON.stringify(d.mailbox)}`);
     const mailboxId = mailbox['id'] as number;
     const counters = q.bumpModseq.get(d.blob.size, d.accountId) as Row | undefined;
     if (!counters) throw new Error(`account ${d.accountId} does not exist`);

@@ -23,6 +23,7 @@ import type {
 } from '../types.ts';
 import { sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
+import { mailboxOps } from './mailboxes.ts';
 import { startWriter, type Writer } from './writer.ts';
 
 /** Options for the embedded store. */
@@ -96,6 +97,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listAccounts: db.prepare('SELECT * FROM accounts ORDER BY address'),
     listAccountsInDomain: db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address'),
     nextIds: db.prepare('UPDATE accounts SET next_id = next_id + ? WHERE id = ? RETURNING next_id'),
+    uidValidity: db.prepare(
+      'UPDATE accounts SET last_uid_validity = MAX(last_uid_validity + 1, ?) WHERE id = ? RETURNING last_uid_validity AS v',
+    ),
     getModseq: db.prepare('SELECT modseq FROM accounts WHERE id = ?'),
     insertCredential: db.prepare(
       'INSERT INTO credentials (account_id, id, kind, secret, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -128,6 +132,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        WHERE m.account_id = ? GROUP BY m.id ORDER BY m.name`,
     ),
     getMessage: db.prepare('SELECT * FROM messages WHERE account_id = ? AND id = ?'),
+    getMessages: db.prepare(
+      'SELECT * FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))',
+    ),
     listEntries: db.prepare(
       'SELECT * FROM mailbox_messages WHERE account_id = ? AND mailbox_id = ? ORDER BY uid',
     ),
@@ -210,7 +217,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           const first =
             ((q.nextIds.get(input.mailboxes.length, account.id) as Row)['next_id'] as number) -
             input.mailboxes.length;
-          const uidValidity = Math.floor(input.now / 1000) >>> 0;
+          const uidValidity = (q.uidValidity.get(Math.floor(input.now / 1000), account.id) as Row)[
+            'v'
+          ] as number;
           input.mailboxes.forEach((m, i) => {
             q.insertMailbox.run(account.id, first + i, m.name, m.specialUse, uidValidity, input.now);
           });
@@ -329,6 +338,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       const r = q.getMessage.get(accountId, messageId) as Row | undefined;
       return r ? toMessage(r) : null;
     },
+    async getMessages(accountId, messageIds) {
+      return (q.getMessages.all(accountId, JSON.stringify(messageIds)) as Row[]).map(toMessage);
+    },
+    ...mailboxOps(db, (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h)))),
     async listMailboxEntries(accountId, mailboxId) {
       return (q.listEntries.all(accountId, mailboxId) as Row[]).map(
         (r): MailboxEntry => ({

@@ -15,6 +15,8 @@ CREATE TABLE accounts (
   -- Per-account counters: the modification sequence of the change log, and the next object id.
   modseq INTEGER NOT NULL DEFAULT 0,
   next_id INTEGER NOT NULL DEFAULT 1,
+  -- Last UIDVALIDITY handed out: a re-created mailbox always gets a larger one (RFC 9051 §2.3.1.1).
+  last_uid_validity INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX accounts_by_domain ON accounts (domain);
@@ -98,6 +100,7 @@ CREATE TABLE mailbox_messages (
   FOREIGN KEY (account_id, message_id) REFERENCES messages (account_id, id) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX mailbox_messages_by_message ON mailbox_messages (account_id, message_id);
+CREATE INDEX mailbox_messages_by_modseq ON mailbox_messages (account_id, mailbox_id, modseq);
 
 CREATE TABLE changes (
   account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -109,6 +112,7 @@ CREATE TABLE changes (
   uid INTEGER
 ) STRICT;
 CREATE INDEX changes_by_modseq ON changes (account_id, modseq);
+CREATE INDEX changes_by_mailbox ON changes (account_id, mailbox_id, modseq) WHERE mailbox_id IS NOT NULL;
 
 CREATE VIRTUAL TABLE message_text USING fts5 (
   subject, addresses, body,
