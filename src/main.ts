@@ -9,6 +9,8 @@ import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { UsageError } from './core/errors.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
+import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
+import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
 import { createServices, type Services } from './services/index.ts';
 import { openStore } from './store/index.ts';
@@ -53,30 +55,55 @@ export async function serve(
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
       if (!value) continue;
       const { host, port } = parseHostPort(value, `listener ${name}`, name in overrides);
-      if (name !== 'smtp') {
+      let listener: { address(): { address: string; port: number }; close(): Promise<void> };
+      if (name === 'smtp') {
+        listener = await startSmtpServer(
+          {
+            services: app.services,
+            hostname: config.hostname,
+            tls,
+            clock: systemClock,
+            log: log.child({ listener: name }),
+            limits: {
+              maxMessageSize: config.smtp.maxMessageSize,
+              maxRecipients: config.smtp.maxRecipients,
+              maxConnections: config.smtp.maxConnections,
+              idleTimeoutMs: config.smtp.idleTimeout * 1000,
+            },
+          },
+          host,
+          port,
+        );
+      } else if (name === 'imap' || name === 'imaps') {
+        listener = await startImapServer(
+          {
+            services: app.services,
+            commands: IMAP_COMMANDS,
+            hostname: config.hostname,
+            tls,
+            log: log.child({ listener: name }),
+            limits: {
+              maxMessageSize: config.smtp.maxMessageSize,
+              preAuthTimeoutMs: config.imap.preAuthTimeout * 1000,
+              idleTimeoutMs: config.imap.idleTimeout * 1000,
+            },
+          },
+          host,
+          port,
+          {
+            implicitTls: name === 'imaps',
+            plaintextAuth: name === 'imap' && config.imap.plaintextAuth,
+            name,
+            maxConnections: config.imap.maxConnections,
+          },
+        );
+      } else {
         log.warn({ listener: name }, 'listener not available in this version; skipped');
         continue;
       }
-      const smtp = await startSmtpServer(
-        {
-          services: app.services,
-          hostname: config.hostname,
-          tls,
-          clock: systemClock,
-          log: log.child({ listener: name }),
-          limits: {
-            maxMessageSize: config.smtp.maxMessageSize,
-            maxRecipients: config.smtp.maxRecipients,
-            maxConnections: config.smtp.maxConnections,
-            idleTimeoutMs: config.smtp.idleTimeout * 1000,
-          },
-        },
-        host,
-        port,
-      );
-      const addr = smtp.address();
+      const addr = listener.address();
       log.info({ listener: name, address: `${addr.address}:${addr.port}` }, 'listening');
-      closers.push(() => smtp.close());
+      closers.push(() => listener.close());
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));

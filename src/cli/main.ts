@@ -29,7 +29,11 @@ export interface CliDeps {
 }
 
 /** Ports `npm start` uses: unprivileged and on loopback. */
-export const DEMO_LISTENERS: Partial<Record<ListenerName, string>> = { smtp: '127.0.0.1:2525' };
+export const DEMO_LISTENERS: Partial<Record<ListenerName, string>> = {
+  smtp: '127.0.0.1:2525',
+  imap: '127.0.0.1:2143',
+  imaps: '127.0.0.1:2993',
+};
 const DEMO_DOMAIN = 'example.test';
 const DEMO_USER = `demo@${DEMO_DOMAIN}`;
 

@@ -128,6 +128,34 @@ export const SCHEMA = {
       default: 50,
     },
   },
+  imap: {
+    plaintextAuth: {
+      kind: 'bool',
+      doc: 'Allow LOGIN and AUTHENTICATE without TLS on the `imap` listener. Honoured only when that listener is bound to a loopback address (for a local webmail or tests); never on the network.',
+      default: false,
+    },
+    preAuthTimeout: {
+      kind: 'int',
+      min: 5,
+      max: 600,
+      doc: 'Seconds a client may stay silent before logging in.',
+      default: 60,
+    },
+    idleTimeout: {
+      kind: 'int',
+      min: 1800,
+      max: 86400,
+      doc: 'Seconds an authenticated client may stay silent; RFC 9051 §5.4 asks for at least 30 minutes.',
+      default: 1800,
+    },
+    maxConnections: {
+      kind: 'int',
+      min: 1,
+      max: 100000,
+      doc: 'Simultaneous IMAP connections per listener; further clients get BYE [UNAVAILABLE].',
+      default: 5000,
+    },
+  },
   log: {
     level: {
       kind: 'string',

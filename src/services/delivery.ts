@@ -12,6 +12,7 @@ import { fail, ok, type Result } from '../core/result.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
+import type { Changes } from './changes.ts';
 import type { Directory, RecipientError } from './directory.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
@@ -36,6 +37,7 @@ export interface Intake {
 export interface DeliveryDeps {
   store: Store;
   directory: Directory;
+  changes: Changes;
   clock: Clock;
   log: Logger;
   maxMessageSize: number;
@@ -46,6 +48,7 @@ export interface DeliveryDeps {
 export function createDelivery({
   store,
   directory,
+  changes,
   clock,
   log,
   maxMessageSize,
@@ -121,6 +124,7 @@ export function createDelivery({
               flags: [],
             })),
           );
+          for (const d of filed) changes.publish(d.accountId, d.modseq);
           log.debug({ id, hash: blob.hash, accounts: filed.length }, 'delivered');
           return ok({ id, accounts: filed.length });
         },

@@ -4,10 +4,12 @@
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Store } from '../store/types.ts';
+import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createMail, type MailService } from './mail.ts';
 
+export type { FlagOp, Mailbox, MailboxEntry } from '../store/types.ts';
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
 export { anonymousContext } from './principal.ts';
 
@@ -16,6 +18,8 @@ export interface Services {
   directory: Directory;
   mail: MailService;
   delivery: DeliveryService;
+  /** Change notifications; protocols may only `watch`. */
+  changes: Pick<Changes, 'watch'>;
 }
 
 /** Settings the services need from configuration. */
@@ -33,12 +37,15 @@ export function createServices(deps: {
 }): Services {
   const { store, clock, log, settings } = deps;
   const directory = createDirectory({ store, clock, log: log.child({ svc: 'directory' }) });
+  const changes = createChanges();
   return {
     directory,
-    mail: createMail({ store }),
+    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize }),
+    changes: { watch: changes.watch },
     delivery: createDelivery({
       store,
       directory,
+      changes,
       clock,
       log: log.child({ svc: 'delivery' }),
       maxMessageSize: settings.maxMessageSize,

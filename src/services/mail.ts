@@ -3,13 +3,52 @@
  * Authorization: every call acts on the caller's own account only; there is no administrator or
  * system read path (ATTACKS.md R2, R9). Shared mailboxes will come through ACLs checked here.
  */
+import type { Clock } from '../core/clock.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Envelope, MimePart } from '../mail/mime.ts';
-import type { Mailbox, MailboxEntry, Message, Store } from '../store/types.ts';
+import { summarize } from '../mail/summary.ts';
+import type {
+  FlagOp,
+  FlagUpdate,
+  Mailbox,
+  MailboxDelta,
+  MailboxEntry,
+  Message,
+  Store,
+} from '../store/types.ts';
+import type { Changes } from './changes.ts';
+import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
 /** Expected failures of mail calls. */
-export type MailError = 'forbidden' | 'not-found';
+export type MailError =
+  | 'forbidden'
+  | 'not-found'
+  | 'exists'
+  | 'invalid'
+  | 'has-children'
+  | 'special-use'
+  | 'over-quota'
+  | 'too-big';
+
+const SYSTEM_FLAGS = new Map(
+  ['\\seen', '\\answered', '\\flagged', '\\deleted', '\\draft'].map((f) => [
+    f,
+    f[0] + f[1]!.toUpperCase() + f.slice(2),
+  ]),
+);
+
+/** Canonical flag names: system flags in their RFC spelling, keywords as given (atoms only). */
+export function canonicalFlags(flags: string[]): Result<string[], 'invalid'> {
+  const out: string[] = [];
+  for (const f of flags) {
+    const system = SYSTEM_FLAGS.get(f.toLowerCase());
+    if (system) out.push(system);
+    else if (/^[^\\\x00-\x20\x7f-\uffff(){%*"\]]{1,100}$/.test(f)) out.push(f);
+    else return fail('invalid', `invalid flag ${f}`);
+  }
+  return ok([...new Set(out)]);
+}
 
 /** A message with its parsed caches. */
 export interface MessageView extends Omit<Message, 'envelope' | 'structure'> {
@@ -22,8 +61,23 @@ function ownAccount(ctx: Ctx): number | null {
   return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
 }
 
+/** Dependencies of the mail service. */
+export interface MailDeps {
+  store: Store;
+  changes: Changes;
+  clock: Clock;
+  maxMessageSize: number;
+}
+
 /** Creates the mail service. */
-export function createMail({ store }: { store: Store }) {
+export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) {
+  const published = <T>(accountId: number, modseq: number, value: T): T => {
+    if (modseq > 0) changes.publish(accountId, modseq);
+    return value;
+  };
+  const mailboxOf = async (accountId: number, mailboxId: number): Promise<Mailbox | null> =>
+    (await store.listMailboxes(accountId)).find((b) => b.id === mailboxId) ?? null;
+
   return {
     async listMailboxes(ctx: Ctx): Promise<Result<Mailbox[], MailError>> {
       const accountId = ownAccount(ctx);
@@ -68,6 +122,158 @@ export function createMail({ store }: { store: Store }) {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
       return ok(await store.findByMessageIdHeader(accountId, id));
+    },
+
+    /** Messages by id with their cached parses; ids of other accounts are simply not found. */
+    async getMessages(ctx: Ctx, messageIds: number[]): Promise<Result<MessageView[], MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const rows = await store.getMessages(accountId, messageIds);
+      return ok(
+        rows.map((m) => ({
+          ...m,
+          envelope: JSON.parse(m.envelope) as Envelope,
+          structure: JSON.parse(m.structure) as MimePart,
+        })),
+      );
+    },
+
+    async createMailbox(ctx: Ctx, name: string): Promise<Result<Mailbox, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const n = checkMailboxName(name);
+      if (!n.ok) return fail('invalid', n.reason);
+      const r = await store.createMailbox(accountId, n.name, clock.now());
+      if (r === 'exists') return fail('exists');
+      return ok(published(accountId, r.modseq, r));
+    },
+
+    async renameMailbox(ctx: Ctx, mailboxId: number, name: string): Promise<Result<void, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const n = checkMailboxName(name);
+      if (!n.ok) return fail('invalid', n.reason);
+      const box = await mailboxOf(accountId, mailboxId);
+      if (!box) return fail('not-found');
+      if (n.name === 'INBOX' || n.name.startsWith(`${box.name}${SEPARATOR}`))
+        return fail('invalid', 'cannot rename a mailbox into itself or to INBOX');
+      if (box.specialUse === '\\Inbox') {
+        // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox; INBOX stays.
+        const created = await store.createMailbox(accountId, n.name, clock.now());
+        if (created === 'exists') return fail('exists');
+        const uids = (await store.listMailboxEntries(accountId, mailboxId)).map((e) => e.uid);
+        const moved = await store.copyEntries(accountId, mailboxId, uids, created.id, true);
+        const modseq = typeof moved === 'object' ? Math.max(moved.modseq, created.modseq) : created.modseq;
+        return ok(published(accountId, modseq, undefined));
+      }
+      const r = await store.renameMailbox(accountId, mailboxId, n.name);
+      if (r !== 'ok') return fail(r);
+      return ok(published(accountId, await store.highestModseq(accountId), undefined));
+    },
+
+    async deleteMailbox(ctx: Ctx, mailboxId: number): Promise<Result<void, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const boxes = await store.listMailboxes(accountId);
+      const box = boxes.find((b) => b.id === mailboxId);
+      if (!box) return fail('not-found');
+      if (box.specialUse) return fail('special-use', `${box.name} is a special-use mailbox`);
+      // RFC 9051 §6.3.4 — deleting a mailbox with inferiors fails with HASCHILDREN
+      if (boxes.some((b) => b.name.startsWith(`${box.name}${SEPARATOR}`))) return fail('has-children');
+      if ((await store.deleteMailbox(accountId, mailboxId)) !== 'ok') return fail('not-found');
+      return ok(published(accountId, await store.highestModseq(accountId), undefined));
+    },
+
+    async setSubscribed(ctx: Ctx, mailboxId: number, subscribed: boolean): Promise<Result<void, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return (await store.setSubscribed(accountId, mailboxId, subscribed)) === 'ok'
+        ? ok(undefined)
+        : fail('not-found');
+    },
+
+    async storeFlags(
+      ctx: Ctx,
+      mailboxId: number,
+      uids: number[],
+      op: FlagOp,
+      flags: string[],
+      unchangedSince: number | null = null,
+    ): Promise<Result<FlagUpdate, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const f = canonicalFlags(flags);
+      if (!f.ok) return f;
+      const r = await store.updateFlags(accountId, mailboxId, uids, op, f.value, unchangedSince);
+      return ok(published(accountId, r.modseq, r));
+    },
+
+    async expunge(ctx: Ctx, mailboxId: number, uids: number[] | null): Promise<Result<number[], MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const r = await store.expunge(accountId, mailboxId, uids);
+      return ok(published(accountId, r.modseq, r.uids));
+    },
+
+    async copy(
+      ctx: Ctx,
+      fromMailboxId: number,
+      uids: number[],
+      toMailboxId: number,
+      move: boolean,
+    ): Promise<Result<{ mapping: [number, number][]; uidValidity: number }, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const r = await store.copyEntries(accountId, fromMailboxId, uids, toMailboxId, move);
+      if (r === 'not-found') return fail('not-found');
+      return ok(published(accountId, r.modseq, { mapping: r.mapping, uidValidity: r.uidValidity }));
+    },
+
+    /** Stores a message given by the user (IMAP APPEND, JMAP import) in one of their mailboxes. */
+    async append(
+      ctx: Ctx,
+      mailboxId: number,
+      raw: Buffer,
+      options: { flags: string[]; receivedAt: number | null },
+    ): Promise<Result<{ uid: number; uidValidity: number }, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      if (raw.length > maxMessageSize) return fail('too-big');
+      const f = canonicalFlags(options.flags);
+      if (!f.ok) return f;
+      const box = await mailboxOf(accountId, mailboxId);
+      if (!box) return fail('not-found');
+      const account = await store.getAccount(accountId);
+      if (account && account.quotaBytes > 0 && account.usedBytes + raw.length > account.quotaBytes)
+        return fail('over-quota');
+      const writer = store.blobs.create();
+      await writer.write(raw);
+      const blob = await writer.finish();
+      const [d] = await store.deliver([
+        {
+          accountId,
+          mailbox: { id: mailboxId },
+          blob,
+          receivedAt: options.receivedAt ?? clock.now(),
+          cache: summarize(raw),
+          flags: f.value,
+        },
+      ]);
+      if (!d) return fail('not-found');
+      return ok(published(accountId, d.modseq, { uid: d.uid, uidValidity: box.uidValidity }));
+    },
+
+    /** What changed in a mailbox after `since` (IMAP IDLE, NOOP, QRESYNC). */
+    async mailboxDelta(ctx: Ctx, mailboxId: number, since: number): Promise<Result<MailboxDelta, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(await store.mailboxDelta(accountId, mailboxId, since));
+    },
+
+    async highestModseq(ctx: Ctx): Promise<Result<number, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(await store.highestModseq(accountId));
     },
   };
 }

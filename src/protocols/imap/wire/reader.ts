@@ -21,10 +21,10 @@ export interface Frame {
 export interface ReaderLimits {
   /** Longest command line (without literals). */
   maxLine: number;
-  /** Largest single literal. */
-  maxLiteral: number;
-  /** Largest command, literals included. */
+  /** Largest command other than APPEND, literals included (ATTACKS.md IM-02: 64 KiB). */
   maxCommand: number;
+  /** Largest APPEND command, literals included (0 before login: APPEND needs a session). */
+  maxAppend: number;
   /** Most literals in one command. */
   maxLiterals: number;
   /** Largest non-synchronising literal (4096 for LITERAL-, RFC 7888 §4). */
@@ -132,9 +132,9 @@ export class CommandReader {
       const nonSync = m[3] === '+';
       this.#text.push(line.subarray(0, line.length - m[0].length));
       const tag = this.#tagOf(this.#text[0]!);
+      const append = /^[^ ]+ (?:UID )?APPEND /i.test(this.#text[0]!.toString('latin1'));
       const tooBig =
-        size > this.limits.maxLiteral ||
-        this.#size + size > this.limits.maxCommand ||
+        this.#size + size > (append ? this.limits.maxAppend : this.limits.maxCommand) ||
         this.#literals.length + 1 > this.limits.maxLiterals ||
         (nonSync && size > this.limits.maxNonSyncLiteral);
       if (tooBig) {

@@ -1,0 +1,76 @@
+/**
+ * @module The command table: name → handler. `UID X` entries are the UID forms.
+ */
+import { AUTHENTICATE, CAPABILITY, ENABLE, ID, LOGIN, LOGOUT, NOOP, STARTTLS } from './auth.ts';
+import { FETCH, UID_FETCH } from './fetch.ts';
+import {
+  APPEND,
+  CREATE,
+  DELETE,
+  EXAMINE,
+  IDLE,
+  LIST,
+  LSUB,
+  NAMESPACE,
+  RENAME,
+  SELECT,
+  STATUS,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+} from './mailbox.ts';
+import {
+  CHECK,
+  CLOSE,
+  COPY,
+  EXPUNGE,
+  MOVE,
+  SEARCH,
+  STORE,
+  UID_COPY,
+  UID_EXPUNGE,
+  UID_MOVE,
+  UID_SEARCH,
+  UID_STORE,
+  UNSELECT,
+} from './message.ts';
+import type { ImapCommand } from './types.ts';
+
+/** Every command the server implements. */
+export const COMMANDS: Record<string, ImapCommand> = {
+  CAPABILITY,
+  NOOP,
+  LOGOUT,
+  ID,
+  ENABLE,
+  STARTTLS,
+  LOGIN,
+  AUTHENTICATE,
+  SELECT,
+  EXAMINE,
+  CREATE,
+  DELETE,
+  RENAME,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+  LIST,
+  LSUB,
+  STATUS,
+  NAMESPACE,
+  APPEND,
+  IDLE,
+  CHECK,
+  CLOSE,
+  UNSELECT,
+  EXPUNGE,
+  SEARCH,
+  FETCH,
+  STORE,
+  COPY,
+  MOVE,
+  'UID EXPUNGE': UID_EXPUNGE,
+  'UID SEARCH': UID_SEARCH,
+  'UID FETCH': UID_FETCH,
+  'UID STORE': UID_STORE,
+  'UID COPY': UID_COPY,
+  'UID MOVE': UID_MOVE,
+};

@@ -1,0 +1,504 @@
+/**
+ * @module IMAP4rev2 session (RFC 9051) with IMAP4rev1 (RFC 3501) behaviour for clients that do not
+ * ENABLE IMAP4rev2, and the extensions listed in CAPABILITIES.
+ * Trust: parses untrusted network bytes; runs unprivileged; reaches data only through services,
+ * as the authenticated user. Commands are processed one at a time in arrival order.
+ * Invariants: nothing received before STARTTLS is processed after it (ATTACKS.md ST-02); no
+ * authentication without TLS unless the listener allows plaintext on loopback (AU-05); a session
+ * sees only its own account (IM-09); sequence numbers change only when the client may see an
+ * EXPUNGE (RFC 9051 §7.5.1).
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { randomId } from '../../core/ids.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Ctx, Mailbox, MailboxEntry, Origin, Services } from '../../services/index.ts';
+import type { MessageView } from '../../services/mail.ts';
+import type { ImapCommand } from './commands/types.ts';
+import { ImapNo } from './errors.ts';
+import { encode, raw, type Value } from './wire/encode.ts';
+import { CommandReader, type Frame, type ReaderEvent } from './wire/reader.ts';
+import { formatSet, type SeqRange } from './wire/sequence.ts';
+import { Args, ImapSyntaxError, tokenize } from './wire/tokens.ts';
+import { decodeMutf7, encodeMutf7 } from './wire/utf7.ts';
+
+/** Limits and timeouts of one IMAP listener. */
+export interface ImapLimits {
+  maxMessageSize: number;
+  /** Idle time before login (RFC 9051 §5.4 lets servers be strict before authentication). */
+  preAuthTimeoutMs: number;
+  /** Idle time after login: at least 30 minutes (RFC 9051 §5.4). */
+  idleTimeoutMs: number;
+}
+
+/** What every session of a listener shares. */
+export interface ImapDeps {
+  services: Pick<Services, 'directory' | 'mail' | 'changes'>;
+  /** The command table (commands/index.ts), injected so this module does not import handlers. */
+  commands: Record<string, ImapCommand>;
+  hostname: string;
+  tls: { key: Buffer; cert: Buffer };
+  log: Logger;
+  limits: ImapLimits;
+}
+
+/** The selected mailbox as this session knows it. */
+export interface Selected {
+  box: Mailbox;
+  readOnly: boolean;
+  /** UIDs in sequence-number order. */
+  uids: number[];
+  entries: Map<number, MailboxEntry>;
+  /** Highest modseq whose changes this session has applied. */
+  modseq: number;
+  /** Expunges seen but not yet reported (reported when sequence numbers may change). */
+  pendingExpunge: Set<number>;
+}
+
+const PRE_AUTH_LIMITS = {
+  maxLine: 8192,
+  maxCommand: 16 * 1024,
+  maxAppend: 0,
+  maxLiterals: 4,
+  maxNonSyncLiteral: 4096,
+};
+
+/** One IMAP connection. */
+export class Session {
+  state: 'not-authenticated' | 'authenticated' | 'selected' | 'logout' = 'not-authenticated';
+  ctx: Ctx | null = null;
+  readonly origin: Origin;
+  readonly id = randomId(8);
+  secure: boolean;
+  readonly enabled = new Set<string>();
+  selected: Selected | null = null;
+  clientId: string | null = null;
+  authFailures = 0;
+  /** Set while IDLE runs: its tag. */
+  idleTag: string | null = null;
+  /** Set while AUTHENTICATE waits for the client's response. */
+  saslStep: ((line: string) => Promise<void>) | null = null;
+
+  #socket: Socket;
+  #reader = new CommandReader({ ...PRE_AUTH_LIMITS });
+  #queue: Promise<void> = Promise.resolve();
+  #epoch = 0;
+  #unwatch: (() => void) | null = null;
+  #closed = false;
+
+  constructor(
+    readonly deps: ImapDeps,
+    socket: Socket,
+    readonly options: { implicitTls: boolean; plaintextAuth: boolean; listener: string },
+  ) {
+    this.#socket = socket;
+    this.secure = options.implicitTls;
+    this.origin = { protocol: 'imap', remote: socket.remoteAddress ?? 'unknown', sessionId: this.id };
+    this.#attach(socket);
+    this.send(
+      `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${deps.hostname} Portcullis IMAP4rev2 ready`,
+    );
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  get services(): ImapDeps['services'] {
+    return this.deps.services;
+  }
+
+  /** True when mailbox names and strings travel as UTF-8 (RFC 9051, RFC 6855). */
+  get utf8(): boolean {
+    return this.enabled.has('IMAP4REV2') || this.enabled.has('UTF8=ACCEPT');
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
+  }
+
+  /** Capabilities for the current state (RFC 9051 §7.2.2). */
+  capabilities(): string[] {
+    const caps = [
+      'IMAP4rev1',
+      'IMAP4rev2',
+      'LITERAL+',
+      'SASL-IR',
+      'ID',
+      'ENABLE',
+      'IDLE',
+      'NAMESPACE',
+      'UNSELECT',
+      'CHILDREN',
+    ];
+    caps.push(
+      'UIDPLUS',
+      'MOVE',
+      'CONDSTORE',
+      'QRESYNC',
+      'ESEARCH',
+      'LIST-EXTENDED',
+      'LIST-STATUS',
+      'SPECIAL-USE',
+    );
+    caps.push(
+      'STATUS=SIZE',
+      'BINARY',
+      'UTF8=ACCEPT',
+      'MULTIAPPEND',
+      `APPENDLIMIT=${this.deps.limits.maxMessageSize}`,
+    );
+    if (this.state === 'not-authenticated') {
+      if (!this.secure) caps.push('STARTTLS');
+      if (this.secure || this.options.plaintextAuth) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
+      else caps.push('LOGINDISABLED');
+    }
+    return caps;
+  }
+
+  /** True when LOGIN and AUTHENTICATE are allowed on this connection. */
+  get authAllowed(): boolean {
+    return this.secure || this.options.plaintextAuth;
+  }
+
+  #attach(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE')
+        this.log.info({ sid: this.id, err: err.code ?? err.message }, 'imap socket error');
+      this.close();
+    });
+    socket.on('close', () => this.close());
+    socket.setTimeout(
+      this.state === 'not-authenticated' ? this.deps.limits.preAuthTimeoutMs : this.deps.limits.idleTimeoutMs,
+      () => {
+        this.send('* BYE Autologout; idle for too long');
+        this.close();
+      },
+    );
+  }
+
+  #onData(chunk: Buffer): void {
+    let events: ReaderEvent[];
+    try {
+      events = this.#reader.push(chunk);
+    } catch (err) {
+      this.log.error({ sid: this.id, err }, 'imap reader failed');
+      this.close();
+      return;
+    }
+    const epoch = this.#epoch;
+    for (const ev of events) {
+      this.#queue = this.#queue.then(() =>
+        epoch === this.#epoch && !this.#closed ? this.#handle(ev) : undefined,
+      );
+    }
+  }
+
+  async #handle(ev: ReaderEvent): Promise<void> {
+    if (ev.kind === 'continue') {
+      this.send('+ Ready for literal data');
+      return;
+    }
+    if (ev.kind === 'too-big') {
+      this.send(`${ev.tag} BAD [TOOBIG] ${ev.what}`);
+      if (ev.fatal) {
+        this.send('* BYE Too much data');
+        this.close();
+      }
+      return;
+    }
+    await this.#frame(ev.frame);
+  }
+
+  async #frame(frame: Frame): Promise<void> {
+    if (this.idleTag !== null) {
+      const line = frame.text.map((t) => t.toString('latin1')).join('');
+      if (line.toUpperCase() !== 'DONE') {
+        this.send(`${this.idleTag} BAD expected DONE`);
+      } else this.send(`${this.idleTag} OK IDLE terminated`);
+      this.idleTag = null;
+      return;
+    }
+    if (this.saslStep) {
+      const step = this.saslStep;
+      this.saslStep = null;
+      await step(frame.text.map((t) => t.toString('latin1')).join(''));
+      return;
+    }
+    let tag = '*';
+    try {
+      const parsed = tokenize(frame);
+      tag = parsed.tag;
+      let name = parsed.name;
+      const args = new Args(parsed.args);
+      let uid = false;
+      if (name === 'UID') {
+        uid = true;
+        name = args.atom('UID command');
+      }
+      const command = this.deps.commands[uid ? `UID ${name}` : name];
+      if (!command) throw new ImapSyntaxError(`unknown command ${name}`);
+      if (!command.states.includes(this.state)) {
+        throw new ImapSyntaxError(
+          this.state === 'not-authenticated'
+            ? `${name} needs authentication`
+            : `${name} is not valid in this state`,
+        );
+      }
+      await command.run(this, tag, args, frame);
+    } catch (err) {
+      if (err instanceof ImapSyntaxError) {
+        // tokenize() marks a missing command after a valid tag with a NUL: "tag\0reason".
+        const [t, message] = err.message.includes('\0')
+          ? (err.message.split('\0') as [string, string])
+          : [tag, err.message];
+        this.send(`${t} BAD ${message}`);
+      } else if (err instanceof ImapNo) {
+        this.send(`${tag} NO ${err.code ? `[${err.code}] ` : ''}${err.message}`);
+      } else {
+        this.log.error({ sid: this.id, err }, 'imap command failed');
+        this.send(`${tag} NO [SERVERBUG] internal error`);
+      }
+    }
+  }
+
+  /** Writes one line (CRLF added) or pre-encoded parts. */
+  send(line: string | Buffer): void {
+    if (this.#closed) return;
+    this.#socket.write(typeof line === 'string' ? `${line}\r\n` : Buffer.concat([line, Buffer.from('\r\n')]));
+  }
+
+  /** Writes `* ` + encoded values. */
+  untagged(...parts: (string | Value)[]): void {
+    const bufs: Buffer[] = [Buffer.from('*')];
+    for (const p of parts) {
+      bufs.push(Buffer.from(' '));
+      bufs.push(typeof p === 'string' ? Buffer.from(p, 'utf8') : encode(p, this.utf8));
+    }
+    this.send(Buffer.concat(bufs));
+  }
+
+  /** Encodes a mailbox name for this client (UTF-8 or modified UTF-7). */
+  mailboxName(name: string): Value {
+    return this.utf8 ? name : raw(JSON.stringify(encodeMutf7(name)));
+  }
+
+  /** Decodes a mailbox name argument. */
+  readMailboxName(args: Args): string {
+    const name = args.astring('mailbox');
+    if (this.utf8 || !name.includes('&')) return name;
+    const decoded = decodeMutf7(name);
+    if (decoded === null) throw new ImapNo('CANNOT', 'invalid modified UTF-7 in mailbox name');
+    return decoded;
+  }
+
+  /** Starts TLS: everything received before the handshake is dropped (ST-02). */
+  startTls(): void {
+    this.#epoch++;
+    this.#reader.reset();
+    const plain = this.#socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.setTimeout(0);
+    const secure = new TLSSocket(plain, { isServer: true, key: this.deps.tls.key, cert: this.deps.tls.cert });
+    this.#socket = secure;
+    this.secure = true;
+    this.#attach(secure);
+  }
+
+  /** Called after a successful login. */
+  authenticated(ctx: Ctx): void {
+    this.ctx = ctx;
+    this.state = 'authenticated';
+    this.#reader.limits = {
+      maxLine: 64 * 1024,
+      maxCommand: 64 * 1024,
+      maxAppend: this.deps.limits.maxMessageSize * 2 + 64 * 1024,
+      maxLiterals: 100,
+      maxNonSyncLiteral: this.deps.limits.maxMessageSize,
+    };
+    this.#socket.setTimeout(this.deps.limits.idleTimeoutMs);
+    this.#unwatch = this.services.changes.watch(ctx, () => {
+      if (this.idleTag !== null) this.#queue = this.#queue.then(() => this.refresh(true));
+    });
+    this.log.info(
+      {
+        sid: this.id,
+        remote: this.origin.remote,
+        user: ctx.principal.kind === 'account' ? ctx.principal.address : '',
+      },
+      'imap login',
+    );
+  }
+
+  /** Loads a mailbox into the selected state. */
+  async select(box: Mailbox, readOnly: boolean): Promise<Selected> {
+    const entries = await this.services.mail.listEntries(this.ctx!, box.id);
+    if (!entries.ok) throw new ImapNo('NONEXISTENT', 'no such mailbox');
+    const sel: Selected = {
+      box,
+      readOnly,
+      uids: entries.value.map((e) => e.uid),
+      entries: new Map(entries.value.map((e) => [e.uid, e])),
+      modseq: box.modseq,
+      pendingExpunge: new Set(),
+    };
+    this.selected = sel;
+    this.state = 'selected';
+    return sel;
+  }
+
+  deselect(): void {
+    this.selected = null;
+    this.state = 'authenticated';
+  }
+
+  /** Sequence number of a UID (1-based), or 0. */
+  seqOf(uid: number): number {
+    const uids = this.selected?.uids ?? [];
+    let lo = 0;
+    let hi = uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = uids[mid]!;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** UIDs a set names, as sequence numbers or UIDs, in ascending order; never expanded (IM-05). */
+  resolve(set: SeqRange[], byUid: boolean): number[] {
+    const sel = this.selected;
+    if (!sel || sel.uids.length === 0) return [];
+    const uids = sel.uids;
+    const out = new Set<number>();
+    const maxUid = uids[uids.length - 1]!;
+    for (const [a, b] of set) {
+      if (byUid) {
+        const x = a ?? maxUid;
+        const y = b ?? maxUid;
+        const lo = Math.min(x, y);
+        const hi = Math.max(x, y);
+        // Walk the mailbox, not the numbers written: cost is bounded by the mailbox size.
+        let i = lowerBound(uids, lo);
+        while (i < uids.length && uids[i]! <= hi) out.add(uids[i++]!);
+      } else {
+        const x = a ?? uids.length;
+        const y = b ?? uids.length;
+        const lo = Math.max(1, Math.min(x, y));
+        const hi = Math.min(uids.length, Math.max(x, y));
+        for (let s = lo; s <= hi; s++) out.add(uids[s - 1]!);
+      }
+    }
+    return [...out].sort((p, q) => p - q);
+  }
+
+  /** Applies changes made elsewhere and reports them; EXPUNGE only when `allowExpunge`. */
+  async refresh(allowExpunge: boolean): Promise<void> {
+    const sel = this.selected;
+    if (!sel || !this.ctx) return;
+    const delta = await this.services.mail.mailboxDelta(this.ctx, sel.box.id, sel.modseq);
+    if (!delta.ok) return;
+    for (const uid of delta.value.expunged) if (sel.entries.has(uid)) sel.pendingExpunge.add(uid);
+    let added = 0;
+    const changed: MailboxEntry[] = [];
+    for (const e of delta.value.entries) {
+      const known = sel.entries.get(e.uid);
+      if (!known) {
+        if (sel.pendingExpunge.has(e.uid)) continue;
+        if (e.uid > (sel.uids[sel.uids.length - 1] ?? 0)) {
+          sel.uids.push(e.uid);
+          sel.entries.set(e.uid, e);
+          added++;
+        }
+      } else if (e.modseq > known.modseq) {
+        sel.entries.set(e.uid, e);
+        if (known.flags.join(' ') !== e.flags.join(' ') || this.enabled.has('CONDSTORE')) changed.push(e);
+      }
+    }
+    if (allowExpunge && sel.pendingExpunge.size > 0) this.reportExpunges([...sel.pendingExpunge]);
+    if (added > 0) this.untagged(`${sel.uids.length} EXISTS`);
+    for (const e of changed) {
+      const seq = this.seqOf(e.uid);
+      if (seq > 0) this.untagged(`${seq} FETCH`, this.flagItems(e, true));
+    }
+    sel.modseq = Math.max(sel.modseq, delta.value.highestModseq);
+  }
+
+  /** Removes UIDs from the session and reports them (VANISHED with QRESYNC, else EXPUNGE). */
+  reportExpunges(uids: number[]): void {
+    const sel = this.selected;
+    if (!sel) return;
+    const gone = uids.filter((u) => sel.entries.has(u)).sort((a, b) => a - b);
+    if (gone.length === 0) return;
+    if (this.enabled.has('QRESYNC')) {
+      this.untagged(`VANISHED ${formatSet(gone)}`);
+      const doomed = new Set(gone);
+      sel.uids = sel.uids.filter((u) => !doomed.has(u));
+    } else {
+      // Highest first, so each number is valid when the client applies it.
+      for (const uid of [...gone].reverse()) {
+        const seq = this.seqOf(uid);
+        sel.uids.splice(seq - 1, 1);
+        this.untagged(`${seq} EXPUNGE`);
+      }
+    }
+    for (const u of gone) {
+      sel.entries.delete(u);
+      sel.pendingExpunge.delete(u);
+    }
+  }
+
+  /** `(FLAGS (…) UID n MODSEQ (n))` items for an entry. */
+  flagItems(e: MailboxEntry, withUid: boolean): Value {
+    const items: Value[] = [raw('FLAGS'), e.flags.map(raw)];
+    if (withUid) items.push(raw('UID'), e.uid);
+    if (this.enabled.has('CONDSTORE')) items.push(raw('MODSEQ'), [e.modseq]);
+    return items;
+  }
+
+  /** Loads messages with their caches, in chunks. */
+  async messages(ids: number[]): Promise<Map<number, MessageView>> {
+    const out = new Map<number, MessageView>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const r = await this.services.mail.getMessages(this.ctx!, ids.slice(i, i + 500));
+      if (r.ok) for (const m of r.value) out.set(m.id, m);
+    }
+    return out;
+  }
+
+  logout(): void {
+    this.state = 'logout';
+    this.send('* BYE Portcullis logging out');
+  }
+
+  /** Ends the connection after pending output is written. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unwatch?.();
+    this.#unwatch = null;
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 2000).unref();
+  }
+
+  /** Resolves when every queued command has been handled (for tests of the session). */
+  get drained(): Promise<void> {
+    return this.#queue;
+  }
+}
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
