@@ -138,19 +138,17 @@ export function htmlToText(html: string): string {
 
 function isAttachment(part: MimePart): boolean {
   if (part.disposition?.type === 'attachment') return true;
-  if (part.type === 'multipart') return false;
-  if (part.type === 'text' && (part.subtype === 'plain' || part.subtype === 'html')) {
-    return part.disposition?.type === 'attachment';
-  }
-  return part.type !== 'message' || part.disposition !== null;
+  return part.type !== 'text' || (part.subtype !== 'plain' && part.subtype !== 'html');
 }
 
+/** Leaf parts in order, descending into embedded messages (their text is searchable too). */
 function leaves(root: MimePart): MimePart[] {
   const out: MimePart[] = [];
   const stack = [root];
   while (stack.length > 0) {
     const p = stack.pop()!;
     if (p.parts) for (let i = p.parts.length - 1; i >= 0; i--) stack.push(p.parts[i]!);
+    else if (p.message) stack.push(p.message.body);
     else out.push(p);
   }
   return out;

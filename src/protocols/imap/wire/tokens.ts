@@ -100,11 +100,11 @@ export function tokenize(frame: Frame): { tag: string; name: string; args: Token
   }
   if (stack.length !== 1) throw new ImapSyntaxError('unbalanced (');
   const tag = root.shift();
-  if (!tag || tag.t !== 'atom' || !/^[\x21-\x7e]+$/.test(tag.v) || /[(){%*"\\+]/.test(tag.v)) {
+  if (tag?.t !== 'atom' || !/^[\x21-\x7e]+$/.test(tag.v) || /[(){%*"\\+]/.test(tag.v)) {
     throw new ImapSyntaxError('missing or invalid tag');
   }
   const name = root.shift();
-  if (!name || name.t !== 'atom' || !/^[A-Za-z]+$/.test(name.v))
+  if (name?.t !== 'atom' || !/^[A-Za-z]+$/.test(name.v))
     throw new ImapSyntaxError(`${tag.v}\0missing or invalid command`);
   return { tag: tag.v, name: name.v.toUpperCase(), args: root };
 }
