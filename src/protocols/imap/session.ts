@@ -269,7 +269,7 @@ export class Session {
     this.#socket.write(typeof line === 'string' ? `${line}\r\n` : Buffer.concat([line, Buffer.from('\r\n')]));
   }
 
-  /** Writes `* ` + encoded values. */
+  /** Writes `* ` + parts: strings as they are (response syntax), other values encoded. */
   untagged(...parts: (string | Value)[]): void {
     const bufs: Buffer[] = [Buffer.from('*')];
     for (const p of parts) {
@@ -281,7 +281,7 @@ export class Session {
 
   /** Encodes a mailbox name for this client (UTF-8 or modified UTF-7). */
   mailboxName(name: string): Value {
-    return this.utf8 ? name : raw(JSON.stringify(encodeMutf7(name)));
+    return this.utf8 ? Buffer.from(name, 'utf8') : Buffer.from(encodeMutf7(name), 'latin1');
   }
 
   /** Decodes a mailbox name argument. */

@@ -105,7 +105,7 @@ export const STARTTLS: ImapCommand = {
   states: NOT_AUTHED,
   async run(s, tag, args) {
     args.end();
-    if (s.secure) throw new ImapNo(null, 'TLS is already active');
+    if (s.secure) throw new ImapSyntaxError('TLS is already active');
     s.send(`${tag} OK Begin TLS negotiation now`);
     s.startTls();
   },

@@ -296,7 +296,7 @@ async function listCommand(s: Session, tag: string, args: Args, lsub: boolean): 
       throw new ImapNo('LIMIT', 'pattern too complex');
   if (patterns.length === 1 && patterns[0] === '' && !lsub) {
     // RFC 9051 §6.3.9: an empty pattern asks for the hierarchy delimiter.
-    s.untagged('LIST', [raw('\\Noselect')], raw('"/"'), '');
+    s.untagged('LIST', [raw('\\Noselect')], raw('"/"'), Buffer.alloc(0));
     s.send(`${tag} OK LIST completed`);
     return;
   }
@@ -310,7 +310,7 @@ async function listCommand(s: Session, tag: string, args: Args, lsub: boolean): 
     const full = box.name;
     if (!patterns.some((p) => listMatch(canonical(ref + p), full))) continue;
     if (subscribedOnly && !box.subscribed) continue;
-    if (selection.has('SPECIAL-USE') && !box.specialUse) continue;
+    if (selection.has('SPECIAL-USE') && (!box.specialUse || box.specialUse === '\\Inbox')) continue;
     s.untagged(
       lsub ? 'LSUB' : 'LIST',
       listAttributes(box, all, showSubscribed),
