@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import { loggedIn, RawImap } from './imap.ts';
+import { loggedIn, type RawImap } from './imap.ts';
 import { makeDataDir, type RunningServer, startServer } from './server.ts';
 
 export const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
@@ -19,7 +19,8 @@ export interface ImapFixture {
   stop(): Promise<void>;
 }
 
-export const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/mail/${name}`, import.meta.url));
+export const fixture = (name: string): Buffer =>
+  readFileSync(new URL(`../fixtures/mail/${name}`, import.meta.url));
 
 /** Starts a server; `messages` are delivered to bob's INBOX in order. */
 export async function imapFixture(messages: (Buffer | string)[] = [], config?: string): Promise<ImapFixture> {
@@ -33,7 +34,12 @@ export async function imapFixture(messages: (Buffer | string)[] = [], config?: s
   });
   const server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0', 'imaps=127.0.0.1:0']);
   const deliver = async (raw: Buffer | string, to = BOB.user): Promise<void> => {
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port: server.ports['smtp']!, secure: false, ignoreTLS: true });
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
     await t.sendMail({ envelope: { from: 'sender@remote.test', to: [to] }, raw });
     t.close();
   };

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { RawImap } from '../helpers/imap.ts';
 import { BOB, type ImapFixture, imapFixture } from '../helpers/imap-fixture.ts';
 
-const plain = (user: string, pass: string, authz = '') => Buffer.from(`${authz}\0${user}\0${pass}`).toString('base64');
+const plain = (user: string, pass: string, authz = '') =>
+  Buffer.from(`${authz}\0${user}\0${pass}`).toString('base64');
 
 describe('IMAP authentication and any-state commands', () => {
   let f: ImapFixture;
@@ -41,7 +42,11 @@ describe('IMAP authentication and any-state commands', () => {
     assert.equal(login.status, 'OK');
     assert.match(login.text, /^\[CAPABILITY /);
     assert.doesNotMatch(login.text, /AUTH=/);
-    assert.equal((await c.cmd(`LOGIN ${BOB.user} ${BOB.pass}`)).status, 'BAD', 'LOGIN only before authentication');
+    assert.equal(
+      (await c.cmd(`LOGIN ${BOB.user} ${BOB.pass}`)).status,
+      'BAD',
+      'LOGIN only before authentication',
+    );
     c.close();
   });
 
@@ -99,7 +104,13 @@ describe('IMAP authentication and any-state commands', () => {
 
   test('commands that need authentication are refused before it', async () => {
     const c = await RawImap.open(f.imaps, true);
-    for (const cmd of ['SELECT INBOX', 'LIST "" *', 'FETCH 1 FLAGS', 'ENABLE CONDSTORE', 'APPEND INBOX {1}']) {
+    for (const cmd of [
+      'SELECT INBOX',
+      'LIST "" *',
+      'FETCH 1 FLAGS',
+      'ENABLE CONDSTORE',
+      'APPEND INBOX {1}',
+    ]) {
       assert.equal((await c.cmd(cmd)).status, 'BAD', cmd);
     }
     c.close();

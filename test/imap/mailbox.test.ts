@@ -73,8 +73,13 @@ describe('IMAP mailbox commands', () => {
   });
 
   test('STATUS items', async () => {
-    const r = await c.cmd('STATUS "Old Inbox" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ)');
-    assert.match(r.untagged[0]!, /^\* STATUS "Old Inbox" \(MESSAGES 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 2 DELETED 0 SIZE \d+ HIGHESTMODSEQ \d+\)$/);
+    const r = await c.cmd(
+      'STATUS "Old Inbox" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ)',
+    );
+    assert.match(
+      r.untagged[0]!,
+      /^\* STATUS "Old Inbox" \(MESSAGES 2 UIDNEXT 3 UIDVALIDITY \d+ UNSEEN 2 DELETED 0 SIZE \d+ HIGHESTMODSEQ \d+\)$/,
+    );
     assert.equal((await c.cmd('STATUS INBOX (BOGUS)')).status, 'BAD');
     assert.equal((await c.cmd('STATUS Nothing (MESSAGES)')).status, 'NO');
   });

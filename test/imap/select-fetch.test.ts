@@ -11,7 +11,11 @@ describe('IMAP SELECT and FETCH', () => {
   let f: ImapFixture;
   let c: RawImap;
   before(async () => {
-    f = await imapFixture([fixture('alternative-attachment.eml'), fixture('nested-rfc822.eml'), fixture('encoded-words.eml')]);
+    f = await imapFixture([
+      fixture('alternative-attachment.eml'),
+      fixture('nested-rfc822.eml'),
+      fixture('encoded-words.eml'),
+    ]);
     c = await f.login();
   });
   after(async () => {
@@ -36,9 +40,15 @@ describe('IMAP SELECT and FETCH', () => {
   test('FETCH FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE, UID, MODSEQ and the ALL/FAST macros', async () => {
     const r = await c.cmd('FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)');
     assert.equal(r.untagged.length, 3);
-    assert.match(r.untagged[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\) RFC822\.SIZE \d+ INTERNALDATE "\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000"\)$/);
+    assert.match(
+      r.untagged[0]!,
+      /^\* 1 FETCH \(UID 1 FLAGS \(\) RFC822\.SIZE \d+ INTERNALDATE "\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000"\)$/,
+    );
     const env = await c.cmd('FETCH 3 ENVELOPE');
-    assert.match(env.untagged[0]!, /ENVELOPE \("Thu, 05 Nov 2026 09:30:00 \+0100" "=\?UTF-8\?Q\?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln\?= =\?UTF-8\?B\?IOKAlCDwn5iA\?=" \(\("=\?iso-8859-1\?Q\?Andr=E9_Pirard\?=" NIL "andre" "sender\.test"\)\)/);
+    assert.match(
+      env.untagged[0]!,
+      /ENVELOPE \("Thu, 05 Nov 2026 09:30:00 \+0100" "=\?UTF-8\?Q\?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln\?= =\?UTF-8\?B\?IOKAlCDwn5iA\?=" \(\("=\?iso-8859-1\?Q\?Andr=E9_Pirard\?=" NIL "andre" "sender\.test"\)\)/,
+    );
     assert.equal((await c.cmd('FETCH 1 ALL')).status, 'OK');
     assert.match((await c.cmd('FETCH 1 FAST')).untagged[0]!, /FLAGS .* INTERNALDATE .* RFC822\.SIZE/);
     assert.match((await c.cmd('FETCH 2 (MODSEQ)')).untagged[0]!, /MODSEQ \(\d+\)/);
@@ -48,21 +58,36 @@ describe('IMAP SELECT and FETCH', () => {
     const r = await c.cmd('FETCH 2 (BODYSTRUCTURE)');
     const bs = r.untagged[0]!;
     assert.match(bs, /\("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "7BIT" \d+ \d+ NIL NIL NIL NIL\)/);
-    assert.match(bs, /"MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ \("Tue, 03 Nov 2026 12:00:00 -0500" "lunch plans"/);
-    assert.match(bs, /"ALTERNATIVE" \("BOUNDARY" "b2"\) NIL NIL NIL\) \d+ NIL \("INLINE" NIL\) NIL NIL\) "MIXED"/);
+    assert.match(
+      bs,
+      /"MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ \("Tue, 03 Nov 2026 12:00:00 -0500" "lunch plans"/,
+    );
+    assert.match(
+      bs,
+      /"ALTERNATIVE" \("BOUNDARY" "b2"\) NIL NIL NIL\) \d+ NIL \("INLINE" NIL\) NIL NIL\) "MIXED"/,
+    );
     const body = (await c.cmd('FETCH 2 BODY')).untagged[0]!;
     assert.doesNotMatch(body, /BOUNDARY/, 'BODY has no extension data');
   });
 
   test('BODY.PEEK sections: HEADER, TEXT, part numbers, MIME, nested HEADER, HEADER.FIELDS(.NOT), partials', async () => {
     const get = async (item: string) => (await c.cmd(`FETCH 2 (${item})`)).untagged[0]!;
-    assert.match(await get('BODY.PEEK[HEADER]'), /\{\d+\}\r\nReceived: [\s\S]*\r\nFrom: Forwarder[\s\S]*MIME-Version: 1\.0\r\nContent-Type: multipart\/mixed; boundary="b1"\r\n\r\n\)$/);
+    assert.match(
+      await get('BODY.PEEK[HEADER]'),
+      /\{\d+\}\r\nReceived: [\s\S]*\r\nFrom: Forwarder[\s\S]*MIME-Version: 1\.0\r\nContent-Type: multipart\/mixed; boundary="b1"\r\n\r\n\)$/,
+    );
     assert.match(await get('BODY.PEEK[1]'), /BODY\[1\] \{\d+\}\r\nSee the message below\.\r\n\)$/);
-    assert.match(await get('BODY.PEEK[1.MIME]'), /BODY\[1\.MIME\] \{\d+\}\r\nContent-Type: text\/plain; charset=us-ascii\r\n\r\n\)/);
+    assert.match(
+      await get('BODY.PEEK[1.MIME]'),
+      /BODY\[1\.MIME\] \{\d+\}\r\nContent-Type: text\/plain; charset=us-ascii\r\n\r\n\)/,
+    );
     assert.match(await get('BODY.PEEK[2.HEADER]'), /Subject: lunch plans\r\n/);
     assert.match(await get('BODY.PEEK[2.1]'), /BODY\[2\.1\] \{\d+\}\r\nShall we meet at noon\?\)$/);
     assert.match(await get('BODY.PEEK[2.2]'), /<i>noon<\/i>/);
-    assert.match(await get('BODY.PEEK[HEADER.FIELDS (SUBJECT to)]'), /\{\d+\}\r\nTo: bob@example\.test\r\nSubject: Fwd: lunch plans\r\n\r\n\)$/);
+    assert.match(
+      await get('BODY.PEEK[HEADER.FIELDS (SUBJECT to)]'),
+      /\{\d+\}\r\nTo: bob@example\.test\r\nSubject: Fwd: lunch plans\r\n\r\n\)$/,
+    );
     assert.doesNotMatch(await get('BODY.PEEK[HEADER.FIELDS.NOT (Subject)]'), /Subject:/);
     assert.match(await get('BODY.PEEK[TEXT]<0.7>'), /BODY\[TEXT\]<0> \{7\}\r\n--b1\r\nC\)$/);
     assert.match(await get('BODY.PEEK[9]'), /BODY\[9\] \{0\}\r\n\)$/, 'a missing part is empty');
@@ -72,7 +97,10 @@ describe('IMAP SELECT and FETCH', () => {
 
   test('BINARY decodes the transfer encoding; BINARY.SIZE gives the decoded size', async () => {
     const r = (await c.cmd('FETCH 1 (BINARY.PEEK[1.1] BINARY.SIZE[1.1] BINARY.PEEK[2]<0.8>)')).untagged[0]!;
-    assert.match(r, /BINARY\[1\.1\] \{70\}\r\nHello Bob,\n\nthe figures are attached\. Revenue grew by 12 € per unit\./);
+    assert.match(
+      r,
+      /BINARY\[1\.1\] \{70\}\r\nHello Bob,\n\nthe figures are attached\. Revenue grew by 12 € per unit\./,
+    );
     assert.match(r, /BINARY\.SIZE\[1\.1\] 70/);
     assert.match(r, /BINARY\[2\]<0> \{8\}\r\n%PDF-1\.4/);
   });
@@ -95,7 +123,9 @@ describe('IMAP SELECT and FETCH', () => {
   });
 
   test('CHANGEDSINCE returns only messages modified after the given modseq', async () => {
-    const ms = Number(/HIGHESTMODSEQ (\d+)/.exec((await c.cmd('STATUS INBOX (HIGHESTMODSEQ)')).untagged[0]!)![1]);
+    const ms = Number(
+      /HIGHESTMODSEQ (\d+)/.exec((await c.cmd('STATUS INBOX (HIGHESTMODSEQ)')).untagged[0]!)![1],
+    );
     await c.cmd('STORE 1 +FLAGS.SILENT (\\Flagged)');
     const r = await c.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${ms})`);
     assert.equal(r.untagged.length, 1);

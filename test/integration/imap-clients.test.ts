@@ -150,7 +150,10 @@ describe('IMAP with third-party clients', () => {
     const modseq = c.mailbox ? BigInt(c.mailbox.highestModseq ?? 0) : 0n;
     const uidValidity = c.mailbox ? c.mailbox.uidValidity : 0n;
     await c.messageFlagsAdd('2', ['$Seen-Elsewhere'], { uid: true });
-    const appended = must(await c.append('INBOX', 'Subject: to delete\r\n\r\nx\r\n', ['\\Deleted']), 'append');
+    const appended = must(
+      await c.append('INBOX', 'Subject: to delete\r\n\r\nx\r\n', ['\\Deleted']),
+      'append',
+    );
     const appendedUid = must(appended.uid, 'APPENDUID');
     await c.messageDelete(String(appendedUid), { uid: true });
     await c.logout();
@@ -191,7 +194,10 @@ describe('IMAP with third-party clients', () => {
 
   test('imapflow: APPEND, MOVE with COPYUID, mailbox create and rename', async () => {
     const c = await client();
-    const appended = must(await c.append('Drafts', 'Subject: draft\r\n\r\nwork in progress\r\n', ['\\Draft']), 'append');
+    const appended = must(
+      await c.append('Drafts', 'Subject: draft\r\n\r\nwork in progress\r\n', ['\\Draft']),
+      'append',
+    );
     await c.mailboxCreate('Projects/2026');
     await c.mailboxRename('Projects', 'Work');
     assert.ok((await c.list()).some((b) => b.path === 'Work/2026'));

@@ -226,7 +226,10 @@ export class Session {
       await step(frame.text.map((t) => t.toString('latin1')).join(''));
       return;
     }
-    let tag = '*';
+    // The tag is known before the rest parses, so that a BAD can carry it.
+    const first = frame.text[0]?.toString('latin1') ?? '';
+    const candidate = first.slice(0, Math.max(0, first.indexOf(' ')));
+    let tag = /^[\x21-\x7e]{1,64}$/.test(candidate) && !/[(){%*"\\+]/.test(candidate) ? candidate : '*';
     try {
       const parsed = tokenize(frame);
       tag = parsed.tag;

@@ -7,7 +7,8 @@ import { Args, ImapSyntaxError, tokenize } from './tokens.ts';
 import { decodeMutf7, encodeMutf7 } from './utf7.ts';
 
 const limits = { maxLine: 1000, maxCommand: 2000, maxAppend: 10_000, maxLiterals: 3, maxNonSyncLiteral: 100 };
-const kinds = (evs: ReaderEvent[]) => evs.map((e) => (e.kind === 'too-big' ? `too-big:${e.tag}:${e.fatal}` : e.kind));
+const kinds = (evs: ReaderEvent[]) =>
+  evs.map((e) => (e.kind === 'too-big' ? `too-big:${e.tag}:${e.fatal}` : e.kind));
 
 describe('CommandReader', () => {
   test('lines, CRLF or LF, split across chunks', () => {
@@ -23,7 +24,10 @@ describe('CommandReader', () => {
     const f = evs[0]!.kind === 'frame' ? evs[0]!.frame : null;
     assert.ok(f);
     assert.equal(f.literals[0]!.toString(), 'bob');
-    assert.deepEqual(tokenize(f).args.map((t) => (t.t === 'string' ? t.v.toString() : t.t)), ['bob', 'pw']);
+    assert.deepEqual(
+      tokenize(f).args.map((t) => (t.t === 'string' ? t.v.toString() : t.t)),
+      ['bob', 'pw'],
+    );
   });
   test('LITERAL+ needs no continuation; literal8 is marked binary', () => {
     const r = new CommandReader(limits);
@@ -33,7 +37,10 @@ describe('CommandReader', () => {
   });
   test('oversized literals: synchronising ones are refused and reading goes on; non-synchronising ones end the connection', () => {
     const r = new CommandReader(limits);
-    assert.deepEqual(kinds(r.push(Buffer.from('a SEARCH TEXT {5000}\r\nb NOOP\r\n'))), ['too-big:a:false', 'frame']);
+    assert.deepEqual(kinds(r.push(Buffer.from('a SEARCH TEXT {5000}\r\nb NOOP\r\n'))), [
+      'too-big:a:false',
+      'frame',
+    ]);
     assert.deepEqual(kinds(r.push(Buffer.from('c SEARCH TEXT {101+}\r\n'))), ['too-big:c:true']);
   });
   test('APPEND may carry more than other commands; literal count is bounded', () => {
@@ -41,7 +48,11 @@ describe('CommandReader', () => {
     assert.deepEqual(kinds(r.push(Buffer.from('a APPEND x {5000}\r\n'))), ['continue']);
     const r2 = new CommandReader(limits);
     let evs: ReaderEvent[] = [];
-    for (let i = 0; i < 4; i++) evs = evs.concat(r2.push(Buffer.from(`${i === 0 ? 'a SEARCH TEXT ' : 'x '}{1}\r\n`)), r2.push(Buffer.from('x')));
+    for (let i = 0; i < 4; i++)
+      evs = evs.concat(
+        r2.push(Buffer.from(`${i === 0 ? 'a SEARCH TEXT ' : 'x '}{1}\r\n`)),
+        r2.push(Buffer.from('x')),
+      );
     assert.ok(kinds(evs).includes('too-big:a:false'));
   });
   test('an endless line is cut at the limit', () => {
@@ -58,11 +69,31 @@ describe('tokenize', () => {
     const t = toks('A1 fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) "a \\"q\\" \\\\b"');
     assert.equal(t.tag, 'A1');
     assert.equal(t.name, 'FETCH');
-    assert.deepEqual(t.args[1], { t: 'list', v: [{ t: 'atom', v: 'FLAGS' }, { t: 'atom', v: 'BODY.PEEK[HEADER.FIELDS (From To)]<0.100>' }] });
+    assert.deepEqual(t.args[1], {
+      t: 'list',
+      v: [
+        { t: 'atom', v: 'FLAGS' },
+        { t: 'atom', v: 'BODY.PEEK[HEADER.FIELDS (From To)]<0.100>' },
+      ],
+    });
     assert.deepEqual(t.args[2], { t: 'string', v: Buffer.from('a "q" \\b'), literal: false });
   });
-  const bad = ['', 'A1', '* NOOP', 'A+1 NOOP', 'A1 LOGIN "us\0er" x', 'A1 X "unterminated', 'A1 X ((a)', 'A1 X a)', 'A1 X [a', 'A1 X "bad \\x escape"', `A1 X ${'('.repeat(40)}${')'.repeat(40)}`];
-  for (const line of bad) test(`refuses ${JSON.stringify(line.slice(0, 40))}`, () => assert.throws(() => toks(line), ImapSyntaxError));
+  const bad = [
+    '',
+    'A1',
+    '* NOOP',
+    'A+1 NOOP',
+    'A1 LOGIN "us\0er" x',
+    'A1 X "unterminated',
+    'A1 X ((a)',
+    'A1 X a)',
+    'A1 X [a',
+    'A1 X "bad \\x escape"',
+    `A1 X ${'('.repeat(40)}${')'.repeat(40)}`,
+  ];
+  for (const line of bad)
+    test(`refuses ${JSON.stringify(line.slice(0, 40))}`, () =>
+      assert.throws(() => toks(line), ImapSyntaxError));
   test('Args readers', () => {
     const a = new Args(toks('t X "bücher" NIL 42 (a b) atom').args);
     assert.equal(a.astring(), 'bücher');
@@ -89,7 +120,15 @@ describe('sequence sets (ATTACKS.md IM-05)', () => {
     assert.throws(() => parseSequenceSet('4294967296'), ImapSyntaxError);
     assert.throws(() => parseSequenceSet('1:2:3'), ImapSyntaxError);
     assert.throws(() => parseSequenceSet('$'), ImapSyntaxError);
-    assert.throws(() => parseSequenceSet(Array(MAX_RANGES + 1).fill('1').join(',')), /too many ranges/);
+    assert.throws(
+      () =>
+        parseSequenceSet(
+          Array(MAX_RANGES + 1)
+            .fill('1')
+            .join(','),
+        ),
+      /too many ranges/,
+    );
   });
   test('formatSet compacts', () => assert.equal(formatSet([5, 1, 2, 3, 9, 10]), '1:3,5,9:10'));
 });
