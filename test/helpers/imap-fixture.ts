@@ -12,6 +12,8 @@ export const ALICE = { user: 'alice@example.test', pass: 'alice-password-1' };
 /** A fixture: server, data folder and helpers. */
 export interface ImapFixture {
   server: RunningServer;
+  /** The data folder (its tls/cert.pem is the server's certificate). */
+  dataDir: string;
   imap: number;
   imaps: number;
   deliver(raw: Buffer | string, to?: string): Promise<void>;
@@ -46,6 +48,7 @@ export async function imapFixture(messages: (Buffer | string)[] = [], config?: s
   for (const m of messages) await deliver(m);
   return {
     server,
+    dataDir: data.path,
     imap: server.ports['imap']!,
     imaps: server.ports['imaps']!,
     deliver,
