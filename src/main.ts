@@ -51,6 +51,7 @@ export async function serve(
   const tls = loadTls(dataDir, config);
   const listeners = { ...config.listeners, ...overrides };
   const closers: (() => Promise<void>)[] = [];
+  const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
       if (!value) continue;
@@ -79,6 +80,7 @@ export async function serve(
           {
             services: app.services,
             commands: IMAP_COMMANDS,
+            perUser: imapPerUser,
             hostname: config.hostname,
             tls,
             log: log.child({ listener: name }),

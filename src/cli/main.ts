@@ -194,6 +194,19 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`password of ${address} changed`);
     });
 
+  user
+    .command('quota <address> <bytes>')
+    .description('set the storage quota in bytes (K, M, G suffixes allowed; 0 for unlimited)')
+    .action(async (address: string, text: string) => {
+      const m = /^(\d{1,15})([KMG]?)$/i.exec(text);
+      if (!m) throw new UsageError(`quota ${JSON.stringify(text)}: expected a number of bytes, like 500M`);
+      const bytes = Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase());
+      await withServices(async (s) =>
+        unwrap(await s.directory.setQuota(admin(), address, bytes), `user ${address}`),
+      );
+      out(`quota of ${address} set to ${bytes === 0 ? 'unlimited' : `${bytes} bytes`}`);
+    });
+
   const alias = program.command('alias').description('aliases and catch-alls (@domain)');
   alias
     .command('add <source> <target>')

@@ -155,6 +155,13 @@ export const SCHEMA = {
       doc: 'Simultaneous IMAP connections per listener; further clients get BYE [UNAVAILABLE].',
       default: 5000,
     },
+    maxConnectionsPerUser: {
+      kind: 'int',
+      min: 1,
+      max: 10000,
+      doc: 'Simultaneous authenticated IMAP sessions per account, over all listeners; a further login gets NO [LIMIT] (ATTACKS.md IM-11).',
+      default: 50,
+    },
   },
   log: {
     level: {

@@ -27,7 +27,7 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
 export type DirectoryError = 'forbidden' | 'invalid' | 'exists' | 'not-found' | 'no-domain' | 'in-use';
 
 /** Outcome of resolving an envelope recipient. */
-export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user';
+export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user' | 'over-quota';
 
 /** Dependencies of the directory service. */
 export interface DirectoryDeps {
@@ -155,6 +155,17 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
       return ok(undefined);
     },
 
+    /** Sets an account's storage quota in bytes; 0 means unlimited. */
+    async setQuota(ctx: Ctx, address: string, bytes: number): Promise<Result<void, DirectoryError>> {
+      if (!admin(ctx, 'user.quota')) return fail('forbidden');
+      if (!Number.isSafeInteger(bytes) || bytes < 0)
+        return fail('invalid', 'quota must be a whole number of bytes');
+      const account = await accountOf(address);
+      if (!account) return fail('not-found');
+      await store.setQuota(account.id, bytes);
+      return ok(undefined);
+    },
+
     async addAlias(ctx: Ctx, source: string, target: string): Promise<Result<string, DirectoryError>> {
       if (!admin(ctx, 'alias.add')) return fail('forbidden');
       let canonicalSource: string;
@@ -227,8 +238,14 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
       const c = canonicalAddress(address);
       if (!c.ok) return fail('invalid', c.reason);
       if (!(await store.getDomain(c.domain))) return fail('relay-denied');
-      const accounts = await resolveLocal(c.local, c.domain);
-      return accounts.length > 0 ? ok([...new Set(accounts)]) : fail('unknown-user');
+      const accounts = [...new Set(await resolveLocal(c.local, c.domain))];
+      if (accounts.length === 0) return fail('unknown-user');
+      // A full mailbox refuses mail for now (4xx), so the sender retries (RFC 3463 4.2.2).
+      for (const id of accounts) {
+        const a = await store.getAccount(id);
+        if (a && a.quotaBytes > 0 && a.usedBytes >= a.quotaBytes) return fail('over-quota');
+      }
+      return ok(accounts);
     },
   };
 }

@@ -270,6 +270,15 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       return ok(await store.mailboxDelta(accountId, mailboxId, since));
     },
 
+    /** Storage used and allowed (0: unlimited), in bytes. */
+    async quota(ctx: Ctx): Promise<Result<{ usedBytes: number; quotaBytes: number }, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const a = await store.getAccount(accountId);
+      if (!a) return fail('not-found');
+      return ok({ usedBytes: a.usedBytes, quotaBytes: a.quotaBytes });
+    },
+
     async highestModseq(ctx: Ctx): Promise<Result<number, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');

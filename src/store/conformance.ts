@@ -163,6 +163,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal(await store.setPassword(a.id, 'new', 5), 'ok');
       assert.equal((await store.getPassword(a.id))?.secret, 'new');
       assert.equal(await store.setPassword(a.id + 99, 'x', 5), 'not-found');
+      assert.equal(await store.setQuota(a.id, 1024 * 1024), 'ok');
+      assert.equal((await store.getAccount(a.id))?.quotaBytes, 1024 * 1024);
+      assert.equal(await store.setQuota(a.id + 99, 1), 'not-found');
     });
 
     withStore('aliases: add, duplicate, catch-all, list, remove, cascade', async (store) => {

@@ -233,6 +233,8 @@ export interface Store {
 
   getPassword(accountId: number): Promise<Credential | null>;
   setPassword(accountId: number, hash: string, now: number): Promise<'ok' | 'not-found'>;
+  /** Sets the storage quota in bytes (0: unlimited). */
+  setQuota(accountId: number, bytes: number): Promise<'ok' | 'not-found'>;
 
   addAlias(source: string, accountId: number, now: number): Promise<'ok' | 'exists' | 'no-domain'>;
   listAliases(domain?: string): Promise<Alias[]>;

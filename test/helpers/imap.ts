@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
 
 /** The lines a command produced and its tagged completion. */
 export interface ImapResult {
@@ -94,8 +95,33 @@ export class RawImap {
     }
   }
 
+  #deflate: DeflateRaw | null = null;
+
   write(data: string | Buffer): void {
-    this.#socket.write(data);
+    if (this.#deflate) {
+      this.#deflate.write(data);
+      this.#deflate.flush(constants.Z_SYNC_FLUSH);
+    } else this.#socket.write(data);
+  }
+
+  /** Switches to COMPRESS=DEFLATE after the server's OK. */
+  compress(): void {
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw();
+    this.#socket.removeAllListeners('data');
+    this.#socket.on('data', (d: Buffer) => inflate.write(d));
+    inflate.on('data', (d: Buffer) => {
+      this.#buf = Buffer.concat([this.#buf, d]);
+      this.#wake();
+    });
+    inflate.on('error', () => {});
+    deflate.on('data', (d: Buffer) => this.#socket.write(d));
+    this.#deflate = deflate;
+  }
+
+  /** Writes bytes on the socket as they are, bypassing compression (for hostile streams). */
+  writeRaw(data: Buffer): boolean {
+    return this.#socket.write(data);
   }
 
   nextTag(): string {

@@ -10,6 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { createDeflateRaw, createInflateRaw, type DeflateRaw, constants as zlibConstants } from 'node:zlib';
 import { randomId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Ctx, Mailbox, MailboxEntry, Origin, Services } from '../../services/index.ts';
@@ -36,6 +37,8 @@ export interface ImapDeps {
   services: Pick<Services, 'directory' | 'mail' | 'changes'>;
   /** The command table (commands/index.ts), injected so this module does not import handlers. */
   commands: Record<string, ImapCommand>;
+  /** Authenticated sessions per account, shared by every IMAP listener (IM-11). */
+  perUser: { limit: number; counts: Map<number, number> };
   hostname: string;
   tls: { key: Buffer; cert: Buffer };
   log: Logger;
@@ -63,6 +66,34 @@ const PRE_AUTH_LIMITS = {
   maxNonSyncLiteral: 4096,
 };
 
+/** Extensions offered in every state. */
+const CAPABILITIES = [
+  'IMAP4rev1',
+  'IMAP4rev2',
+  'LITERAL+',
+  'SASL-IR',
+  'ID',
+  'ENABLE',
+  'IDLE',
+  'NAMESPACE',
+  'UNSELECT',
+  'CHILDREN',
+  'UIDPLUS',
+  'MOVE',
+  'CONDSTORE',
+  'QRESYNC',
+  'ESEARCH',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'SPECIAL-USE',
+  'QUOTA',
+  'QUOTA=RES-STORAGE',
+  'STATUS=SIZE',
+  'BINARY',
+  'UTF8=ACCEPT',
+  'MULTIAPPEND',
+];
+
 /** One IMAP connection. */
 export class Session {
   state: 'not-authenticated' | 'authenticated' | 'selected' | 'logout' = 'not-authenticated';
@@ -85,6 +116,8 @@ export class Session {
   #epoch = 0;
   #unwatch: (() => void) | null = null;
   #closed = false;
+  #accountId: number | null = null;
+  #deflate: DeflateRaw | null = null;
 
   constructor(
     readonly deps: ImapDeps,
@@ -119,40 +152,12 @@ export class Session {
 
   /** Capabilities for the current state (RFC 9051 §7.2.2). */
   capabilities(): string[] {
-    const caps = [
-      'IMAP4rev1',
-      'IMAP4rev2',
-      'LITERAL+',
-      'SASL-IR',
-      'ID',
-      'ENABLE',
-      'IDLE',
-      'NAMESPACE',
-      'UNSELECT',
-      'CHILDREN',
-    ];
-    caps.push(
-      'UIDPLUS',
-      'MOVE',
-      'CONDSTORE',
-      'QRESYNC',
-      'ESEARCH',
-      'LIST-EXTENDED',
-      'LIST-STATUS',
-      'SPECIAL-USE',
-    );
-    caps.push(
-      'STATUS=SIZE',
-      'BINARY',
-      'UTF8=ACCEPT',
-      'MULTIAPPEND',
-      `APPENDLIMIT=${this.deps.limits.maxMessageSize}`,
-    );
+    const caps = [...CAPABILITIES, `APPENDLIMIT=${this.deps.limits.maxMessageSize}`];
     if (this.state === 'not-authenticated') {
       if (!this.secure) caps.push('STARTTLS');
       if (this.secure || this.options.plaintextAuth) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
       else caps.push('LOGINDISABLED');
-    }
+    } else if (!this.#deflate) caps.push('COMPRESS=DEFLATE');
     return caps;
   }
 
@@ -269,7 +274,51 @@ export class Session {
   /** Writes one line (CRLF added) or pre-encoded parts. */
   send(line: string | Buffer): void {
     if (this.#closed) return;
-    this.#socket.write(typeof line === 'string' ? `${line}\r\n` : Buffer.concat([line, Buffer.from('\r\n')]));
+    const data =
+      typeof line === 'string' ? Buffer.from(`${line}\r\n`) : Buffer.concat([line, Buffer.from('\r\n')]);
+    if (this.#deflate) {
+      this.#deflate.write(data);
+      this.#deflate.flush(zlibConstants.Z_SYNC_FLUSH);
+    } else this.#socket.write(data);
+  }
+
+  /** True once COMPRESS=DEFLATE is active. */
+  get compressed(): boolean {
+    return this.#deflate !== null;
+  }
+
+  /**
+   * Starts COMPRESS=DEFLATE (RFC 4978) in both directions. Inflated input goes through the same
+   * reader limits; a stream that inflates more than 1,000-fold past 16 MiB is a decompression
+   * bomb and ends the session (ATTACKS.md IM-10).
+   */
+  startCompression(): void {
+    this.#epoch++;
+    this.#reader.reset();
+    const socket = this.#socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw();
+    let compressedIn = 0;
+    let inflatedOut = 0;
+    socket.removeAllListeners('data');
+    socket.on('data', (chunk: Buffer) => {
+      compressedIn += chunk.length;
+      inflate.write(chunk);
+    });
+    inflate.on('data', (chunk: Buffer) => {
+      inflatedOut += chunk.length;
+      if (inflatedOut > 16 * 1024 * 1024 && inflatedOut > compressedIn * 1000) {
+        this.log.warn({ sid: this.id, compressedIn, inflatedOut }, 'imap decompression bomb');
+        inflate.destroy();
+        this.close();
+        return;
+      }
+      this.#onData(chunk);
+    });
+    inflate.on('error', () => this.close());
+    deflate.on('data', (chunk: Buffer) => socket.write(chunk));
+    deflate.on('error', () => this.close());
+    this.#deflate = deflate;
   }
 
   /** Writes `* ` + parts: strings as they are (response syntax), other values encoded. */
@@ -311,8 +360,15 @@ export class Session {
     this.#attach(secure);
   }
 
-  /** Called after a successful login. */
-  authenticated(ctx: Ctx): void {
+  /** Called after a successful login; false when the account has too many sessions. */
+  authenticated(ctx: Ctx): boolean {
+    if (ctx.principal.kind !== 'account') return false;
+    const id = ctx.principal.accountId;
+    const { limit, counts } = this.deps.perUser;
+    const n = counts.get(id) ?? 0;
+    if (n >= limit) return false;
+    counts.set(id, n + 1);
+    this.#accountId = id;
     this.ctx = ctx;
     this.state = 'authenticated';
     this.#reader.limits = {
@@ -326,14 +382,8 @@ export class Session {
     this.#unwatch = this.services.changes.watch(ctx, () => {
       if (this.idleTag !== null) this.#queue = this.#queue.then(() => this.refresh(true));
     });
-    this.log.info(
-      {
-        sid: this.id,
-        remote: this.origin.remote,
-        user: ctx.principal.kind === 'account' ? ctx.principal.address : '',
-      },
-      'imap login',
-    );
+    this.log.info({ sid: this.id, remote: this.origin.remote, user: ctx.principal.address }, 'imap login');
+    return true;
   }
 
   /** Loads a mailbox into the selected state. */
@@ -483,9 +533,20 @@ export class Session {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#deflate) {
+      this.#deflate.end();
+      this.#deflate.once('end', () => this.#socket.end());
+    }
     this.#unwatch?.();
     this.#unwatch = null;
-    this.#socket.end();
+    if (this.#accountId !== null) {
+      const counts = this.deps.perUser.counts;
+      const n = (counts.get(this.#accountId) ?? 1) - 1;
+      if (n > 0) counts.set(this.#accountId, n);
+      else counts.delete(this.#accountId);
+      this.#accountId = null;
+    }
+    if (!this.#deflate) this.#socket.end();
     setTimeout(() => this.#socket.destroy(), 2000).unref();
   }
 

@@ -93,6 +93,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        ON CONFLICT (address) DO NOTHING RETURNING *`,
     ),
     getAccount: db.prepare('SELECT * FROM accounts WHERE id = ?'),
+    setQuota: db.prepare('UPDATE accounts SET quota_bytes = ? WHERE id = ?'),
     getAccountByAddress: db.prepare('SELECT * FROM accounts WHERE address = ?'),
     listAccounts: db.prepare('SELECT * FROM accounts ORDER BY address'),
     listAccountsInDomain: db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address'),
@@ -276,6 +277,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         secret: r['secret'] as string,
         createdAt: r['created_at'] as number,
       } satisfies Credential;
+    },
+    async setQuota(accountId, bytes) {
+      return q.setQuota.run(bytes, accountId).changes === 1 ? 'ok' : 'not-found';
     },
     async setPassword(accountId, hash, now) {
       return q.setPassword.run(hash, now, accountId).changes === 1 ? 'ok' : 'not-found';

@@ -24,7 +24,10 @@ async function login(s: Session, tag: string, username: string, password: string
     }
     return;
   }
-  s.authenticated(r.value);
+  if (!s.authenticated(r.value)) {
+    s.send(`${tag} NO [LIMIT] Too many connections for this user`);
+    return;
+  }
   s.send(`${tag} OK [CAPABILITY ${s.capabilities().join(' ')}] Logged in`);
 }
 
@@ -98,6 +101,19 @@ export const ENABLE: ImapCommand = {
     }
     s.untagged(`ENABLED${done.map((c) => ` ${c}`).join('')}`);
     s.send(`${tag} OK ENABLE completed`);
+  },
+};
+
+export const COMPRESS: ImapCommand = {
+  states: AUTHED,
+  async run(s, tag, args) {
+    const mech = args.atom('mechanism');
+    args.end();
+    if (mech !== 'DEFLATE') throw new ImapNo('CANNOT', `unsupported compression ${mech}`);
+    // RFC 4978 §3: a second COMPRESS gets NO [COMPRESSIONACTIVE].
+    if (s.compressed) throw new ImapNo('COMPRESSIONACTIVE', 'compression is already active');
+    s.send(`${tag} OK DEFLATE active`);
+    s.startCompression();
   },
 };
 

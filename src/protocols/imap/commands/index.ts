@@ -1,7 +1,7 @@
 /**
  * @module The command table: name → handler. `UID X` entries are the UID forms.
  */
-import { AUTHENTICATE, CAPABILITY, ENABLE, ID, LOGIN, LOGOUT, NOOP, STARTTLS } from './auth.ts';
+import { AUTHENTICATE, CAPABILITY, COMPRESS, ENABLE, ID, LOGIN, LOGOUT, NOOP, STARTTLS } from './auth.ts';
 import { FETCH, UID_FETCH } from './fetch.ts';
 import {
   APPEND,
@@ -33,6 +33,7 @@ import {
   UID_STORE,
   UNSELECT,
 } from './message.ts';
+import { GETQUOTA, GETQUOTAROOT, SETQUOTA } from './quota.ts';
 import type { ImapCommand } from './types.ts';
 
 /** Every command the server implements. */
@@ -43,6 +44,7 @@ export const COMMANDS: Record<string, ImapCommand> = {
   ID,
   ENABLE,
   STARTTLS,
+  COMPRESS,
   LOGIN,
   AUTHENTICATE,
   SELECT,
@@ -67,6 +69,9 @@ export const COMMANDS: Record<string, ImapCommand> = {
   STORE,
   COPY,
   MOVE,
+  GETQUOTAROOT,
+  GETQUOTA,
+  SETQUOTA,
   'UID EXPUNGE': UID_EXPUNGE,
   'UID SEARCH': UID_SEARCH,
   'UID FETCH': UID_FETCH,
