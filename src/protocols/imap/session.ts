@@ -92,6 +92,9 @@ const CAPABILITIES = [
   'BINARY',
   'UTF8=ACCEPT',
   'MULTIAPPEND',
+  'SORT',
+  'THREAD=ORDEREDSUBJECT',
+  'THREAD=REFERENCES',
 ];
 
 /** One IMAP connection. */

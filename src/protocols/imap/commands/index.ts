@@ -34,6 +34,7 @@ import {
   UNSELECT,
 } from './message.ts';
 import { GETQUOTA, GETQUOTAROOT, SETQUOTA } from './quota.ts';
+import { SORT, THREAD, UID_SORT, UID_THREAD } from './sort.ts';
 import type { ImapCommand } from './types.ts';
 
 /** Every command the server implements. */
@@ -70,6 +71,8 @@ export const COMMANDS: Record<string, ImapCommand> = {
   COPY,
   MOVE,
   GETQUOTAROOT,
+  SORT,
+  THREAD,
   GETQUOTA,
   SETQUOTA,
   'UID EXPUNGE': UID_EXPUNGE,
@@ -78,4 +81,6 @@ export const COMMANDS: Record<string, ImapCommand> = {
   'UID STORE': UID_STORE,
   'UID COPY': UID_COPY,
   'UID MOVE': UID_MOVE,
+  'UID SORT': UID_SORT,
+  'UID THREAD': UID_THREAD,
 };

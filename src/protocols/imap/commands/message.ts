@@ -3,9 +3,19 @@
  * UID EXPUNGE (RFC 4315), SEARCH with ESEARCH (RFC 4731), STORE with UNCHANGEDSINCE (RFC 7162),
  * COPY and MOVE (RFC 6851) with COPYUID (RFC 4315).
  */
+
+import type { MessageView } from '../../../services/mail.ts';
 import { ImapNo } from '../errors.ts';
 import { headerValues } from '../fetch.ts';
-import { type Candidate, matches, needsRawHeaders, parseSearch, textQueries, usesModseq } from '../search.ts';
+import {
+  type Candidate,
+  type Key,
+  matches,
+  needsRawHeaders,
+  parseSearch,
+  textQueries,
+  usesModseq,
+} from '../search.ts';
 import type { Session } from '../session.ts';
 import { formatSet, parseSequenceSet } from '../wire/sequence.ts';
 import { type Args, ImapSyntaxError } from '../wire/tokens.ts';
@@ -66,6 +76,52 @@ function expungeCommand(byUid: boolean): ImapCommand {
 export const EXPUNGE = expungeCommand(false);
 export const UID_EXPUNGE = expungeCommand(true);
 
+/** A message that matched a search program. */
+export interface Found {
+  seq: number;
+  uid: number;
+  modseq: number;
+  message: MessageView;
+}
+
+/** Evaluates a search program over the selected mailbox, in sequence order. */
+export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
+  const sel = s.selected!;
+  const views = await s.messages(sel.uids.map((u) => sel.entries.get(u)!.messageId));
+  const text = new Map<string, Set<number>>();
+  for (const q of textQueries(key)) {
+    const r = await s.services.mail.search(s.ctx!, q, 1_000_000);
+    text.set(q, new Set(r.ok ? r.value : []));
+  }
+  const rawHeaders = needsRawHeaders(key);
+  const found: Found[] = [];
+  const maxUid = sel.uids[sel.uids.length - 1] ?? 0;
+  for (let i = 0; i < sel.uids.length; i++) {
+    const uid = sel.uids[i]!;
+    const e = sel.entries.get(uid)!;
+    const m = views.get(e.messageId);
+    if (!m) continue;
+    const c: Candidate = {
+      seq: i + 1,
+      uid,
+      flags: e.flags,
+      modseq: e.modseq,
+      messageId: e.messageId,
+      receivedAt: m.receivedAt,
+      sentAt: m.sentAt,
+      size: m.size,
+      envelope: m.envelope,
+    };
+    if (rawHeaders) {
+      const r = await s.services.mail.readRaw(s.ctx!, e.messageId);
+      if (r.ok) c.headers = (name) => headerValues(r.value, m.structure, name);
+    }
+    if (matches(key, c, { maxSeq: sel.uids.length, maxUid, text }))
+      found.push({ seq: i + 1, uid, modseq: e.modseq, message: m });
+  }
+  return found;
+}
+
 function searchCommand(byUid: boolean): ImapCommand {
   return {
     states: SELECTED,
@@ -91,40 +147,7 @@ function searchCommand(byUid: boolean): ImapCommand {
       }
       const key = parseSearch(args);
       await s.refresh(byUid);
-      const sel = s.selected!;
-      const ids = sel.uids.map((u) => sel.entries.get(u)!.messageId);
-      const views = await s.messages(ids);
-      const text = new Map<string, Set<number>>();
-      for (const q of textQueries(key)) {
-        const r = await s.services.mail.search(s.ctx!, q, 1_000_000);
-        text.set(q, new Set(r.ok ? r.value : []));
-      }
-      const rawHeaders = needsRawHeaders(key);
-      const found: { seq: number; uid: number; modseq: number }[] = [];
-      const maxUid = sel.uids[sel.uids.length - 1] ?? 0;
-      for (let i = 0; i < sel.uids.length; i++) {
-        const uid = sel.uids[i]!;
-        const e = sel.entries.get(uid)!;
-        const m = views.get(e.messageId);
-        if (!m) continue;
-        const c: Candidate = {
-          seq: i + 1,
-          uid,
-          flags: e.flags,
-          modseq: e.modseq,
-          messageId: e.messageId,
-          receivedAt: m.receivedAt,
-          sentAt: m.sentAt,
-          size: m.size,
-          envelope: m.envelope,
-        };
-        if (rawHeaders) {
-          const r = await s.services.mail.readRaw(s.ctx!, e.messageId);
-          if (r.ok) c.headers = (name) => headerValues(r.value, m.structure, name);
-        }
-        if (matches(key, c, { maxSeq: sel.uids.length, maxUid, text }))
-          found.push({ seq: i + 1, uid, modseq: e.modseq });
-      }
+      const found = await searchMailbox(s, key);
       const numbers = found.map((f) => (byUid ? f.uid : f.seq));
       const highest = usesModseq(key) && found.length > 0 ? Math.max(...found.map((f) => f.modseq)) : null;
       if (returns || s.rev2) {
