@@ -1,0 +1,236 @@
+/**
+ * IMAP benchmarks (issue: IMAP server): FETCH of headers and flags for 10,000 messages, SEARCH TEXT
+ * over them, a mixed multi-client load, and memory per idle authenticated connection, for
+ * Portcullis and Dovecot from Debian seeded with the same messages, in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RawImap } from '../test/helpers/imap.ts';
+import { makeDataDir, startServer, tempDir } from '../test/helpers/server.ts';
+import { benchMessage, smtpLoad } from './smtp-load.ts';
+
+const MESSAGES = 10_000;
+const SIZE = 4 * 1024;
+const USER = 'bob@bench.test';
+const PASS = 'bench-password';
+
+/** Figures for one server. */
+export interface ImapFigures {
+  system: string;
+  fetchMs: number;
+  searchMs: number;
+  searchHits: number;
+  mixedOpsPerSec: number;
+  idleKbPerConnection: number;
+  idleConnections: number;
+}
+
+async function login(port: number): Promise<RawImap> {
+  const c = await RawImap.open(port);
+  const r = await c.cmd(`LOGIN ${USER} ${PASS}`);
+  if (r.status !== 'OK') throw new Error(`login: ${r.text}`);
+  return c;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = performance.now();
+  const v = await fn();
+  return [performance.now() - t, v];
+}
+
+function rssKb(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {}
+  }
+  return total;
+}
+
+async function measure(
+  system: string,
+  port: number,
+  pids: () => number[],
+  idle: number,
+): Promise<ImapFigures> {
+  const c = await login(port);
+  await c.cmd('SELECT INBOX');
+  const fetch = 'FETCH 1:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])';
+  await c.cmd(fetch, 120_000); // warm caches on both sides
+  const [fetchMs, fetched] = await timed(() => c.cmd(fetch, 120_000));
+  if (fetched.untagged.length !== MESSAGES)
+    throw new Error(`${system}: FETCH returned ${fetched.untagged.length}`);
+  const [searchMs, found] = await timed(() => c.cmd('SEARCH TEXT "amet 4242"', 120_000));
+  const hits = (found.untagged[0] ?? '').split(' ').length - 2;
+  c.close();
+
+  // Mixed load: 10 clients for 5 seconds.
+  let ops = 0;
+  const until = Date.now() + 5000;
+  await Promise.all(
+    Array.from({ length: 10 }, async (_, k) => {
+      const m = await login(port);
+      await m.cmd('SELECT INBOX');
+      let i = k;
+      while (Date.now() < until) {
+        const n = 1 + ((i * 7919) % (MESSAGES - 20));
+        await m.cmd(`FETCH ${n}:${n + 19} (FLAGS ENVELOPE)`);
+        await m.cmd(`STORE ${n} +FLAGS.SILENT (\\Seen)`);
+        await m.cmd(`SEARCH FROM "load" SUBJECT "message ${n}"`);
+        await m.cmd('NOOP');
+        ops += 4;
+        i++;
+      }
+      m.close();
+    }),
+  );
+
+  // Idle authenticated connections.
+  const before = rssKb(pids());
+  const conns: RawImap[] = [];
+  for (let i = 0; i < idle; i++) conns.push(await login(port));
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = rssKb(pids());
+  for (const x of conns) x.close();
+  return {
+    system,
+    fetchMs,
+    searchMs,
+    searchHits: hits,
+    mixedOpsPerSec: ops / 5,
+    idleKbPerConnection: (after - before) / idle,
+    idleConnections: idle,
+  };
+}
+
+/** Portcullis, seeded over SMTP, with plaintext IMAP allowed on loopback like the Dovecot peer. */
+export async function benchPortcullisImap(idle = 1000): Promise<ImapFigures> {
+  const data = makeDataDir({
+    domains: ['bench.test'],
+    users: [{ address: USER, password: PASS }],
+    config: '[imap]\nplaintextAuth = true\nmaxConnectionsPerUser = 10000',
+  });
+  const server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0']);
+  try {
+    await smtpLoad(server.ports['smtp']!, { total: MESSAGES, sessions: 10, size: SIZE, rcpt: USER });
+    return await measure('Portcullis', server.ports['imap']!, () => [server.proc.pid!], idle);
+  } finally {
+    await server.stop();
+    data.remove();
+  }
+}
+
+const DOVECOT = '/usr/sbin/dovecot';
+const DOVECOT_PORT = 2850;
+
+/** Dovecot 2.3 from Debian with the same messages in a Maildir, plaintext IMAP on loopback. */
+export async function benchDovecot(idle = 1000): Promise<ImapFigures | string> {
+  if (!existsSync(DOVECOT)) return 'dovecot is not installed (apt-get install dovecot-imapd)';
+  const tmp = tempDir('portcullis-bench-dovecot-');
+  const base = tmp.path;
+  for (const d of ['run', 'state', 'home']) mkdirSync(join(base, d));
+  const maildir = join(base, 'home', 'bob', 'Maildir');
+  for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, d), { recursive: true });
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < MESSAGES; i++) {
+    const received = `Received: from load.test by bench; Fri, 27 Nov 2026 12:00:00 +0000\r\n`;
+    writeFileSync(join(maildir, 'cur', `${now}.${i}.bench:2,`), received + benchMessage(i, SIZE));
+  }
+  spawnSync('chown', ['-R', '65534:65534', join(base, 'home')]);
+  chownSync(join(base, 'home'), 65534, 65534);
+  const conf = join(base, 'dovecot.conf');
+  writeFileSync(
+    conf,
+    `base_dir = ${base}/run
+state_dir = ${base}/state
+log_path = ${base}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+passdb {
+  driver = static
+  args = password=${PASS}
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=${base}/home/%n
+}
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+mail_max_userip_connections = 20000
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${DOVECOT_PORT}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  service_count = 0
+  process_limit = 100
+  client_limit = 2000
+}
+service imap {
+  process_limit = 6000
+}
+default_client_limit = 12000
+default_vsz_limit = 1G
+`,
+  );
+  const start = spawnSync(DOVECOT, ['-c', conf], { encoding: 'utf8' });
+  if (start.status !== 0) {
+    tmp.remove();
+    return `dovecot did not start: ${start.stderr}`;
+  }
+  const pids = (): number[] =>
+    spawnSync('pgrep', ['-f', `dovecot|imap`], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return (
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dovecot') ||
+            readFileSync(`/proc/${pid}/environ`, 'utf8').length >= 0
+          );
+        } catch {
+          return false;
+        }
+      });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    return await measure('Dovecot 2.3 (Debian, Maildir)', DOVECOT_PORT, pids, idle);
+  } finally {
+    spawnSync('doveadm', ['-c', conf, 'stop']);
+    tmp.remove();
+  }
+}
+
+/** Opens `n` idle authenticated connections to Portcullis and reports memory per connection. */
+export async function benchIdleCapacity(n: number): Promise<{ opened: number; kbPerConnection: number }> {
+  const data = makeDataDir({
+    domains: ['bench.test'],
+    users: [{ address: USER, password: PASS }],
+    config: '[imap]\nplaintextAuth = true\nmaxConnectionsPerUser = 10000',
+  });
+  const server = await startServer(data.path, ['imap=127.0.0.1:0']);
+  try {
+    const port = server.ports['imap']!;
+    const before = rssKb([server.proc.pid!]);
+    const conns: RawImap[] = [];
+    for (let i = 0; i < n; i++) conns.push(await login(port));
+    await new Promise((r) => setTimeout(r, 1000));
+    const check = await conns[n - 1]!.cmd('NOOP');
+    if (check.status !== 'OK') throw new Error('last connection unusable');
+    const after = rssKb([server.proc.pid!]);
+    for (const c of conns) c.close();
+    return { opened: conns.length, kbPerConnection: (after - before) / n };
+  } finally {
+    await server.stop();
+    data.remove();
+  }
+}
