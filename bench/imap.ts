@@ -4,14 +4,17 @@
  * Portcullis and Dovecot from Debian seeded with the same messages, in the same run.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawImap } from '../test/helpers/imap.ts';
 import { makeDataDir, startServer, tempDir } from '../test/helpers/server.ts';
 import { benchMessage, smtpLoad } from './smtp-load.ts';
 
-const MESSAGES = 10_000;
+/** Messages seeded; BENCH_IMAP_MESSAGES changes it for a quick run. */
+const MESSAGES = Number(process.env['BENCH_IMAP_MESSAGES'] ?? 10_000);
 const SIZE = 4 * 1024;
+/** Idle connections measured on both servers; BENCH_IMAP_IDLE changes it. */
+const IDLE = Number(process.env['BENCH_IMAP_IDLE'] ?? 1000);
 const USER = 'bob@bench.test';
 const PASS = 'bench-password';
 
@@ -49,12 +52,17 @@ function rssKb(pids: number[]): number {
   return total;
 }
 
+const progress = (text: string): void => {
+  process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${text}\n`);
+};
+
 async function measure(
   system: string,
   port: number,
   pids: () => number[],
   idle: number,
 ): Promise<ImapFigures> {
+  progress(`${system}: measuring`);
   const c = await login(port);
   await c.cmd('SELECT INBOX');
   const fetch = 'FETCH 1:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])';
@@ -65,6 +73,7 @@ async function measure(
   const [searchMs, found] = await timed(() => c.cmd('SEARCH TEXT "amet 4242"', 120_000));
   const hits = (found.untagged[0] ?? '').split(' ').length - 2;
   c.close();
+  progress(`${system}: FETCH ${fetchMs.toFixed(0)} ms, SEARCH ${searchMs.toFixed(0)} ms; mixed load`);
 
   // Mixed load: 10 clients for 5 seconds.
   let ops = 0;
@@ -87,7 +96,7 @@ async function measure(
     }),
   );
 
-  // Idle authenticated connections.
+  progress(`${system}: ${ops} operations; opening ${idle} idle connections`);
   const before = rssKb(pids());
   const conns: RawImap[] = [];
   for (let i = 0; i < idle; i++) conns.push(await login(port));
@@ -106,7 +115,7 @@ async function measure(
 }
 
 /** Portcullis, seeded over SMTP, with plaintext IMAP allowed on loopback like the Dovecot peer. */
-export async function benchPortcullisImap(idle = 1000): Promise<ImapFigures> {
+export async function benchPortcullisImap(idle = IDLE): Promise<ImapFigures> {
   const data = makeDataDir({
     domains: ['bench.test'],
     users: [{ address: USER, password: PASS }],
@@ -114,6 +123,7 @@ export async function benchPortcullisImap(idle = 1000): Promise<ImapFigures> {
   });
   const server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0']);
   try {
+    progress(`Portcullis: seeding ${MESSAGES} messages over SMTP`);
     await smtpLoad(server.ports['smtp']!, { total: MESSAGES, sessions: 10, size: SIZE, rcpt: USER });
     return await measure('Portcullis', server.ports['imap']!, () => [server.proc.pid!], idle);
   } finally {
@@ -126,7 +136,7 @@ const DOVECOT = '/usr/sbin/dovecot';
 const DOVECOT_PORT = 2850;
 
 /** Dovecot 2.3 from Debian with the same messages in a Maildir, plaintext IMAP on loopback. */
-export async function benchDovecot(idle = 1000): Promise<ImapFigures | string> {
+export async function benchDovecot(idle = IDLE): Promise<ImapFigures | string> {
   if (!existsSync(DOVECOT)) return 'dovecot is not installed (apt-get install dovecot-imapd)';
   const tmp = tempDir('portcullis-bench-dovecot-');
   const base = tmp.path;
@@ -181,31 +191,35 @@ default_client_limit = 12000
 default_vsz_limit = 1G
 `,
   );
-  const start = spawnSync(DOVECOT, ['-c', conf], { encoding: 'utf8' });
+  progress(`Dovecot: seeded ${MESSAGES} messages in a Maildir; starting`);
+  // The daemon keeps inherited pipes open, so its output goes to the log file, not to us.
+  const start = spawnSync(DOVECOT, ['-c', conf], { stdio: 'ignore' });
   if (start.status !== 0) {
+    const why = existsSync(join(base, 'dovecot.log')) ? readFileSync(join(base, 'dovecot.log'), 'utf8') : '';
     tmp.remove();
-    return `dovecot did not start: ${start.stderr}`;
+    return `dovecot did not start (exit ${start.status}) ${why}`;
   }
-  const pids = (): number[] =>
-    spawnSync('pgrep', ['-f', `dovecot|imap`], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter(Boolean)
-      .map(Number)
-      .filter((pid) => {
-        try {
-          return (
-            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dovecot') ||
-            readFileSync(`/proc/${pid}/environ`, 'utf8').length >= 0
-          );
-        } catch {
-          return false;
-        }
-      });
+  // The master and every process it started: Dovecot runs one imap process per session.
+  const pids = (): number[] => {
+    const master = Number(readFileSync(join(base, 'run', 'master.pid'), 'utf8').trim());
+    const parents = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {}
+    }
+    const out = [master];
+    for (let i = 0; i < out.length; i++)
+      for (const [pid, ppid] of parents) if (ppid === out[i]) out.push(pid);
+    return out;
+  };
   try {
     await new Promise((r) => setTimeout(r, 500));
     return await measure('Dovecot 2.3 (Debian, Maildir)', DOVECOT_PORT, pids, idle);
   } finally {
-    spawnSync('doveadm', ['-c', conf, 'stop']);
+    spawnSync('doveadm', ['-c', conf, 'stop'], { stdio: 'ignore' });
     tmp.remove();
   }
 }

@@ -49,7 +49,8 @@ export async function serve(
   const log = createLogger(config.log.level);
   const app = openApp(dataDir, log);
   const tls = loadTls(dataDir, config);
-  const listeners = { ...config.listeners, ...overrides };
+  // --listen replaces the configured listeners: what the command line names is all that opens.
+  const listeners = Object.keys(overrides).length > 0 ? overrides : config.listeners;
   const closers: (() => Promise<void>)[] = [];
   const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {

@@ -241,7 +241,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .description('run the server')
     .option(
       '--listen <name=host:port>',
-      'open a listener (repeatable; port 0 picks a free port)',
+      'open this listener instead of the configured ones (repeatable; port 0 picks a free port)',
       (v: string, acc: string[]) => [...acc, v],
       [],
     )

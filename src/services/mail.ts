@@ -56,6 +56,18 @@ export interface MessageView extends Omit<Message, 'envelope' | 'structure'> {
   structure: MimePart;
 }
 
+/** A message view whose structure is parsed only when first read (SEARCH and SORT never need it). */
+function view(m: Message): MessageView {
+  let structure: MimePart | null = null;
+  const { structure: text, envelope, ...rest } = m;
+  const out = { ...rest, envelope: JSON.parse(envelope) as Envelope };
+  Object.defineProperty(out, 'structure', {
+    enumerable: true,
+    get: () => (structure ??= JSON.parse(text) as MimePart),
+  });
+  return out as MessageView;
+}
+
 /** The account a context may act on, or null. */
 function ownAccount(ctx: Ctx): number | null {
   return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
@@ -96,11 +108,7 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       if (accountId === null) return fail('forbidden');
       const m = await store.getMessage(accountId, messageId);
       if (!m) return fail('not-found');
-      return ok({
-        ...m,
-        envelope: JSON.parse(m.envelope) as Envelope,
-        structure: JSON.parse(m.structure) as MimePart,
-      });
+      return ok(view(m));
     },
 
     /** The raw message, byte-exact as stored. */
@@ -129,13 +137,7 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
       const rows = await store.getMessages(accountId, messageIds);
-      return ok(
-        rows.map((m) => ({
-          ...m,
-          envelope: JSON.parse(m.envelope) as Envelope,
-          structure: JSON.parse(m.structure) as MimePart,
-        })),
-      );
+      return ok(rows.map(view));
     },
 
     async createMailbox(ctx: Ctx, name: string): Promise<Result<Mailbox, MailError>> {
