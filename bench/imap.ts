@@ -4,7 +4,15 @@
  * Portcullis and Dovecot from Debian seeded with the same messages, in the same run.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { RawImap } from '../test/helpers/imap.ts';
 import { makeDataDir, startServer, tempDir } from '../test/helpers/server.ts';
@@ -140,6 +148,8 @@ export async function benchDovecot(idle = IDLE): Promise<ImapFigures | string> {
   if (!existsSync(DOVECOT)) return 'dovecot is not installed (apt-get install dovecot-imapd)';
   const tmp = tempDir('portcullis-bench-dovecot-');
   const base = tmp.path;
+  // Dovecot's mail processes run as nobody and must reach the home folders inside.
+  chmodSync(base, 0o755);
   for (const d of ['run', 'state', 'home']) mkdirSync(join(base, d));
   const maildir = join(base, 'home', 'bob', 'Maildir');
   for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, d), { recursive: true });

@@ -66,6 +66,9 @@ const PRE_AUTH_LIMITS = {
   maxNonSyncLiteral: 4096,
 };
 
+/** Message views a session keeps for its selected mailbox (about 1 KB each). */
+const VIEW_CACHE = 20_000;
+
 /** Extensions offered in every state. */
 const CAPABILITIES = [
   'IMAP4rev1',
@@ -121,6 +124,7 @@ export class Session {
   #closed = false;
   #accountId: number | null = null;
   #deflate: DeflateRaw | null = null;
+  #views = new Map<number, MessageView>();
 
   constructor(
     readonly deps: ImapDeps,
@@ -391,6 +395,7 @@ export class Session {
 
   /** Loads a mailbox into the selected state. */
   async select(box: Mailbox, readOnly: boolean): Promise<Selected> {
+    this.#views.clear();
     const entries = await this.services.mail.listEntries(this.ctx!, box.id);
     if (!entries.ok) throw new ImapNo('NONEXISTENT', 'no such mailbox');
     const sel: Selected = {
@@ -408,6 +413,7 @@ export class Session {
 
   deselect(): void {
     this.selected = null;
+    this.#views.clear();
     this.state = 'authenticated';
   }
 
@@ -517,12 +523,23 @@ export class Session {
     return items;
   }
 
-  /** Loads messages with their caches, in chunks. */
+  /** Loads messages with their caches, in chunks. Messages never change once stored, so the
+   * views of the selected mailbox are kept for the next SEARCH/SORT (at most VIEW_CACHE). */
   async messages(ids: number[]): Promise<Map<number, MessageView>> {
     const out = new Map<number, MessageView>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const r = await this.services.mail.getMessages(this.ctx!, ids.slice(i, i + 500));
-      if (r.ok) for (const m of r.value) out.set(m.id, m);
+    const missing: number[] = [];
+    for (const id of ids) {
+      const v = this.#views.get(id);
+      if (v) out.set(id, v);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const r = await this.services.mail.getMessages(this.ctx!, missing.slice(i, i + 500));
+      if (!r.ok) continue;
+      for (const m of r.value) {
+        out.set(m.id, m);
+        if (this.#views.size < VIEW_CACHE) this.#views.set(m.id, m);
+      }
     }
     return out;
   }
