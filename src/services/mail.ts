@@ -112,6 +112,16 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
     },
 
     /** The raw message, byte-exact as stored. */
+    /** The raw bytes of a message already loaded with getMessages (saves looking it up again). */
+    async readRawOf(
+      ctx: Ctx,
+      message: Pick<MessageView, 'accountId' | 'blobHash'>,
+    ): Promise<Result<Buffer, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null || message.accountId !== accountId) return fail('forbidden');
+      return ok(await store.blobs.read(message.blobHash));
+    },
+
     async readRaw(ctx: Ctx, messageId: number): Promise<Result<Buffer, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');

@@ -170,7 +170,9 @@ function fetchCommand(byUid: boolean): ImapCommand {
           if (needsView && !view) continue;
           let rawMsg: Buffer | null = null;
           if (needsRaw) {
-            const r = await s.services.mail.readRaw(s.ctx!, e.messageId);
+            const r = view
+              ? await s.services.mail.readRawOf(s.ctx!, view)
+              : await s.services.mail.readRaw(s.ctx!, e.messageId);
             if (!r.ok) throw new ImapNo(null, 'message vanished');
             rawMsg = r.value;
           }

@@ -113,7 +113,7 @@ export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
       envelope: m.envelope,
     };
     if (rawHeaders) {
-      const r = await s.services.mail.readRaw(s.ctx!, e.messageId);
+      const r = await s.services.mail.readRawOf(s.ctx!, m);
       if (r.ok) c.headers = (name) => headerValues(r.value, m.structure, name);
     }
     if (matches(key, c, { maxSeq: sel.uids.length, maxUid, text }))
