@@ -177,6 +177,23 @@ function addressText(list: HeaderAddress[] | null): string {
 
 const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
 
+/** Decoded, lower-cased header texts of an envelope, computed once per envelope object. */
+const decoded = new WeakMap<Envelope, Record<'subject' | 'from' | 'to' | 'cc' | 'bcc', string>>();
+function envelopeText(e: Envelope): Record<'subject' | 'from' | 'to' | 'cc' | 'bcc', string> {
+  let t = decoded.get(e);
+  if (!t) {
+    t = {
+      subject: decodeWords(e.subject ?? '').toLowerCase(),
+      from: addressText(e.from).toLowerCase(),
+      to: addressText(e.to).toLowerCase(),
+      cc: addressText(e.cc).toLowerCase(),
+      bcc: addressText(e.bcc).toLowerCase(),
+    };
+    decoded.set(e, t);
+  }
+  return t;
+}
+
 /** Evaluates a key for one message; `text` maps each TEXT/BODY value to matching message ids. */
 export function matches(
   key: Key,
@@ -194,20 +211,10 @@ export function matches(
       return true;
     case 'header': {
       const needle = key.value.toLowerCase();
-      const e = c.envelope;
-      const values =
-        key.field === 'subject'
-          ? [decodeWords(e.subject ?? '')]
-          : key.field === 'from'
-            ? [addressText(e.from)]
-            : key.field === 'to'
-              ? [addressText(e.to)]
-              : key.field === 'cc'
-                ? [addressText(e.cc)]
-                : key.field === 'bcc'
-                  ? [addressText(e.bcc)]
-                  : (c.headers?.(key.field) ?? []).map(decodeWords);
-      return values.some((v) => v.toLowerCase().includes(needle));
+      const f = key.field;
+      if (f === 'subject' || f === 'from' || f === 'to' || f === 'cc' || f === 'bcc')
+        return envelopeText(c.envelope)[f].includes(needle);
+      return (c.headers?.(f) ?? []).some((v) => decodeWords(v).toLowerCase().includes(needle));
     }
     case 'text':
       return ctx.text.get(key.value)?.has(c.messageId) ?? false;

@@ -29,19 +29,39 @@ export function encodeString(value: string | Buffer, utf8Allowed = true): Buffer
   return Buffer.concat([Buffer.from(`{${buf.length}}\r\n`), buf]);
 }
 
+const SAFE_QUOTED = /^[\x20-\x7e]{0,1023}$/;
+
+/** Appends the encoding of `value` to `out`, as text where possible (few allocations). */
+function encodeInto(value: Value, utf8Allowed: boolean, out: (string | Buffer)[]): void {
+  if (value === null) out.push('NIL');
+  else if (typeof value === 'number') out.push(String(value));
+  else if (value instanceof Raw) out.push(value.text);
+  else if (Array.isArray(value)) {
+    out.push('(');
+    value.forEach((v, i) => {
+      if (i > 0) out.push(' ');
+      encodeInto(v, utf8Allowed, out);
+    });
+    out.push(')');
+  } else if (typeof value === 'string' && SAFE_QUOTED.test(value)) {
+    out.push(`"${value.replace(/(["\\])/g, '\\$1')}"`);
+  } else out.push(encodeString(value, utf8Allowed));
+}
+
 /** Encodes a value as response data. */
 export function encode(value: Value, utf8Allowed = true): Buffer {
-  if (value === null) return Buffer.from('NIL');
-  if (typeof value === 'number') return Buffer.from(String(value));
-  if (value instanceof Raw) return Buffer.from(value.text, 'utf8');
-  if (Array.isArray(value)) {
-    const parts: Buffer[] = [Buffer.from('(')];
-    value.forEach((v, i) => {
-      if (i > 0) parts.push(Buffer.from(' '));
-      parts.push(encode(v, utf8Allowed));
-    });
-    parts.push(Buffer.from(')'));
-    return Buffer.concat(parts);
+  const parts: (string | Buffer)[] = [];
+  encodeInto(value, utf8Allowed, parts);
+  const bufs: Buffer[] = [];
+  let text = '';
+  for (const p of parts) {
+    if (typeof p === 'string') text += p;
+    else {
+      if (text) bufs.push(Buffer.from(text, 'utf8'));
+      text = '';
+      bufs.push(p);
+    }
   }
-  return encodeString(value, utf8Allowed);
+  if (text) bufs.push(Buffer.from(text, 'utf8'));
+  return bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
 }
