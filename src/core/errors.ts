@@ -9,17 +9,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Thrown when a bounded parser hits one of its limits (ATTACKS.md R13). */
-export class LimitError extends Error {
-  override name = 'LimitError';
-  constructor(
-    readonly limit: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Text of any thrown value, for one-line reports. */
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -22,8 +22,9 @@ export const MIME_MAX_HEADER_FIELDS = 5000;
 /** Addresses parsed from one header field (To/Cc with 100,000 entries, MI-03). */
 export const MIME_MAX_ADDRESSES = 2000;
 
-/** RFC 2231 parameter continuations per parameter (MI-04). */
-export const MIME_MAX_PARAM_SECTIONS = 100;
+/** Parameters read from one structured header (Content-Type, Content-Disposition), RFC 2231
+ * continuations included; the rest are ignored (MI-04). */
+export const MIME_MAX_PARAMS = 100;
 
 /** Decoded text kept for full-text search per message. Beyond 2 MiB the index grows with little
  * gain in recall. */
@@ -32,13 +33,6 @@ export const FTS_MAX_TEXT_BYTES = 2 * 1024 * 1024;
 /** SMTP command line length. RFC 5321 §4.5.3.1.4 sets 512 octets; extensions (SIZE, SMTPUTF8,
  * long addresses) need more, and smtp-server uses the same 4 KiB default. */
 export const SMTP_MAX_COMMAND_LINE = 4 * 1024;
-
-/** Unrecognised or failed SMTP commands before the server says 421 and hangs up. */
-export const SMTP_MAX_ERRORS = 10;
-
-/** How long one SMTP message may take to arrive after DATA, in milliseconds (RFC 5321 §4.5.3.2.6
- * suggests 10 minutes for the data block). */
-export const SMTP_DATA_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Blobs up to this size stay in memory while they arrive and are stored in the database, in the
  * same transaction as the rows that reference them, so a batch of deliveries costs one fsync.

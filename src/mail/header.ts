@@ -5,7 +5,7 @@
  * Trust: input is raw network bytes.
  */
 import libmime from 'libmime';
-import { MIME_MAX_HEADER_BYTES, MIME_MAX_HEADER_FIELDS } from '../core/limits.ts';
+import { MIME_MAX_HEADER_BYTES, MIME_MAX_HEADER_FIELDS, MIME_MAX_PARAMS } from '../core/limits.ts';
 
 /** One header field, unfolded, its value decoded as UTF-8 (Latin-1 where it is not valid UTF-8). */
 export interface HeaderField {
@@ -132,12 +132,12 @@ export interface ParsedValue {
   params: Record<string, string>;
 }
 
-/** Parses Content-Type / Content-Disposition style values. At most 100 parameters are read. */
+/** Parses Content-Type / Content-Disposition style values. At most MIME_MAX_PARAMS are read. */
 export function parseStructured(raw: string): ParsedValue {
   let text = raw;
   let semis = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) === 0x3b && ++semis > 100) {
+    if (text.charCodeAt(i) === 0x3b && ++semis > MIME_MAX_PARAMS) {
       text = text.slice(0, i);
       break;
     }

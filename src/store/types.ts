@@ -201,9 +201,6 @@ export interface SearchHit {
   rank: number;
 }
 
-/** Outcome names for store operations that can conflict. */
-export type StoreConflict = 'exists' | 'not-found' | 'in-use';
-
 /** The store contract. Every method is safe to call concurrently. */
 export interface Store {
   readonly blobs: BlobStore;
