@@ -174,6 +174,9 @@ export class Session {
   }
 
   #attach(socket: Socket): void {
+    // Responses are written as they are built; without TCP_NODELAY a response of several writes
+    // waits for the client's delayed ACK (about 40 ms per command).
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE')
@@ -261,7 +264,14 @@ export class Session {
             : `${name} is not valid in this state`,
         );
       }
-      await command.run(this, tag, args, frame);
+      // Gather the command's responses into as few packets as possible.
+      const socket = this.#socket;
+      socket.cork();
+      try {
+        await command.run(this, tag, args, frame);
+      } finally {
+        process.nextTick(() => socket.uncork());
+      }
     } catch (err) {
       if (err instanceof ImapSyntaxError) {
         // tokenize() marks a missing command after a valid tag with a NUL: "tag\0reason".
