@@ -23,11 +23,9 @@ export async function smtpLoad(
     await c.command('EHLO load.test');
     while (next < opts.total) {
       const n = next++;
-      const steps = [
-        await c.command('MAIL FROM:<load@remote.test>'),
-        await c.command(`RCPT TO:<${opts.rcpt}>`),
-        await c.command('DATA'),
-      ];
+      // PIPELINING (RFC 2920): MAIL, RCPT and DATA in one write, then their three replies.
+      c.write(`MAIL FROM:<load@remote.test>\r\nRCPT TO:<${opts.rcpt}>\r\nDATA\r\n`);
+      const steps = [await c.reply(), await c.reply(), await c.reply()];
       if (steps.map((s) => s.code).join() !== '250,250,354')
         throw new Error(`transaction refused: ${JSON.stringify(steps)}`);
       c.write(`${benchMessage(n, opts.size)}.\r\n`);
