@@ -4,9 +4,9 @@
  * XFORWARD cannot change who the client is.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readMailbox } from '../helpers/mailbox.ts';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const TRICKS = [
@@ -27,23 +27,14 @@ const TRICKS = [
 ];
 
 describe('SM-04 no open relay', () => {
-  let data: { path: string; remove(): void };
-  let server: RunningServer;
-  before(async () => {
-    data = makeDataDir({
-      domains: ['example.test'],
-      users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
-    });
-    server = await startServer(data.path);
-  });
-  after(async () => {
-    await server?.stop();
-    data?.remove();
+  const ctx = useServer({
+    domains: ['example.test'],
+    users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
   });
 
   for (const rcpt of TRICKS) {
     test(`RCPT TO:<${rcpt}>`, async () => {
-      const c = await RawSmtp.open(server.ports['smtp']!);
+      const c = await RawSmtp.open(ctx.server.ports['smtp']!);
       await c.command('EHLO attacker.test');
       assert.equal((await c.command('MAIL FROM:<a@remote.test>')).code, 250);
       const r = await c.command(`RCPT TO:<${rcpt}>`);
@@ -62,7 +53,7 @@ describe('SM-04 no open relay', () => {
   }
 
   test('a refused recipient does not spoil the valid ones in the same transaction', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     await c.command('MAIL FROM:<a@remote.test>');
     assert.ok((await c.command('RCPT TO:<x@ext.test>')).code >= 500);
@@ -71,12 +62,12 @@ describe('SM-04 no open relay', () => {
     c.write('Subject: mixed\r\n\r\nbody\r\n.\r\n');
     assert.equal((await c.reply()).code, 250);
     c.close();
-    const bob = await readMailbox(data.path, 'bob@example.test', 'bob-password-1');
+    const bob = await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1');
     assert.equal(bob.filter((m) => m.subject === 'mixed').length, 1);
   });
 
   test('XCLIENT, XFORWARD and AUTH do not change who the client is', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     const ehlo = await c.command('EHLO client.test');
     assert.ok(!ehlo.lines.some((l) => /^(XCLIENT|XFORWARD|AUTH)/.test(l)));
     assert.ok((await c.command('XCLIENT ADDR=127.0.0.1 LOGIN=bob@example.test')).code >= 500);
@@ -88,7 +79,7 @@ describe('SM-04 no open relay', () => {
   });
 
   test('an HTTP request on the SMTP port is refused and the connection closed', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     const r = await c.reply();
     assert.ok(r.code >= 400);
@@ -96,7 +87,7 @@ describe('SM-04 no open relay', () => {
   });
 
   test('too many unrecognised commands end the connection', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     let last = 0;
     for (let i = 0; i < 12 && !c.closed; i++) {
       try {

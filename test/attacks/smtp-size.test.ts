@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readMailbox } from '../helpers/mailbox.ts';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const LIMIT = 1024 * 1024;
@@ -21,23 +21,14 @@ function peakRssKb(pid: number): number {
 }
 
 describe('SM-11 message size', () => {
-  let data: { path: string; remove(): void };
-  let server: RunningServer;
-  before(async () => {
-    data = makeDataDir({
-      domains: ['example.test'],
-      users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
-      config: `[smtp]\nmaxMessageSize = ${LIMIT}`,
-    });
-    server = await startServer(data.path);
-  });
-  after(async () => {
-    await server?.stop();
-    data?.remove();
+  const ctx = useServer({
+    domains: ['example.test'],
+    users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
+    config: `[smtp]\nmaxMessageSize = ${LIMIT}`,
   });
 
   test('SIZE is advertised with the configured limit; a larger declared size gets 552', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     const ehlo = await c.command('EHLO client.test');
     assert.ok(ehlo.lines.includes(`SIZE ${LIMIT}`));
     assert.equal((await c.command(`MAIL FROM:<a@remote.test> SIZE=${LIMIT + 1}`)).code, 552);
@@ -46,9 +37,9 @@ describe('SM-11 message size', () => {
   });
 
   test('192 MiB of DATA over a 1 MiB limit: 552, no growth in memory, nothing kept, connection usable', async () => {
-    const pid = server.proc.pid!;
+    const pid = ctx.server.proc.pid!;
     // Warm up with one ordinary message so the baseline includes the normal working set.
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     await c.command('MAIL FROM:<a@remote.test>');
     await c.command('RCPT TO:<bob@example.test>');
@@ -71,7 +62,7 @@ describe('SM-11 message size', () => {
     assert.equal(r.code, 552);
     const growthMb = (peakRssKb(pid) - before) / 1024;
     assert.ok(growthMb < 48, `peak RSS grew by ${growthMb.toFixed(1)} MiB`);
-    assert.deepEqual(readdirSync(join(data.path, 'store/blobs/tmp')), [], 'no spool file left behind');
+    assert.deepEqual(readdirSync(join(ctx.dataDir, 'store/blobs/tmp')), [], 'no spool file left behind');
     assert.equal((await c.command('RSET')).code, 250);
     await c.command('MAIL FROM:<a@remote.test>');
     await c.command('RCPT TO:<bob@example.test>');
@@ -79,14 +70,14 @@ describe('SM-11 message size', () => {
     c.write('Subject: after\r\n\r\nsmall\r\n.\r\n');
     assert.equal((await c.reply()).code, 250, 'the next message on the same connection is accepted');
     c.close();
-    const subjects = (await readMailbox(data.path, 'bob@example.test', 'bob-password-1')).map(
+    const subjects = (await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1')).map(
       (m) => m.subject,
     );
     assert.deepEqual(subjects, ['warm-up', 'after']);
   });
 
   test('a message of exactly the limit is accepted', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     await c.command('MAIL FROM:<a@remote.test>');
     await c.command('RCPT TO:<bob@example.test>');

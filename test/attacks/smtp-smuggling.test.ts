@@ -4,9 +4,9 @@
  * message results and the smuggled transaction never runs.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readMailbox } from '../helpers/mailbox.ts';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const FAKE_ENDS: Record<string, string> = {
@@ -22,22 +22,13 @@ const FAKE_ENDS: Record<string, string> = {
 };
 
 describe('SM-01 SMTP smuggling', () => {
-  let data: { path: string; remove(): void };
-  let server: RunningServer;
   let n = 0;
-  before(async () => {
-    data = makeDataDir({
-      domains: ['example.test'],
-      users: [
-        { address: 'bob@example.test', password: 'bob-password-1' },
-        { address: 'carol@example.test', password: 'carol-password-1' },
-      ],
-    });
-    server = await startServer(data.path);
-  });
-  after(async () => {
-    await server?.stop();
-    data?.remove();
+  const ctx = useServer({
+    domains: ['example.test'],
+    users: [
+      { address: 'bob@example.test', password: 'bob-password-1' },
+      { address: 'carol@example.test', password: 'carol-password-1' },
+    ],
   });
 
   async function attempt(label: string, fake: string, split: 'one' | 'at-fake' | 'bytes'): Promise<void> {
@@ -46,7 +37,7 @@ describe('SM-01 SMTP smuggling', () => {
     const smuggled = `MAIL FROM:<ceo@example.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\nSubject: smuggled ${marker}\r\n\r\nwire the money\r\n`;
     const head = `MAIL FROM:<attacker@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n`;
     const body = `Subject: ${marker}\r\n\r\nfirst line${fake}${smuggled}.\r\n`;
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO attacker.test');
     const chunks =
       split === 'one'
@@ -71,8 +62,8 @@ describe('SM-01 SMTP smuggling', () => {
     const quit = await c.command('QUIT');
     assert.equal(quit.code, 221, 'the next reply belongs to QUIT: no smuggled command ran');
     c.close();
-    const bob = await readMailbox(data.path, 'bob@example.test', 'bob-password-1');
-    const carol = await readMailbox(data.path, 'carol@example.test', 'carol-password-1');
+    const bob = await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1');
+    const carol = await readMailbox(ctx.dataDir, 'carol@example.test', 'carol-password-1');
     assert.equal(carol.length, 0, 'the smuggled recipient got nothing');
     const mine = bob.filter((m) => m.raw.includes(marker));
     assert.equal(mine.length, end.code === 250 ? 1 : 0, 'exactly one message per transaction');
@@ -89,7 +80,7 @@ describe('SM-01 SMTP smuggling', () => {
   }
 
   test('neighbour: a dot-stuffed line is unstuffed and does not end the message', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     await c.command('MAIL FROM:<a@remote.test>');
     await c.command('RCPT TO:<bob@example.test>');
@@ -97,7 +88,7 @@ describe('SM-01 SMTP smuggling', () => {
     c.write('Subject: dots\r\n\r\n..\r\n...leading dots\r\n.\r\n');
     assert.equal((await c.reply()).code, 250);
     c.close();
-    const bob = await readMailbox(data.path, 'bob@example.test', 'bob-password-1');
+    const bob = await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1');
     const raw = bob[bob.length - 1]!.raw.toString('latin1');
     assert.ok(raw.endsWith('Subject: dots\r\n\r\n.\r\n..leading dots\r\n'));
   });

@@ -3,23 +3,14 @@
  * spelling of STARTTLS; nothing sent in plaintext runs inside TLS, and the session starts over.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { describe, test } from 'node:test';
+import { useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 describe('ST-01/ST-04 STARTTLS command injection (SMTP)', () => {
-  let data: { path: string; remove(): void };
-  let server: RunningServer;
-  before(async () => {
-    data = makeDataDir({
-      domains: ['example.test'],
-      users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
-    });
-    server = await startServer(data.path);
-  });
-  after(async () => {
-    await server?.stop();
-    data?.remove();
+  const ctx = useServer({
+    domains: ['example.test'],
+    users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
   });
 
   const variants: Record<string, string> = {
@@ -30,7 +21,7 @@ describe('ST-01/ST-04 STARTTLS command injection (SMTP)', () => {
   };
   for (const [label, starttls] of Object.entries(variants)) {
     test(`${label}: injected commands never run after the handshake`, async () => {
-      const c = await RawSmtp.open(server.ports['smtp']!);
+      const c = await RawSmtp.open(ctx.server.ports['smtp']!);
       await c.command('EHLO client.test');
       c.write(`${starttls}RSET\r\nMAIL FROM:<injected@remote.test>\r\nRCPT TO:<bob@example.test>\r\n`);
       const r = await c.reply();
@@ -47,7 +38,7 @@ describe('ST-01/ST-04 STARTTLS command injection (SMTP)', () => {
   }
 
   test('STARTTLS with an argument is refused and nothing is upgraded', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     assert.equal((await c.command('STARTTLS now')).code, 501);
     assert.equal((await c.command('NOOP')).code, 250);
@@ -55,7 +46,7 @@ describe('ST-01/ST-04 STARTTLS command injection (SMTP)', () => {
   });
 
   test('a transaction started in plaintext does not survive STARTTLS', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     assert.equal((await c.command('MAIL FROM:<a@remote.test>')).code, 250);
     assert.equal((await c.command('STARTTLS')).code, 220);

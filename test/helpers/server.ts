@@ -7,6 +7,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const BIN = join(ROOT, 'bin/portcullis.js');
@@ -129,6 +130,33 @@ export async function startServer(
     async kill() {
       proc.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** A server for a whole test suite: created in `before`, stopped and removed in `after`. */
+export function useServer(
+  setup: Setup,
+  listeners?: string[],
+): { readonly dataDir: string; readonly server: RunningServer } {
+  let data: { path: string; remove(): void } | null = null;
+  let server: RunningServer | null = null;
+  before(async () => {
+    data = makeDataDir(setup);
+    server = await startServer(data.path, listeners);
+  });
+  after(async () => {
+    await server?.stop();
+    data?.remove();
+  });
+  return {
+    get dataDir() {
+      if (!data) throw new Error('server not started');
+      return data.path;
+    },
+    get server() {
+      if (!server) throw new Error('server not started');
+      return server;
     },
   };
 }

@@ -3,29 +3,20 @@
  * idle time (ATTACKS.md DS-01), each configured and enforced with a clear reply.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { describe, test } from 'node:test';
+import { useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 describe('SMTP limits', () => {
-  let data: { path: string; remove(): void };
-  let server: RunningServer;
-  before(async () => {
-    data = makeDataDir({
-      domains: ['example.test'],
-      users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
-      aliases: [['@example.test', 'bob@example.test']],
-      config: '[smtp]\nmaxRecipients = 3\nidleTimeout = 5',
-    });
-    server = await startServer(data.path);
-  });
-  after(async () => {
-    await server?.stop();
-    data?.remove();
+  const ctx = useServer({
+    domains: ['example.test'],
+    users: [{ address: 'bob@example.test', password: 'bob-password-1' }],
+    aliases: [['@example.test', 'bob@example.test']],
+    config: '[smtp]\nmaxRecipients = 3\nidleTimeout = 5',
   });
 
   test('recipients beyond maxRecipients get 452 4.5.3 and the message still goes to the first ones', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     await c.command('MAIL FROM:<a@remote.test>');
     for (let i = 0; i < 3; i++) assert.equal((await c.command(`RCPT TO:<r${i}@example.test>`)).code, 250);
@@ -38,7 +29,7 @@ describe('SMTP limits', () => {
   });
 
   test('an over-long command line is refused and the connection closed', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     c.write(`MAIL FROM:<${'a'.repeat(10_000)}@remote.test>\r\n`);
     const r = await c.reply();
@@ -47,7 +38,7 @@ describe('SMTP limits', () => {
   });
 
   test('a silent client is disconnected after the idle timeout', async () => {
-    const c = await RawSmtp.open(server.ports['smtp']!);
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
     await c.command('EHLO client.test');
     const started = Date.now();
     assert.ok(await c.closedByServer(15_000), 'closed by the server');
