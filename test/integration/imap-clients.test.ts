@@ -25,7 +25,8 @@ describe('IMAP with third-party clients', () => {
   let data: { path: string; remove(): void };
   let server: RunningServer;
   const clients: ImapFlow[] = [];
-  const client = async (): Promise<ImapFlow> => {
+  /** An imapflow client over implicit TLS, not yet connected, logged out after the suite. */
+  const newClient = (extra: { qresync?: boolean } = {}): ImapFlow => {
     const c = new ImapFlow({
       host: '127.0.0.1',
       port: server.ports['imaps']!,
@@ -33,10 +34,15 @@ describe('IMAP with third-party clients', () => {
       tls: { rejectUnauthorized: false },
       auth: { user: USER, pass: PASS },
       logger: false,
+      ...extra,
     });
     c.on('error', () => {});
-    await c.connect();
     clients.push(c);
+    return c;
+  };
+  const client = async (): Promise<ImapFlow> => {
+    const c = newClient();
+    await c.connect();
     return c;
   };
   const deliver = async (raw: Buffer | string): Promise<void> => {
@@ -157,17 +163,7 @@ describe('IMAP with third-party clients', () => {
     const appendedUid = must(appended.uid, 'APPENDUID');
     await c.messageDelete(String(appendedUid), { uid: true });
     await c.logout();
-    const resync = new ImapFlow({
-      host: '127.0.0.1',
-      port: server.ports['imaps']!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: USER, pass: PASS },
-      logger: false,
-      qresync: true,
-    });
-    resync.on('error', () => {});
-    clients.push(resync);
+    const resync = newClient({ qresync: true });
     const vanished: number[] = [];
     resync.on('expunge', (ev: { uid?: number; vanished?: boolean }) => {
       if (ev.uid) vanished.push(ev.uid);
