@@ -47,3 +47,12 @@ export const ADDRESS_MAX_DOMAIN = 255;
 /** Mailbox name length in bytes, and depth of the hierarchy. */
 export const MAILBOX_NAME_MAX_BYTES = 512;
 export const MAILBOX_MAX_DEPTH = 16;
+
+/** Parsed message views kept in memory and shared by every session (IMAP FETCH/SEARCH/SORT, and
+ * later JMAP). About 3 KB each, so 20,000 cost some 60 MB and cover a large mailbox open in
+ * several clients at once; Dovecot's on-disk cache file plays the same part. */
+export const MESSAGE_VIEW_CACHE = 20_000;
+
+/** Header blocks up to this size are kept beside the message row for header-only FETCH; a larger
+ * one (rare, and usually hostile) is read from the message itself. */
+export const MESSAGE_HEADER_CACHE_MAX_BYTES = 64 * 1024;

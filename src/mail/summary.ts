@@ -5,7 +5,7 @@
  * Trust: input is raw network bytes.
  */
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
-import { FTS_MAX_TEXT_BYTES } from '../core/limits.ts';
+import { FTS_MAX_TEXT_BYTES, MESSAGE_HEADER_CACHE_MAX_BYTES } from '../core/limits.ts';
 import { addressStrings, type HeaderAddress } from './address.ts';
 import { decodeWords, firstField } from './header.ts';
 import { type Envelope, envelopeOf, type MimePart, parseStructure } from './mime.ts';
@@ -21,6 +21,8 @@ export interface MessageSummary {
   preview: string;
   envelope: string;
   structure: string;
+  /** The top-level header block, blank line included; empty when larger than the cache bound. */
+  header: Uint8Array;
   searchText: { subject: string; addresses: string; body: string };
 }
 
@@ -209,6 +211,11 @@ export function summarize(raw: Buffer): MessageSummary {
     preview,
     envelope: JSON.stringify(envelope satisfies Envelope),
     structure: JSON.stringify(root),
+    // A copy with its own memory: this crosses to the writer thread, which clones whole buffers.
+    header:
+      root.bodyStart <= MESSAGE_HEADER_CACHE_MAX_BYTES
+        ? new Uint8Array(raw.subarray(0, root.bodyStart))
+        : new Uint8Array(0),
     searchText: { subject, addresses, body },
   };
 }

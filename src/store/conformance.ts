@@ -29,6 +29,7 @@ function cache(over: Partial<MessageCache> = {}): MessageCache {
     preview: 'preview',
     envelope: '{}',
     structure: '{}',
+    header: Buffer.from('Subject: hello\r\n\r\n'),
     searchText: { subject: 'hello', addresses: 'a@x.test', body: 'body text' },
     ...over,
   };
@@ -228,6 +229,11 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const again = await reopen();
       assert.equal((await again.blobs.read(ref.hash)).toString(), 'hello world');
       assert.ok((await again.blobs.read(bigRef.hash)).equals(big));
+      const both = await again.blobs.readMany([bigRef.hash, ref.hash, ref.hash]);
+      assert.equal(both.size, 2);
+      assert.equal(both.get(ref.hash)?.toString(), 'hello world');
+      assert.ok(both.get(bigRef.hash)?.equals(big));
+      await assert.rejects(again.blobs.readMany([ref.hash, '../../etc/passwd']));
     });
 
     withStore('a staged blob becomes durable with the delivery that references it', async (store, reopen) => {
@@ -367,6 +373,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     withStore(
+      'account ids are never reused, even after the newest account is removed',
+      async (store, reopen) => {
+        const a = await account(store);
+        const b = await account(store, 'bob@example.test');
+        assert.equal(await store.deleteAccount(b.id), 'ok');
+        const c = await account(store, 'carol@example.test');
+        assert.ok(c.id > b.id, `account id ${c.id} reused`);
+        const again = await reopen();
+        assert.equal(await again.deleteAccount(c.id), 'ok');
+        const d = await account(again, 'dave@example.test');
+        assert.ok(d.id > c.id && d.id > a.id, `account id ${d.id} reused after reopening`);
+      },
+    );
+
+    withStore(
       'mailboxes: create, rename with children, subscribe, delete; UIDVALIDITY never reused',
       async (store) => {
         const a = await account(store);
@@ -477,6 +498,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.ok(await store.getMessage(a.id, ds[0]!.messageId), 'moved message still exists');
       assert.equal(await store.copyEntries(a.id, inbox, [2], 9999, false), 'not-found');
       assert.equal((await store.getMessages(a.id, [ds[0]!.messageId, ds[1]!.messageId, 777])).length, 2);
+      const headers = await store.getHeaders(a.id, [ds[0]!.messageId, 777]);
+      assert.deepEqual([...headers.keys()], [ds[0]!.messageId]);
+      assert.equal(headers.get(ds[0]!.messageId)?.toString(), 'Subject: hello\r\n\r\n');
+      assert.equal((await store.getHeaders(a.id + 1000, [ds[0]!.messageId])).size, 0);
     });
 
     withStore('data survives close and reopen', async (_store, reopen) => {

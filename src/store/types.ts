@@ -70,6 +70,8 @@ export interface MessageCache {
   preview: string;
   envelope: string;
   structure: string;
+  /** The top-level header block, blank line included; empty when too large to keep. */
+  header: Uint8Array;
   /** Text for full-text search: subject, addresses and body text. */
   searchText: { subject: string; addresses: string; body: string };
 }
@@ -150,9 +152,18 @@ export interface BlobStore {
   /** Makes a finished blob durable on its own (for blobs no delivery references yet). */
   persist(blob: StagedBlob): Promise<BlobRef>;
   read(hash: string): Promise<Buffer>;
+  /** Several blobs in one round trip, by hash; every hash must exist. */
+  readMany(hashes: string[]): Promise<Map<string, Buffer>>;
   has(hash: string): Promise<boolean>;
   /** Removes blobs that no message references any more. */
   remove(hashes: string[]): Promise<void>;
+}
+
+/** What a copy or move did: source → destination UIDs, and the destination's UIDVALIDITY. */
+export interface CopyResult {
+  mapping: [number, number][];
+  uidValidity: number;
+  modseq: number;
 }
 
 /** One message to file for one account in a delivery batch. */
@@ -247,6 +258,8 @@ export interface Store {
   deliver(batch: NewDelivery[]): Promise<Delivered[]>;
   getMessage(accountId: number, messageId: number): Promise<Message | null>;
   getMessages(accountId: number, messageIds: number[]): Promise<Message[]>;
+  /** Kept header blocks by message id; messages without one (or of other accounts) are absent. */
+  getHeaders(accountId: number, messageIds: number[]): Promise<Map<number, Buffer>>;
 
   /** Creates a mailbox; the name must be valid and its parent need not exist. */
   createMailbox(accountId: number, name: string, now: number): Promise<Mailbox | 'exists'>;
@@ -277,7 +290,7 @@ export interface Store {
     uids: number[],
     toMailboxId: number,
     move: boolean,
-  ): Promise<{ mapping: [number, number][]; uidValidity: number; modseq: number } | 'not-found'>;
+  ): Promise<CopyResult | 'not-found'>;
   /** Entries changed (modseq > since) and UIDs expunged after `since` in one mailbox. */
   mailboxDelta(accountId: number, mailboxId: number, since: number): Promise<MailboxDelta>;
   listMailboxEntries(accountId: number, mailboxId: number): Promise<MailboxEntry[]>;

@@ -24,6 +24,9 @@ export function blobStager(db: Database.Database): (blob: StagedBlob) => void {
 /** Creates the hybrid blob store over a database and a blob folder. */
 export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): BlobStore {
   const get = db.prepare('SELECT data FROM blob_data WHERE hash = ?');
+  const getMany = db.prepare(
+    'SELECT hash, data FROM blob_data WHERE hash IN (SELECT value FROM json_each(?))',
+  );
   const stage = blobStager(db);
 
   function create(): BlobWriter {
@@ -72,6 +75,14 @@ export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): Blob
       if (!HASH_RE.test(hash)) throw new Error('invalid blob hash');
       const row = get.get(hash) as { data: Buffer } | undefined;
       return row ? row.data : files.read(hash);
+    },
+    async readMany(hashes) {
+      if (!hashes.every((h) => HASH_RE.test(h))) throw new Error('invalid blob hash');
+      const out = new Map<string, Buffer>();
+      for (const row of getMany.all(JSON.stringify([...new Set(hashes)])) as { hash: string; data: Buffer }[])
+        out.set(row.hash, row.data);
+      for (const h of hashes) if (!out.has(h)) out.set(h, await files.read(h));
+      return out;
     },
     async has(hash) {
       if (!HASH_RE.test(hash)) return false;

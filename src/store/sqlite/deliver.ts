@@ -1,7 +1,7 @@
 /**
  * @module Filing delivered messages: the write path of Store.deliver. For each message it takes a
  * modseq and a UID, stores a staged blob's bytes, the message row, its full-text entry, its
- * mailbox entry and the change-log rows. Runs inside the writer thread's transactions.
+ * mailbox entry and the change-log rows. Runs inside the writer thread's transactions (group.ts).
  */
 import type Database from 'better-sqlite3';
 import type { Delivered, NewDelivery } from '../types.ts';
@@ -29,9 +29,9 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
     ),
     insertMessage: db.prepare(
       `INSERT INTO messages (account_id, id, blob_hash, size, received_at, sent_at, thread_id, subject, from_address,
-         message_id_hdr, has_attachment, preview, envelope, structure)
+         message_id_hdr, has_attachment, preview, envelope, structure, header)
        VALUES (@accountId, @id, @blobHash, @size, @receivedAt, @sentAt, @threadId, @subject, @fromAddress,
-         @messageIdHeader, @hasAttachment, @preview, @envelope, @structure) RETURNING rowid`,
+         @messageIdHeader, @hasAttachment, @preview, @envelope, @structure, @header) RETURNING rowid`,
     ),
     insertText: db.prepare('INSERT INTO message_text (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)'),
     insertEntry: db.prepare(
@@ -80,6 +80,7 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
       preview: c.preview,
       envelope: c.envelope,
       structure: c.structure,
+      header: c.header,
     }) as Row;
     q.insertText.run(inserted['rowid'], c.searchText.subject, c.searchText.addresses, c.searchText.body);
     const uid = (q.takeUid.get(modseq, d.accountId, mailboxId) as Row)['uid'] as number;
@@ -87,41 +88,5 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
     q.insertChange.run(d.accountId, modseq, 'Email', messageId, 'create', mailboxId, uid);
     q.insertChange.run(d.accountId, modseq, 'Mailbox', mailboxId, 'update', null, null);
     return { accountId: d.accountId, mailboxId, messageId, uid, modseq };
-  };
-}
-
-/** A request to the writer: one caller's batch. */
-export interface FileRequest {
-  id: number;
-  batch: NewDelivery[];
-}
-
-/** The writer's answer to one request. */
-export type FileResponse =
-  | { id: number; ok: true; value: Delivered[] }
-  | { id: number; ok: false; error: string };
-
-/** Files several callers' batches in one transaction (group commit); each caller's batch is a
- * savepoint, so one failing delivery does not undo the others. */
-export function createGroupFiler(db: Database.Database): (requests: FileRequest[]) => FileResponse[] {
-  const fileOne = createFiler(db);
-  const fileBatch = db.transaction((batch: NewDelivery[]) => batch.map(fileOne));
-  return (requests) => {
-    const out: FileResponse[] = [];
-    try {
-      db.transaction(() => {
-        for (const r of requests) {
-          try {
-            out.push({ id: r.id, ok: true, value: fileBatch(r.batch) });
-          } catch (err) {
-            out.push({ id: r.id, ok: false, error: err instanceof Error ? err.message : String(err) });
-          }
-        }
-      }).immediate();
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      return requests.map((r) => ({ id: r.id, ok: false, error }));
-    }
-    return out;
   };
 }

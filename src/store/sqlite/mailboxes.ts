@@ -4,7 +4,7 @@
  * sessions. Each write takes one new modseq for the account and records its change-log rows.
  */
 import type Database from 'better-sqlite3';
-import type { FlagOp, FlagUpdate, Mailbox, MailboxDelta, MailboxEntry, Store } from '../types.ts';
+import type { CopyResult, FlagOp, FlagUpdate, Mailbox, MailboxDelta, MailboxEntry, Store } from '../types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -17,21 +17,7 @@ const toEntry = (accountId: number, r: Row): MailboxEntry => ({
   modseq: r['modseq'] as number,
 });
 
-/** Mailbox operations; `removeFiles` deletes blob files whose last reference went away. */
-export function mailboxOps(
-  db: Database.Database,
-  removeFiles: (hashes: string[]) => Promise<void>,
-): Pick<
-  Store,
-  | 'createMailbox'
-  | 'renameMailbox'
-  | 'deleteMailbox'
-  | 'setSubscribed'
-  | 'updateFlags'
-  | 'expunge'
-  | 'copyEntries'
-  | 'mailboxDelta'
-> {
+function prepare(db: Database.Database) {
   const q = {
     bump: db.prepare('UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq'),
     nextId: db.prepare('UPDATE accounts SET next_id = next_id + 1 WHERE id = ? RETURNING next_id - 1 AS id'),
@@ -112,8 +98,161 @@ export function mailboxOps(
   };
 
   const normalise = (flags: string[]): string => [...new Set(flags)].sort().join(' ');
+  return { q, bump, dropOrphans, normalise };
+}
 
+/** The writes IMAP sessions issue most (flags, expunge, copy and move), synchronous so that the
+ * writer thread can run several callers' writes in one transaction, each in its own savepoint. */
+export function mailboxWrites(db: Database.Database) {
+  const { q, bump, dropOrphans, normalise } = prepare(db);
   return {
+    updateFlags(
+      accountId: number,
+      mailboxId: number,
+      uids: number[],
+      op: FlagOp,
+      flags: string[],
+      unchangedSince: number | null,
+    ): FlagUpdate {
+      return db
+        .transaction((): FlagUpdate => {
+          const conflicts: number[] = [];
+          const changes: { row: Row; next: string }[] = [];
+          for (const uid of uids) {
+            const row = q.entry.get(accountId, mailboxId, uid) as Row | undefined;
+            if (!row) continue;
+            // RFC 7162 §3.1.3: a message modified after UNCHANGEDSINCE is not updated.
+            if (unchangedSince !== null && (row['modseq'] as number) > unchangedSince) {
+              conflicts.push(uid);
+              continue;
+            }
+            const current = row['flags'] === '' ? [] : (row['flags'] as string).split(' ');
+            const next =
+              op === 'set'
+                ? normalise(flags)
+                : op === 'add'
+                  ? normalise([...current, ...flags])
+                  : normalise(current.filter((f) => !flags.includes(f)));
+            if (next !== row['flags']) changes.push({ row, next });
+          }
+          if (changes.length === 0) return { updated: [], conflicts, modseq: 0 };
+          const modseq = bump(accountId);
+          const updated = changes.map(({ row, next }) => {
+            const uid = row['uid'] as number;
+            q.setFlags.run(next, modseq, accountId, mailboxId, uid);
+            q.change.run(accountId, modseq, 'Email', row['message_id'], 'update', mailboxId, uid);
+            return toEntry(accountId, { ...row, flags: next, modseq });
+          });
+          q.touchMailbox.run(modseq, accountId, mailboxId);
+          return { updated, conflicts, modseq };
+        })
+        .immediate();
+    },
+
+    expunge(
+      accountId: number,
+      mailboxId: number,
+      uids: number[] | null,
+    ): { uids: number[]; modseq: number; files: string[] } {
+      return db
+        .transaction(() => {
+          const candidates =
+            uids === null
+              ? (q.entries.all(accountId, mailboxId) as Row[])
+              : uids
+                  .map((u) => q.entry.get(accountId, mailboxId, u) as Row | undefined)
+                  .filter((r): r is Row => r !== undefined);
+          const doomed = candidates.filter((r) => ` ${r['flags'] as string} `.includes(' \\Deleted '));
+          if (doomed.length === 0) return { uids: [] as number[], modseq: 0, files: [] as string[] };
+          const modseq = bump(accountId);
+          for (const r of doomed) {
+            q.deleteEntry.run(accountId, mailboxId, r['uid']);
+            q.change.run(accountId, modseq, 'Email', r['message_id'], 'destroy', mailboxId, r['uid']);
+          }
+          q.touchMailbox.run(modseq, accountId, mailboxId);
+          const files = dropOrphans(
+            accountId,
+            doomed.map((r) => r['message_id'] as number),
+            modseq,
+          );
+          return { uids: doomed.map((r) => r['uid'] as number).sort((a, b) => a - b), modseq, files };
+        })
+        .immediate();
+    },
+
+    copyEntries(
+      accountId: number,
+      fromMailboxId: number,
+      uids: number[],
+      toMailboxId: number,
+      move: boolean,
+    ): CopyResult | 'not-found' {
+      return db
+        .transaction(() => {
+          const target = q.mailbox.get(accountId, toMailboxId) as Row | undefined;
+          if (!target || !q.mailbox.get(accountId, fromMailboxId)) return 'not-found' as const;
+          const sources = uids
+            .map((u) => q.entry.get(accountId, fromMailboxId, u) as Row | undefined)
+            .filter((r): r is Row => r !== undefined);
+          if (sources.length === 0)
+            return { mapping: [], uidValidity: target['uid_validity'] as number, modseq: 0 };
+          const modseq = bump(accountId);
+          const mapping: [number, number][] = [];
+          for (const r of sources) {
+            const uid = (q.takeUid.get(modseq, accountId, toMailboxId) as Row)['uid'] as number;
+            q.insertEntry.run(accountId, toMailboxId, uid, r['message_id'], r['flags'], modseq);
+            q.change.run(accountId, modseq, 'Email', r['message_id'], 'create', toMailboxId, uid);
+            mapping.push([r['uid'] as number, uid]);
+            if (move) {
+              q.deleteEntry.run(accountId, fromMailboxId, r['uid']);
+              q.change.run(accountId, modseq, 'Email', r['message_id'], 'destroy', fromMailboxId, r['uid']);
+            }
+          }
+          if (move) q.touchMailbox.run(modseq, accountId, fromMailboxId);
+          return { mapping, uidValidity: target['uid_validity'] as number, modseq };
+        })
+        .immediate();
+    },
+  };
+}
+
+/** The writer-thread operations by name. */
+export type MailboxWrites = ReturnType<typeof mailboxWrites>;
+
+/** Runs one of the MailboxWrites where the writes happen (the writer thread). */
+export type RunWrite = <K extends keyof MailboxWrites>(
+  op: K,
+  args: Parameters<MailboxWrites[K]>,
+) => Promise<ReturnType<MailboxWrites[K]>>;
+
+/** Mailbox operations; `removeFiles` deletes blob files whose last reference went away, `write`
+ * runs the hot writes on the writer thread. */
+export function mailboxOps(
+  db: Database.Database,
+  removeFiles: (hashes: string[]) => Promise<void>,
+  write: RunWrite,
+): Pick<
+  Store,
+  | 'createMailbox'
+  | 'renameMailbox'
+  | 'deleteMailbox'
+  | 'setSubscribed'
+  | 'updateFlags'
+  | 'expunge'
+  | 'copyEntries'
+  | 'mailboxDelta'
+> {
+  const { q, bump, dropOrphans } = prepare(db);
+  return {
+    updateFlags: (accountId, mailboxId, uids, op, flags, unchangedSince) =>
+      write('updateFlags', [accountId, mailboxId, uids, op, flags, unchangedSince]),
+    async expunge(accountId, mailboxId, uids) {
+      const r = await write('expunge', [accountId, mailboxId, uids]);
+      await removeFiles(r.files);
+      return { uids: r.uids, modseq: r.modseq };
+    },
+    copyEntries: (accountId, fromMailboxId, uids, toMailboxId, move) =>
+      write('copyEntries', [accountId, fromMailboxId, uids, toMailboxId, move]),
     async createMailbox(accountId, name, now) {
       return db
         .transaction((): Mailbox | 'exists' => {
@@ -188,99 +327,6 @@ export function mailboxOps(
 
     async setSubscribed(accountId, mailboxId, subscribed) {
       return q.subscribe.run(subscribed ? 1 : 0, accountId, mailboxId).changes === 1 ? 'ok' : 'not-found';
-    },
-
-    async updateFlags(accountId, mailboxId, uids, op: FlagOp, flags, unchangedSince) {
-      return db
-        .transaction((): FlagUpdate => {
-          const conflicts: number[] = [];
-          const changes: { row: Row; next: string }[] = [];
-          for (const uid of uids) {
-            const row = q.entry.get(accountId, mailboxId, uid) as Row | undefined;
-            if (!row) continue;
-            // RFC 7162 §3.1.3: a message modified after UNCHANGEDSINCE is not updated.
-            if (unchangedSince !== null && (row['modseq'] as number) > unchangedSince) {
-              conflicts.push(uid);
-              continue;
-            }
-            const current = row['flags'] === '' ? [] : (row['flags'] as string).split(' ');
-            const next =
-              op === 'set'
-                ? normalise(flags)
-                : op === 'add'
-                  ? normalise([...current, ...flags])
-                  : normalise(current.filter((f) => !flags.includes(f)));
-            if (next !== row['flags']) changes.push({ row, next });
-          }
-          if (changes.length === 0) return { updated: [], conflicts, modseq: 0 };
-          const modseq = bump(accountId);
-          const updated = changes.map(({ row, next }) => {
-            const uid = row['uid'] as number;
-            q.setFlags.run(next, modseq, accountId, mailboxId, uid);
-            q.change.run(accountId, modseq, 'Email', row['message_id'], 'update', mailboxId, uid);
-            return toEntry(accountId, { ...row, flags: next, modseq });
-          });
-          q.touchMailbox.run(modseq, accountId, mailboxId);
-          return { updated, conflicts, modseq };
-        })
-        .immediate();
-    },
-
-    async expunge(accountId, mailboxId, uids) {
-      const result = db
-        .transaction(() => {
-          const candidates =
-            uids === null
-              ? (q.entries.all(accountId, mailboxId) as Row[])
-              : uids
-                  .map((u) => q.entry.get(accountId, mailboxId, u) as Row | undefined)
-                  .filter((r): r is Row => r !== undefined);
-          const doomed = candidates.filter((r) => ` ${r['flags'] as string} `.includes(' \\Deleted '));
-          if (doomed.length === 0) return { uids: [] as number[], modseq: 0, files: [] as string[] };
-          const modseq = bump(accountId);
-          for (const r of doomed) {
-            q.deleteEntry.run(accountId, mailboxId, r['uid']);
-            q.change.run(accountId, modseq, 'Email', r['message_id'], 'destroy', mailboxId, r['uid']);
-          }
-          q.touchMailbox.run(modseq, accountId, mailboxId);
-          const files = dropOrphans(
-            accountId,
-            doomed.map((r) => r['message_id'] as number),
-            modseq,
-          );
-          return { uids: doomed.map((r) => r['uid'] as number).sort((a, b) => a - b), modseq, files };
-        })
-        .immediate();
-      await removeFiles(result.files);
-      return { uids: result.uids, modseq: result.modseq };
-    },
-
-    async copyEntries(accountId, fromMailboxId, uids, toMailboxId, move) {
-      return db
-        .transaction(() => {
-          const target = q.mailbox.get(accountId, toMailboxId) as Row | undefined;
-          if (!target || !q.mailbox.get(accountId, fromMailboxId)) return 'not-found' as const;
-          const sources = uids
-            .map((u) => q.entry.get(accountId, fromMailboxId, u) as Row | undefined)
-            .filter((r): r is Row => r !== undefined);
-          if (sources.length === 0)
-            return { mapping: [], uidValidity: target['uid_validity'] as number, modseq: 0 };
-          const modseq = bump(accountId);
-          const mapping: [number, number][] = [];
-          for (const r of sources) {
-            const uid = (q.takeUid.get(modseq, accountId, toMailboxId) as Row)['uid'] as number;
-            q.insertEntry.run(accountId, toMailboxId, uid, r['message_id'], r['flags'], modseq);
-            q.change.run(accountId, modseq, 'Email', r['message_id'], 'create', toMailboxId, uid);
-            mapping.push([r['uid'] as number, uid]);
-            if (move) {
-              q.deleteEntry.run(accountId, fromMailboxId, r['uid']);
-              q.change.run(accountId, modseq, 'Email', r['message_id'], 'destroy', fromMailboxId, r['uid']);
-            }
-          }
-          if (move) q.touchMailbox.run(modseq, accountId, fromMailboxId);
-          return { mapping, uidValidity: target['uid_validity'] as number, modseq };
-        })
-        .immediate();
     },
 
     async mailboxDelta(accountId, mailboxId, since): Promise<MailboxDelta> {

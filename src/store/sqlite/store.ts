@@ -1,7 +1,8 @@
 /**
  * @module The embedded store: SQLite (better-sqlite3, WAL, synchronous=FULL) plus the blob folder.
- * Deliveries are filed by a writer thread that commits concurrent ones together, sharing one WAL
- * fsync (group commit, DESIGN.md §3); everything else runs on this connection. Only this module
+ * Deliveries and the frequent mailbox writes (flags, expunge, copy) are made by a writer thread
+ * that commits concurrent ones together, sharing one WAL fsync (group commit, DESIGN.md §3);
+ * everything else runs on this connection. Only this module
  * and its siblings speak SQL.
  * Trust: callers are the services; inputs are already validated and authorized.
  */
@@ -44,6 +45,10 @@ const toAccount = (r: Row): Account => ({
   createdAt: r['created_at'] as number,
 });
 
+/** The columns of a Message (the kept header block is read only by getHeaders). */
+const MESSAGE_COLUMNS =
+  'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
+
 const toMessage = (r: Row): Message => ({
   accountId: r['account_id'] as number,
   id: r['id'] as number,
@@ -77,7 +82,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const dbPath = join(options.dir, 'mail.db');
   const db = openDatabase(dbPath, { migrate: true });
   const blobs = sqliteBlobStore(db, openFsBlobStore(join(options.dir, 'blobs')));
-  // Deliveries are filed by a writer thread, started on first use (CLI commands never need it).
+  // The writer thread, started on first use (CLI commands never need it).
   let writer: Writer | null = null;
 
   const q = {
@@ -89,8 +94,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ),
     deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
     insertAccount: db.prepare(
-      `INSERT INTO accounts (address, domain, display_name, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO accounts (id, address, domain, display_name, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (address) DO NOTHING RETURNING *`,
+    ),
+    nextAccountId: db.prepare(
+      "UPDATE counters SET value = value + 1 WHERE name = 'account_id' RETURNING value AS id",
     ),
     getAccount: db.prepare('SELECT * FROM accounts WHERE id = ?'),
     setQuota: db.prepare('UPDATE accounts SET quota_bytes = ? WHERE id = ?'),
@@ -132,9 +140,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        LEFT JOIN messages msg ON msg.account_id = mm.account_id AND msg.id = mm.message_id
        WHERE m.account_id = ? GROUP BY m.id ORDER BY m.name`,
     ),
-    getMessage: db.prepare('SELECT * FROM messages WHERE account_id = ? AND id = ?'),
+    getMessage: db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE account_id = ? AND id = ?`),
     getMessages: db.prepare(
-      'SELECT * FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))',
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`,
+    ),
+    getHeaders: db.prepare(
+      "SELECT id, header FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) AND header != x''",
     ),
     listEntries: db.prepare(
       'SELECT * FROM mailbox_messages WHERE account_id = ? AND mailbox_id = ? ORDER BY uid',
@@ -205,7 +216,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return db
         .transaction((): Account | 'exists' | 'no-domain' => {
           if (!q.getDomain.get(input.domain)) return 'no-domain';
+          const id = (q.nextAccountId.get() as Row)['id'] as number;
           const row = q.insertAccount.get(
+            id,
             input.address,
             input.domain,
             input.displayName,
@@ -345,7 +358,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async getMessages(accountId, messageIds) {
       return (q.getMessages.all(accountId, JSON.stringify(messageIds)) as Row[]).map(toMessage);
     },
-    ...mailboxOps(db, (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h)))),
+    async getHeaders(accountId, messageIds) {
+      const out = new Map<number, Buffer>();
+      for (const r of q.getHeaders.all(accountId, JSON.stringify(messageIds)) as Row[])
+        out.set(r['id'] as number, r['header'] as Buffer);
+      return out;
+    },
+    ...mailboxOps(
+      db,
+      (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h))),
+      (op, args) => {
+        if (closed) return Promise.reject(new Error('store is closed'));
+        writer ??= startWriter(dbPath);
+        return writer.write(op, args);
+      },
+    ),
     async listMailboxEntries(accountId, mailboxId) {
       return (q.listEntries.all(accountId, mailboxId) as Row[]).map(
         (r): MailboxEntry => ({
