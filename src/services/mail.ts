@@ -4,6 +4,8 @@
  * system read path (ATTACKS.md R2, R9). Shared mailboxes will come through ACLs checked here.
  */
 import type { Clock } from '../core/clock.ts';
+import { MESSAGE_VIEW_CACHE } from '../core/limits.ts';
+import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Envelope, MimePart } from '../mail/mime.ts';
 import { summarize } from '../mail/summary.ts';
@@ -56,14 +58,15 @@ export interface MessageView extends Omit<Message, 'envelope' | 'structure'> {
   structure: MimePart;
 }
 
-/** A message view whose structure is parsed only when first read (SEARCH and SORT never need it). */
+/** A message view whose envelope and structure are parsed only when first read (a header FETCH
+ * never needs the envelope; SEARCH and SORT never need the structure). */
 function view(m: Message): MessageView {
   let structure: MimePart | null = null;
-  const { structure: text, envelope, ...rest } = m;
-  const out = { ...rest, envelope: JSON.parse(envelope) as Envelope };
-  Object.defineProperty(out, 'structure', {
-    enumerable: true,
-    get: () => (structure ??= JSON.parse(text) as MimePart),
+  let envelope: Envelope | null = null;
+  const { structure: structureText, envelope: envelopeText, ...out } = m;
+  Object.defineProperties(out, {
+    envelope: { enumerable: true, get: () => (envelope ??= JSON.parse(envelopeText) as Envelope) },
+    structure: { enumerable: true, get: () => (structure ??= JSON.parse(structureText) as MimePart) },
   });
   return out as MessageView;
 }
@@ -87,6 +90,10 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
     if (modseq > 0) changes.publish(accountId, modseq);
     return value;
   };
+  // Messages never change once stored and ids are never reused (message ids per account, account
+  // ids from a counter), so a cached view is never stale; the key holds the account, so a view is
+  // only ever returned to a caller acting on that account.
+  const views = new Lru<string, MessageView>(MESSAGE_VIEW_CACHE);
   const mailboxOf = async (accountId: number, mailboxId: number): Promise<Mailbox | null> =>
     (await store.listMailboxes(accountId)).find((b) => b.id === mailboxId) ?? null;
 
@@ -111,7 +118,6 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       return ok(view(m));
     },
 
-    /** The raw message, byte-exact as stored. */
     /** The raw bytes of a message already loaded with getMessages (saves looking it up again). */
     async readRawOf(
       ctx: Ctx,
@@ -122,6 +128,24 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       return ok(await store.blobs.read(message.blobHash));
     },
 
+    /** The raw bytes of several loaded messages in one round trip, by blob hash. */
+    async readRawMany(
+      ctx: Ctx,
+      messages: Pick<MessageView, 'accountId' | 'blobHash'>[],
+    ): Promise<Result<Map<string, Buffer>, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null || messages.some((m) => m.accountId !== accountId)) return fail('forbidden');
+      return ok(await store.blobs.readMany(messages.map((m) => m.blobHash)));
+    },
+
+    /** Kept top-level header blocks by message id; absent ones must be read with readRawMany. */
+    async readHeaders(ctx: Ctx, messageIds: number[]): Promise<Result<Map<number, Buffer>, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(await store.getHeaders(accountId, messageIds));
+    },
+
+    /** The raw message, byte-exact as stored. */
     async readRaw(ctx: Ctx, messageId: number): Promise<Result<Buffer, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
@@ -142,12 +166,27 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       return ok(await store.findByMessageIdHeader(accountId, id));
     },
 
-    /** Messages by id with their cached parses; ids of other accounts are simply not found. */
+    /** Messages by id with their cached parses, in the order asked; ids that are not the
+     * caller's (or no longer exist) are left out. */
     async getMessages(ctx: Ctx, messageIds: number[]): Promise<Result<MessageView[], MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
-      const rows = await store.getMessages(accountId, messageIds);
-      return ok(rows.map(view));
+      const found: (MessageView | undefined)[] = messageIds.map((id) => views.get(`${accountId}:${id}`));
+      const missing = messageIds.filter((_, i) => found[i] === undefined);
+      if (missing.length === 0) return ok(found as MessageView[]);
+      const loaded = new Map<number, MessageView>();
+      for (let i = 0; i < missing.length; i += 500)
+        for (const m of await store.getMessages(accountId, missing.slice(i, i + 500))) {
+          const v = view(m);
+          views.set(`${accountId}:${m.id}`, v);
+          loaded.set(m.id, v);
+        }
+      const out: MessageView[] = [];
+      messageIds.forEach((id, i) => {
+        const v = found[i] ?? loaded.get(id);
+        if (v) out.push(v);
+      });
+      return ok(out);
     },
 
     async createMailbox(ctx: Ctx, name: string): Promise<Result<Mailbox, MailError>> {
