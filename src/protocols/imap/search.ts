@@ -18,6 +18,7 @@ export type Key =
   | { k: 'flag'; flag: string; set: boolean }
   | { k: 'new' }
   | { k: 'old' }
+  /** `value` is lower-cased: matching ignores case. */
   | { k: 'header'; field: string; value: string }
   | { k: 'text'; body: boolean; value: string }
   | { k: 'date'; which: 'internal' | 'sent'; op: 'before' | 'on' | 'since'; day: number }
@@ -86,12 +87,12 @@ export function parseSearch(args: Args): Key {
       case 'FROM':
       case 'SUBJECT':
       case 'TO':
-        return { k: 'header', field: word.toLowerCase(), value: a.astring('search string') };
+        return { k: 'header', field: word.toLowerCase(), value: a.astring('search string').toLowerCase() };
       case 'HEADER':
         return {
           k: 'header',
           field: a.astring('header name').toLowerCase(),
-          value: a.astring('search string'),
+          value: a.astring('search string').toLowerCase(),
         };
       case 'BODY':
       case 'TEXT':
@@ -210,7 +211,7 @@ export function matches(
     case 'old':
       return true;
     case 'header': {
-      const needle = key.value.toLowerCase();
+      const needle = key.value;
       const f = key.field;
       if (f === 'subject' || f === 'from' || f === 'to' || f === 'cc' || f === 'bcc')
         return envelopeText(c.envelope)[f].includes(needle);
@@ -238,7 +239,8 @@ export function matches(
     case 'or':
       return matches(key.a, c, ctx) || matches(key.b, c, ctx);
     case 'and':
-      return key.keys.every((k) => matches(k, c, ctx));
+      for (const k of key.keys) if (!matches(k, c, ctx)) return false;
+      return true;
   }
 }
 

@@ -66,9 +66,6 @@ const PRE_AUTH_LIMITS = {
   maxNonSyncLiteral: 4096,
 };
 
-/** Message views a session keeps for its selected mailbox (about 1 KB each). */
-const VIEW_CACHE = 20_000;
-
 /** Extensions offered in every state. */
 const CAPABILITIES = [
   'IMAP4rev1',
@@ -124,7 +121,6 @@ export class Session {
   #closed = false;
   #accountId: number | null = null;
   #deflate: DeflateRaw | null = null;
-  #views = new Map<number, MessageView>();
 
   constructor(
     readonly deps: ImapDeps,
@@ -291,8 +287,14 @@ export class Session {
   /** Writes one line (CRLF added) or pre-encoded parts. */
   send(line: string | Buffer): void {
     if (this.#closed) return;
-    const data =
-      typeof line === 'string' ? Buffer.from(`${line}\r\n`) : Buffer.concat([line, Buffer.from('\r\n')]);
+    this.sendData(
+      typeof line === 'string' ? Buffer.from(`${line}\r\n`) : Buffer.concat([line, Buffer.from('\r\n')]),
+    );
+  }
+
+  /** Writes bytes that already hold whole response lines (CRLF included). */
+  sendData(data: Buffer): void {
+    if (this.#closed) return;
     if (this.#deflate) {
       this.#deflate.write(data);
       this.#deflate.flush(zlibConstants.Z_SYNC_FLUSH);
@@ -405,7 +407,6 @@ export class Session {
 
   /** Loads a mailbox into the selected state. */
   async select(box: Mailbox, readOnly: boolean): Promise<Selected> {
-    this.#views.clear();
     const entries = await this.services.mail.listEntries(this.ctx!, box.id);
     if (!entries.ok) throw new ImapNo('NONEXISTENT', 'no such mailbox');
     const sel: Selected = {
@@ -423,7 +424,6 @@ export class Session {
 
   deselect(): void {
     this.selected = null;
-    this.#views.clear();
     this.state = 'authenticated';
   }
 
@@ -533,25 +533,17 @@ export class Session {
     return items;
   }
 
-  /** Loads messages with their caches, in chunks. Messages never change once stored, so the
-   * views of the selected mailbox are kept for the next SEARCH/SORT (at most VIEW_CACHE). */
+  /** Loads messages with their parsed caches, by id. */
   async messages(ids: number[]): Promise<Map<number, MessageView>> {
     const out = new Map<number, MessageView>();
-    const missing: number[] = [];
-    for (const id of ids) {
-      const v = this.#views.get(id);
-      if (v) out.set(id, v);
-      else missing.push(id);
-    }
-    for (let i = 0; i < missing.length; i += 500) {
-      const r = await this.services.mail.getMessages(this.ctx!, missing.slice(i, i + 500));
-      if (!r.ok) continue;
-      for (const m of r.value) {
-        out.set(m.id, m);
-        if (this.#views.size < VIEW_CACHE) this.#views.set(m.id, m);
-      }
-    }
+    for (const m of await this.messageList(ids)) out.set(m.id, m);
     return out;
+  }
+
+  /** Loads messages with their parsed caches, in the order of `ids` (missing ones left out). */
+  async messageList(ids: number[]): Promise<MessageView[]> {
+    const r = await this.services.mail.getMessages(this.ctx!, ids);
+    return r.ok ? r.value : [];
   }
 
   logout(): void {

@@ -13,7 +13,7 @@ import {
   type Section,
   sectionBytes,
 } from '../fetch.ts';
-import { encode, raw, type Value } from '../wire/encode.ts';
+import { encodeInto, joinParts, raw, type Value } from '../wire/encode.ts';
 import { formatSet, parseSequenceSet } from '../wire/sequence.ts';
 import { type Args, ImapSyntaxError } from '../wire/tokens.ts';
 import { type ImapCommand, SELECTED } from './types.ts';
@@ -104,6 +104,46 @@ function sliced(bytes: Buffer, partial: [number, number] | null): Buffer {
   return bytes.subarray(Math.min(partial[0], bytes.length), Math.min(bytes.length, partial[0] + partial[1]));
 }
 
+/**
+ * Header fields a client asked for, remembered per message view (views are shared by all
+ * sessions and never change): a client listing a mailbox asks for the same fields every time,
+ * the assumption Dovecot's cache file is built on. At most MEMO_KEYS field lists per message,
+ * each at most MEMO_MAX_BYTES; the memo goes with the view when the view cache drops it.
+ */
+const memo = new WeakMap<MessageView, Map<string, Buffer>>();
+const MEMO_KEYS = 2;
+const MEMO_MAX_BYTES = 2048;
+
+/** The memo key of a top-level HEADER.FIELDS[.NOT] section; null for other sections. */
+function memoKey(section: Section): string | null {
+  if (section.part.length > 0 || !section.text.startsWith('HEADER.FIELDS')) return null;
+  return `${section.text} ${section.fields.join(' ').toUpperCase()}`;
+}
+
+function remembered(view: MessageView, keys: string[]): boolean {
+  if (keys.length === 0) return false;
+  const m = memo.get(view);
+  return m !== undefined && keys.every((k) => m.has(k));
+}
+
+/** A section's bytes, from the memo or from the message (or its kept header block). */
+function sectionOf(view: MessageView, rawMsg: Buffer | null, section: Section): Buffer {
+  const key = memoKey(section);
+  const known = key === null ? undefined : memo.get(view)?.get(key);
+  if (known) return known;
+  const bytes = sectionBytes(rawMsg!, view.structure, section);
+  if (key !== null && bytes.length <= MEMO_MAX_BYTES) {
+    let m = memo.get(view);
+    if (!m) memo.set(view, (m = new Map()));
+    // A copy: a slice would keep the whole message or header block alive.
+    if (m.size < MEMO_KEYS) m.set(key, Buffer.from(bytes));
+  }
+  return bytes;
+}
+
+const needsRawItem = (i: Item): boolean =>
+  ['section', 'binary', 'binary-size', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT'].includes(i.kind);
+
 function fetchCommand(byUid: boolean): ImapCommand {
   return {
     states: SELECTED,
@@ -140,9 +180,20 @@ function fetchCommand(byUid: boolean): ImapCommand {
       let uids = s.resolve(set, byUid);
       if (changedSince !== null) uids = uids.filter((u) => sel.entries.get(u)!.modseq > changedSince);
       const needsView = items.some((i) => !['FLAGS', 'UID', 'MODSEQ'].includes(i.kind));
-      const needsRaw = items.some((i) =>
-        ['section', 'binary', 'binary-size', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT'].includes(i.kind),
+      const needsRaw = items.some(needsRawItem);
+      // Listing a mailbox asks for header fields only: those come from the kept header blocks.
+      const headerOnly = items.every(
+        (i) =>
+          i.kind === 'RFC822.HEADER' ||
+          (i.kind === 'section'
+            ? i.section.part.length === 0 && i.section.text.startsWith('HEADER')
+            : !needsRawItem(i)),
       );
+      // Keys of remembered header fields, when those are all the message bytes the items need.
+      const rawItems = items.filter(needsRawItem);
+      const memoKeys = rawItems.every((i) => i.kind === 'section' && memoKey(i.section) !== null)
+        ? rawItems.map((i) => memoKey((i as { section: Section }).section)!)
+        : [];
       const setsSeen =
         !sel.readOnly &&
         items.some(
@@ -151,6 +202,18 @@ function fetchCommand(byUid: boolean): ImapCommand {
             i.kind === 'RFC822' ||
             i.kind === 'RFC822.TEXT',
         );
+      // Responses of a chunk are gathered in `out` and written at once.
+      let out: (string | Buffer)[] = [];
+      let first = true;
+      const put = (name: string, value: Value): void => {
+        out.push(first ? `${name} ` : ` ${name} `);
+        first = false;
+        encodeInto(value, s.utf8, out);
+      };
+      const literal = (name: string, bytes: Buffer, binary = false): void => {
+        out.push(`${first ? '' : ' '}${name} ${binary ? '~' : ''}{${bytes.length}}\r\n`, bytes);
+        first = false;
+      };
       for (let start = 0; start < uids.length; start += 200) {
         const chunk = uids.slice(start, start + 200);
         const views = needsView
@@ -164,27 +227,31 @@ function fetchCommand(byUid: boolean): ImapCommand {
             if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
           }
         }
+        let headers = new Map<number, Buffer>();
+        let raws = new Map<string, Buffer>();
+        // Messages whose requested fields are all remembered need no read at all.
+        const reading = needsRaw ? [...views.values()].filter((v) => !remembered(v, memoKeys)) : [];
+        if (reading.length > 0) {
+          if (headerOnly) {
+            const h = await s.services.mail.readHeaders(
+              s.ctx!,
+              reading.map((v) => v.id),
+            );
+            if (h.ok) headers = h.value;
+          }
+          const rest = reading.filter((v) => !headers.has(v.id));
+          const r = rest.length > 0 ? await s.services.mail.readRawMany(s.ctx!, rest) : null;
+          if (r && !r.ok) throw new ImapNo(null, 'message vanished');
+          if (r) raws = r.value;
+        }
+        out = [];
         for (const uid of chunk) {
           const e = sel.entries.get(uid)!;
           const view = views.get(e.messageId);
           if (needsView && !view) continue;
-          let rawMsg: Buffer | null = null;
-          if (needsRaw) {
-            const r = view
-              ? await s.services.mail.readRawOf(s.ctx!, view)
-              : await s.services.mail.readRaw(s.ctx!, e.messageId);
-            if (!r.ok) throw new ImapNo(null, 'message vanished');
-            rawMsg = r.value;
-          }
-          const out: Buffer[] = [];
-          const put = (name: string, value: Value): void => {
-            if (out.length > 0) out.push(Buffer.from(' '));
-            out.push(Buffer.from(`${name} `), encode(value, s.utf8));
-          };
-          const literal = (name: string, bytes: Buffer, binary = false): void => {
-            if (out.length > 0) out.push(Buffer.from(' '));
-            out.push(Buffer.from(`${name} ${binary ? '~' : ''}{${bytes.length}}\r\n`), bytes);
-          };
+          const rawMsg = view ? (headers.get(view.id) ?? raws.get(view.blobHash) ?? null) : null;
+          out.push(`* ${s.seqOf(uid)} FETCH (`);
+          first = true;
           for (const item of items) {
             switch (item.kind) {
               case 'UID':
@@ -227,7 +294,7 @@ function fetchCommand(byUid: boolean): ImapCommand {
                 );
                 break;
               case 'section': {
-                const bytes = sliced(sectionBytes(rawMsg!, view!.structure, item.section), item.partial);
+                const bytes = sliced(sectionOf(view!, rawMsg, item.section), item.partial);
                 literal(item.partial ? `${item.name}<${item.partial[0]}>` : item.name, bytes);
                 break;
               }
@@ -250,8 +317,9 @@ function fetchCommand(byUid: boolean): ImapCommand {
               }
             }
           }
-          s.send(Buffer.concat([Buffer.from(`* ${s.seqOf(uid)} FETCH (`), ...out, Buffer.from(')')]));
+          out.push(')\r\n');
         }
+        s.sendData(joinParts(out));
       }
       s.send(`${tag} OK FETCH completed`);
     },

@@ -87,7 +87,9 @@ export interface Found {
 /** Evaluates a search program over the selected mailbox, in sequence order. */
 export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
   const sel = s.selected!;
-  const views = await s.messages(sel.uids.map((u) => sel.entries.get(u)!.messageId));
+  const ids = sel.uids.map((u) => sel.entries.get(u)!.messageId);
+  const views = new Map<number, MessageView>();
+  for (const m of await s.messageList(ids)) views.set(m.id, m);
   const text = new Map<string, Set<number>>();
   for (const q of textQueries(key)) {
     const r = await s.services.mail.search(s.ctx!, q, 1_000_000);
@@ -96,28 +98,42 @@ export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
   const rawHeaders = needsRawHeaders(key);
   const found: Found[] = [];
   const maxUid = sel.uids[sel.uids.length - 1] ?? 0;
-  for (let i = 0; i < sel.uids.length; i++) {
-    const uid = sel.uids[i]!;
-    const e = sel.entries.get(uid)!;
-    const m = views.get(e.messageId);
-    if (!m) continue;
-    const c: Candidate = {
-      seq: i + 1,
-      uid,
-      flags: e.flags,
-      modseq: e.modseq,
-      messageId: e.messageId,
-      receivedAt: m.receivedAt,
-      sentAt: m.sentAt,
-      size: m.size,
-      envelope: m.envelope,
-    };
+  const limits = { maxSeq: sel.uids.length, maxUid, text };
+  for (let start = 0; start < sel.uids.length; start += 500) {
+    const uids = sel.uids.slice(start, start + 500);
+    // Header fields outside the envelope: from the kept header blocks, else from the message.
+    const headers = new Map<number, Buffer>();
     if (rawHeaders) {
-      const r = await s.services.mail.readRawOf(s.ctx!, m);
-      if (r.ok) c.headers = (name) => headerValues(r.value, m.structure, name);
+      const chunk = uids.map((u) => views.get(sel.entries.get(u)!.messageId)).filter((m) => m !== undefined);
+      const kept = await s.services.mail.readHeaders(
+        s.ctx!,
+        chunk.map((m) => m.id),
+      );
+      if (kept.ok) for (const [id, h] of kept.value) headers.set(id, h);
+      const rest = chunk.filter((m) => !headers.has(m.id));
+      const raws = rest.length > 0 ? await s.services.mail.readRawMany(s.ctx!, rest) : null;
+      if (raws?.ok) for (const m of rest) headers.set(m.id, raws.value.get(m.blobHash)!);
     }
-    if (matches(key, c, { maxSeq: sel.uids.length, maxUid, text }))
-      found.push({ seq: i + 1, uid, modseq: e.modseq, message: m });
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i]!;
+      const e = sel.entries.get(uid)!;
+      const m = views.get(e.messageId);
+      if (!m) continue;
+      const block = headers.get(m.id);
+      const c: Candidate = {
+        seq: start + i + 1,
+        uid,
+        flags: e.flags,
+        modseq: e.modseq,
+        messageId: e.messageId,
+        receivedAt: m.receivedAt,
+        sentAt: m.sentAt,
+        size: m.size,
+        envelope: m.envelope,
+      };
+      if (block) c.headers = (name) => headerValues(block, m.structure, name);
+      if (matches(key, c, limits)) found.push({ seq: start + i + 1, uid, modseq: e.modseq, message: m });
+    }
   }
   return found;
 }

@@ -32,7 +32,7 @@ export function encodeString(value: string | Buffer, utf8Allowed = true): Buffer
 const SAFE_QUOTED = /^[\x20-\x7e]{0,1023}$/;
 
 /** Appends the encoding of `value` to `out`, as text where possible (few allocations). */
-function encodeInto(value: Value, utf8Allowed: boolean, out: (string | Buffer)[]): void {
+export function encodeInto(value: Value, utf8Allowed: boolean, out: (string | Buffer)[]): void {
   if (value === null) out.push('NIL');
   else if (typeof value === 'number') out.push(String(value));
   else if (value instanceof Raw) out.push(value.text);
@@ -52,6 +52,11 @@ function encodeInto(value: Value, utf8Allowed: boolean, out: (string | Buffer)[]
 export function encode(value: Value, utf8Allowed = true): Buffer {
   const parts: (string | Buffer)[] = [];
   encodeInto(value, utf8Allowed, parts);
+  return joinParts(parts);
+}
+
+/** Joins text and bytes into one buffer, converting runs of text at once. */
+export function joinParts(parts: (string | Buffer)[]): Buffer {
   const bufs: Buffer[] = [];
   let text = '';
   for (const p of parts) {
