@@ -93,7 +93,10 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
   // Messages never change once stored and ids are never reused (message ids per account, account
   // ids from a counter), so a cached view is never stale; the key holds the account, so a view is
   // only ever returned to a caller acting on that account.
-  const views = new Lru<string, MessageView>(MESSAGE_VIEW_CACHE);
+  const views = new Lru<number, MessageView>(MESSAGE_VIEW_CACHE);
+  // One number per (account, message): ids stay far below 2^32 and account ids below 2^21.
+  const viewKey = (accountId: number, id: number): number =>
+    accountId < 2 ** 21 && id < 2 ** 32 ? accountId * 2 ** 32 + id : -1;
   const mailboxOf = async (accountId: number, mailboxId: number): Promise<Mailbox | null> =>
     (await store.listMailboxes(accountId)).find((b) => b.id === mailboxId) ?? null;
 
@@ -171,14 +174,14 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
     async getMessages(ctx: Ctx, messageIds: number[]): Promise<Result<MessageView[], MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
-      const found: (MessageView | undefined)[] = messageIds.map((id) => views.get(`${accountId}:${id}`));
+      const found: (MessageView | undefined)[] = messageIds.map((id) => views.get(viewKey(accountId, id)));
       const missing = messageIds.filter((_, i) => found[i] === undefined);
       if (missing.length === 0) return ok(found as MessageView[]);
       const loaded = new Map<number, MessageView>();
       for (let i = 0; i < missing.length; i += 500)
         for (const m of await store.getMessages(accountId, missing.slice(i, i + 500))) {
           const v = view(m);
-          views.set(`${accountId}:${m.id}`, v);
+          if (viewKey(accountId, m.id) >= 0) views.set(viewKey(accountId, m.id), v);
           loaded.set(m.id, v);
         }
       const out: MessageView[] = [];

@@ -87,9 +87,10 @@ export interface Found {
 /** Evaluates a search program over the selected mailbox, in sequence order. */
 export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
   const sel = s.selected!;
-  const ids = sel.uids.map((u) => sel.entries.get(u)!.messageId);
-  const views = new Map<number, MessageView>();
-  for (const m of await s.messageList(ids)) views.set(m.id, m);
+  const entries = sel.uids.map((u) => sel.entries.get(u)!);
+  // In mailbox order; a message that vanished meanwhile is missing from the list.
+  const list = await s.messageList(entries.map((e) => e.messageId));
+  let next = 0;
   const text = new Map<string, Set<number>>();
   for (const q of textQueries(key)) {
     const r = await s.services.mail.search(s.ctx!, q, 1_000_000);
@@ -100,25 +101,27 @@ export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
   const maxUid = sel.uids[sel.uids.length - 1] ?? 0;
   const limits = { maxSeq: sel.uids.length, maxUid, text };
   for (let start = 0; start < sel.uids.length; start += 500) {
-    const uids = sel.uids.slice(start, start + 500);
+    const chunk = entries.slice(start, start + 500);
+    const end = Math.min(list.length, next + chunk.length);
     // Header fields outside the envelope: from the kept header blocks, else from the message.
     const headers = new Map<number, Buffer>();
     if (rawHeaders) {
-      const chunk = uids.map((u) => views.get(sel.entries.get(u)!.messageId)).filter((m) => m !== undefined);
+      const present = list.slice(next, end);
       const kept = await s.services.mail.readHeaders(
         s.ctx!,
-        chunk.map((m) => m.id),
+        present.map((m) => m.id),
       );
       if (kept.ok) for (const [id, h] of kept.value) headers.set(id, h);
-      const rest = chunk.filter((m) => !headers.has(m.id));
+      const rest = present.filter((m) => !headers.has(m.id));
       const raws = rest.length > 0 ? await s.services.mail.readRawMany(s.ctx!, rest) : null;
       if (raws?.ok) for (const m of rest) headers.set(m.id, raws.value.get(m.blobHash)!);
     }
-    for (let i = 0; i < uids.length; i++) {
-      const uid = uids[i]!;
-      const e = sel.entries.get(uid)!;
-      const m = views.get(e.messageId);
-      if (!m) continue;
+    for (let i = 0; i < chunk.length; i++) {
+      const e = chunk[i]!;
+      const m = list[next];
+      if (m?.id !== e.messageId) continue;
+      next++;
+      const uid = e.uid;
       const block = headers.get(m.id);
       const c: Candidate = {
         seq: start + i + 1,
