@@ -89,6 +89,7 @@ export async function serve(
               maxMessageSize: config.smtp.maxMessageSize,
               preAuthTimeoutMs: config.imap.preAuthTimeout * 1000,
               idleTimeoutMs: config.imap.idleTimeout * 1000,
+              commandBudgetMs: config.imap.commandBudget,
             },
           },
           host,

@@ -148,6 +148,13 @@ export const SCHEMA = {
       doc: 'Seconds an authenticated client may stay silent; RFC 9051 §5.4 asks for at least 30 minutes.',
       default: 1800,
     },
+    commandBudget: {
+      kind: 'int',
+      min: 1,
+      max: 600000,
+      doc: 'Milliseconds of work one FETCH, SEARCH, SORT or THREAD may take; past it the command ends with NO [LIMIT] and the client may ask for less (ATTACKS.md IM-06).',
+      default: 30000,
+    },
     maxConnections: {
       kind: 'int',
       min: 1,

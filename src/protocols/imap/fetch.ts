@@ -36,6 +36,7 @@ export function parseSection(spec: string): Section {
   if ((text === 'HEADER.FIELDS' || text === 'HEADER.FIELDS.NOT') !== (m[3] !== undefined)) {
     throw new ImapSyntaxError('HEADER.FIELDS needs a field list');
   }
+  if (m[3] !== undefined && fields.length === 0) throw new ImapSyntaxError('empty header field list');
   if (fields.length > 100) throw new ImapSyntaxError('too many header fields');
   return { part, text, fields: fields.map((f) => f.replace(/^"|"$/g, '')) };
 }

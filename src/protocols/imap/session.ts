@@ -30,6 +30,8 @@ export interface ImapLimits {
   preAuthTimeoutMs: number;
   /** Idle time after login: at least 30 minutes (RFC 9051 §5.4). */
   idleTimeoutMs: number;
+  /** Time one costly command may take (ATTACKS.md IM-06). */
+  commandBudgetMs: number;
 }
 
 /** What every session of a listener shares. */
@@ -64,6 +66,7 @@ const PRE_AUTH_LIMITS = {
   maxAppend: 0,
   maxLiterals: 4,
   maxNonSyncLiteral: 4096,
+  maxMessage: 0,
 };
 
 /** Extensions offered in every state. */
@@ -121,6 +124,7 @@ export class Session {
   #closed = false;
   #accountId: number | null = null;
   #deflate: DeflateRaw | null = null;
+  #deadline = 0;
 
   constructor(
     readonly deps: ImapDeps,
@@ -212,7 +216,7 @@ export class Session {
       return;
     }
     if (ev.kind === 'too-big') {
-      this.send(`${ev.tag} BAD [TOOBIG] ${ev.what}`);
+      this.send(`${ev.tag} ${ev.message ? 'NO' : 'BAD'} [TOOBIG] ${ev.what}`);
       if (ev.fatal) {
         this.send('* BYE Too much data');
         this.close();
@@ -260,6 +264,7 @@ export class Session {
             : `${name} is not valid in this state`,
         );
       }
+      this.#deadline = Date.now() + this.deps.limits.commandBudgetMs;
       // Gather the command's responses into as few packets as possible.
       const socket = this.#socket;
       socket.cork();
@@ -290,6 +295,13 @@ export class Session {
     this.sendData(
       typeof line === 'string' ? Buffer.from(`${line}\r\n`) : Buffer.concat([line, Buffer.from('\r\n')]),
     );
+  }
+
+  /** Ends the running command with NO [LIMIT] once it has used its time budget; costly commands
+   * call this between chunks of work (ATTACKS.md IM-06). */
+  checkBudget(): void {
+    if (Date.now() > this.#deadline)
+      throw new ImapNo('LIMIT', 'command took too long; ask for fewer messages or a narrower search');
   }
 
   /** Writes bytes that already hold whole response lines (CRLF included). */
@@ -396,6 +408,7 @@ export class Session {
       maxAppend: this.deps.limits.maxMessageSize * 2 + 64 * 1024,
       maxLiterals: 100,
       maxNonSyncLiteral: this.deps.limits.maxMessageSize,
+      maxMessage: this.deps.limits.maxMessageSize,
     };
     this.#socket.setTimeout(this.deps.limits.idleTimeoutMs);
     this.#unwatch = this.services.changes.watch(ctx, () => {

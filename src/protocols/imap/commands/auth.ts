@@ -75,10 +75,14 @@ export const ID: ImapCommand = {
     if (args.isList()) {
       const list = args.list();
       const pairs: string[] = [];
-      while (!list.done && pairs.length < 60) pairs.push(list.nstring('ID field') ?? '');
+      while (!list.done) {
+        if (pairs.length === 60) throw new ImapSyntaxError('ID takes at most 30 field/value pairs');
+        pairs.push(list.nstring('ID field') ?? '');
+      }
+      if (pairs.length % 2 === 1) throw new ImapSyntaxError('ID fields come in field/value pairs');
       const name = pairs.findIndex((p, i) => i % 2 === 0 && p.toLowerCase() === 'name');
       s.clientId = name >= 0 ? (pairs[name + 1] ?? '').slice(0, 100) : null;
-    } else args.atom('NIL');
+    } else if (args.atom('NIL').toUpperCase() !== 'NIL') throw new ImapSyntaxError('ID takes a list or NIL');
     args.end();
     s.untagged('ID', ['name', 'Portcullis', 'vendor', 'Portcullis']);
     s.send(`${tag} OK ID completed`);

@@ -215,6 +215,7 @@ function fetchCommand(byUid: boolean): ImapCommand {
         first = false;
       };
       for (let start = 0; start < uids.length; start += 200) {
+        if (start > 0) s.checkBudget();
         const chunk = uids.slice(start, start + 200);
         const views = needsView
           ? await s.messages(chunk.map((u) => sel.entries.get(u)!.messageId))

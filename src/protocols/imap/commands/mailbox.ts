@@ -267,11 +267,21 @@ function listAttributes(box: Mailbox, all: Mailbox[], subscribed = false): Value
   return attrs.map(raw);
 }
 
+const SELECTION_OPTIONS = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
+const RETURN_OPTIONS = new Set(['SUBSCRIBED', 'CHILDREN', 'SPECIAL-USE']);
+
 async function listCommand(s: Session, tag: string, args: Args, lsub: boolean): Promise<void> {
   const selection = new Set<string>();
   if (!lsub && args.isList()) {
     const sel = args.list('selection options');
-    while (!sel.done) selection.add(sel.atom('selection option'));
+    while (!sel.done) {
+      const o = sel.atom('selection option');
+      if (!SELECTION_OPTIONS.has(o)) throw new ImapSyntaxError(`unknown selection option ${o}`);
+      selection.add(o);
+    }
+    // RFC 5258 §3: RECURSIVEMATCH only refines another selection option.
+    if (selection.has('RECURSIVEMATCH') && selection.size === 1)
+      throw new ImapSyntaxError('RECURSIVEMATCH needs another selection option');
   }
   const ref = s.readMailboxName(args);
   const patterns: string[] = [];
@@ -287,7 +297,8 @@ async function listCommand(s: Session, tag: string, args: Args, lsub: boolean): 
     while (!opts.done) {
       const o = opts.atom('return option');
       if (o === 'STATUS') statusItems = readStatusItems(opts);
-      else ret.add(o);
+      else if (RETURN_OPTIONS.has(o)) ret.add(o);
+      else throw new ImapSyntaxError(`unknown return option ${o}`);
     }
   }
   args.end();

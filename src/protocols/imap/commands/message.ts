@@ -101,6 +101,7 @@ export async function searchMailbox(s: Session, key: Key): Promise<Found[]> {
   const maxUid = sel.uids[sel.uids.length - 1] ?? 0;
   const limits = { maxSeq: sel.uids.length, maxUid, text };
   for (let start = 0; start < sel.uids.length; start += 500) {
+    if (start > 0) s.checkBudget();
     const chunk = entries.slice(start, start + 500);
     const end = Math.min(list.length, next + chunk.length);
     // Header fields outside the envelope: from the kept header blocks, else from the message.
@@ -213,7 +214,10 @@ function storeCommand(byUid: boolean): ImapCommand {
       if (args.isList()) {
         const list = args.list('flags');
         while (!list.done) flags.push(list.atom('flag', false));
-      } else while (!args.done) flags.push(args.atom('flag', false));
+      } else {
+        if (args.done) throw new ImapSyntaxError('STORE needs a flag list');
+        while (!args.done) flags.push(args.atom('flag', false));
+      }
       args.end();
       writable(s);
       const sel = s.selected!;

@@ -29,13 +29,15 @@ export interface ReaderLimits {
   maxLiterals: number;
   /** Largest non-synchronising literal (4096 for LITERAL-, RFC 7888 §4). */
   maxNonSyncLiteral: number;
+  /** Largest message one APPEND literal may carry. */
+  maxMessage: number;
 }
 
 /** What the reader tells the session. */
 export type ReaderEvent =
   | { kind: 'frame'; frame: Frame }
   | { kind: 'continue' }
-  | { kind: 'too-big'; tag: string; what: string; fatal: boolean };
+  | { kind: 'too-big'; tag: string; what: string; fatal: boolean; message?: boolean };
 
 const LITERAL_RE = /(~?)\{(\d{1,10})(\+?)\}$/;
 
@@ -133,7 +135,10 @@ export class CommandReader {
       this.#text.push(line.subarray(0, line.length - m[0].length));
       const tag = this.#tagOf(this.#text[0]!);
       const append = /^[^ ]+ (?:UID )?APPEND /i.test(this.#text[0]!.toString('latin1'));
+      // A message over the size limit is refused as such (NO [TOOBIG]), before it is sent.
+      const message = append && this.limits.maxMessage > 0 && size > this.limits.maxMessage;
       const tooBig =
+        message ||
         this.#size + size > (append ? this.limits.maxAppend : this.limits.maxCommand) ||
         this.#literals.length + 1 > this.limits.maxLiterals ||
         (nonSync && size > this.limits.maxNonSyncLiteral);
@@ -147,7 +152,11 @@ export class CommandReader {
         }
         // A synchronising literal is never sent without our continuation: refuse it and go on
         // reading commands (RFC 9051 §7.5: the client must not send the literal).
-        events.push({ kind: 'too-big', tag, what: 'literal too big', fatal: false });
+        events.push(
+          message
+            ? { kind: 'too-big', tag, what: 'message too big', fatal: false, message }
+            : { kind: 'too-big', tag, what: 'literal too big', fatal: false },
+        );
         continue;
       }
       if (m[1] === '~') this.#binary = true;

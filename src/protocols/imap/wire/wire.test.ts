@@ -6,7 +6,14 @@ import { formatSet, inSet, MAX_RANGES, parseSequenceSet } from './sequence.ts';
 import { Args, ImapSyntaxError, tokenize } from './tokens.ts';
 import { decodeMutf7, encodeMutf7 } from './utf7.ts';
 
-const limits = { maxLine: 1000, maxCommand: 2000, maxAppend: 10_000, maxLiterals: 3, maxNonSyncLiteral: 100 };
+const limits = {
+  maxLine: 1000,
+  maxCommand: 2000,
+  maxAppend: 10_000,
+  maxLiterals: 3,
+  maxNonSyncLiteral: 100,
+  maxMessage: 5000,
+};
 const kinds = (evs: ReaderEvent[]) =>
   evs.map((e) => (e.kind === 'too-big' ? `too-big:${e.tag}:${e.fatal}` : e.kind));
 
@@ -46,6 +53,14 @@ describe('CommandReader', () => {
   test('APPEND may carry more than other commands; literal count is bounded', () => {
     const r = new CommandReader(limits);
     assert.deepEqual(kinds(r.push(Buffer.from('a APPEND x {5000}\r\n'))), ['continue']);
+    const one = new CommandReader(limits);
+    const big = one.push(Buffer.from('b APPEND x {5001}\r\nc NOOP\r\n'));
+    assert.deepEqual(
+      kinds(big),
+      ['too-big:b:false', 'frame'],
+      'a message over the size limit, then reading goes on',
+    );
+    assert.ok(big[0]!.kind === 'too-big' && big[0]!.message);
     const r2 = new CommandReader(limits);
     let evs: ReaderEvent[] = [];
     for (let i = 0; i < 4; i++)
