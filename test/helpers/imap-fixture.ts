@@ -2,6 +2,7 @@
  * A running server with two users and some mail, for the IMAP conformance tests.
  */
 import { readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import nodemailer from 'nodemailer';
 import { loggedIn, type RawImap } from './imap.ts';
 import { makeDataDir, type RunningServer, startServer } from './server.ts';
@@ -59,3 +60,30 @@ export async function imapFixture(messages: (Buffer | string)[] = [], config?: s
     },
   };
 }
+
+/** Starts a fixture before the enclosing suite and stops it after; call the result to reach it. */
+export function useImapFixture(messages: (Buffer | string)[] = [], config?: string): () => ImapFixture {
+  let f: ImapFixture | null = null;
+  before(async () => {
+    f = await imapFixture(messages, config);
+  });
+  after(async () => {
+    await f?.stop();
+  });
+  return () => {
+    if (!f) throw new Error('fixture not started');
+    return f;
+  };
+}
+
+/** Logs in as `who` and selects `mailbox`. */
+export async function selected(f: ImapFixture, mailbox = 'INBOX', who = BOB): Promise<RawImap> {
+  const c = await f.login(who);
+  const r = await c.cmd(`SELECT "${mailbox}"`);
+  if (r.status !== 'OK') throw new Error(`SELECT ${mailbox}: ${r.text}`);
+  return c;
+}
+
+/** A small message with the given subject. */
+export const note = (subject: string, from = 'a@remote.test'): string =>
+  `From: ${from}\r\nTo: bob@example.test\r\nSubject: ${subject}\r\n\r\nbody of ${subject}\r\n`;
