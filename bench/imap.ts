@@ -97,9 +97,15 @@ async function measure(
   await c.cmd('SELECT INBOX');
   const fetch = 'FETCH 1:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])';
   await c.cmd(fetch, 120_000); // warm caches on both sides
-  const [fetchMs, fetched] = await timed(() => c.cmd(fetch, 120_000));
-  if (fetched.untagged.length !== MESSAGES)
-    throw new Error(`${system}: FETCH returned ${fetched.untagged.length}`);
+  // The median of three runs: one run is at the mercy of a collection or a context switch.
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [ms, fetched] = await timed(() => c.cmd(fetch, 120_000));
+    if (fetched.untagged.length !== MESSAGES)
+      throw new Error(`${system}: FETCH returned ${fetched.untagged.length}`);
+    runs.push(ms);
+  }
+  const fetchMs = runs.sort((a, b) => a - b)[1]!;
   const [searchMs, found] = await timed(() => c.cmd('SEARCH TEXT "amet 4242"', 120_000));
   const hits = (found.untagged[0] ?? '').split(' ').length - 2;
   c.close();

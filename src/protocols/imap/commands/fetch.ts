@@ -13,7 +13,7 @@ import {
   type Section,
   sectionBytes,
 } from '../fetch.ts';
-import { encodeInto, joinParts, raw, type Value } from '../wire/encode.ts';
+import { encodeInto, joinParts, type Value } from '../wire/encode.ts';
 import { formatSet, parseSequenceSet } from '../wire/sequence.ts';
 import { type Args, ImapSyntaxError } from '../wire/tokens.ts';
 import { type ImapCommand, SELECTED } from './types.ts';
@@ -210,6 +210,10 @@ function fetchCommand(byUid: boolean): ImapCommand {
         first = false;
         encodeInto(value, s.utf8, out);
       };
+      const text = (name: string, value: string): void => {
+        out.push(first ? `${name} ${value}` : ` ${name} ${value}`);
+        first = false;
+      };
       const literal = (name: string, bytes: Buffer, binary = false): void => {
         out.push(`${first ? '' : ' '}${name} ${binary ? '~' : ''}{${bytes.length}}\r\n`, bytes);
         first = false;
@@ -255,20 +259,21 @@ function fetchCommand(byUid: boolean): ImapCommand {
           first = true;
           for (const item of items) {
             switch (item.kind) {
+              // Flags are atoms and numbers are digits: written as text directly.
               case 'UID':
-                put('UID', uid);
+                text('UID', String(uid));
                 break;
               case 'FLAGS':
-                put('FLAGS', e.flags.map(raw));
+                text('FLAGS', `(${e.flags.join(' ')})`);
                 break;
               case 'MODSEQ':
-                put('MODSEQ', [e.modseq]);
+                text('MODSEQ', `(${e.modseq})`);
                 break;
               case 'INTERNALDATE':
                 put('INTERNALDATE', internalDate(view!.receivedAt));
                 break;
               case 'RFC822.SIZE':
-                put('RFC822.SIZE', view!.size);
+                text('RFC822.SIZE', String(view!.size));
                 break;
               case 'ENVELOPE':
                 put('ENVELOPE', envelopeValue(view!.envelope));
