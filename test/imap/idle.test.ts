@@ -15,12 +15,10 @@ describe('IMAP IDLE', () => {
     const tag = c.nextTag();
     c.write(`${tag} IDLE\r\n`);
     assert.equal(await c.line(), '+ idling');
-    let t = Date.now();
+    // Within a second of the 250 that acknowledged the delivery.
     await f().deliver(note('pushed'));
-    assert.equal(await c.line(3000), '* 3 EXISTS');
-    assert.ok(Date.now() - t < 1500, `delivery seen after ${Date.now() - t} ms`);
+    assert.equal(await c.line(1000), '* 3 EXISTS');
     await other.cmd('NOOP');
-    t = Date.now();
     await other.cmd('STORE 3 +FLAGS (\\Flagged)');
     assert.equal(await c.line(1000), '* 3 FETCH (FLAGS (\\Flagged) UID 3)');
     await other.cmd('STORE 1 +FLAGS.SILENT (\\Deleted)');

@@ -31,7 +31,15 @@ type Item =
         | 'MODSEQ';
     }
   | { kind: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT' }
-  | { kind: 'section'; name: string; section: Section; peek: boolean; partial: [number, number] | null }
+  | {
+      kind: 'section';
+      name: string;
+      section: Section;
+      peek: boolean;
+      partial: [number, number] | null;
+      /** The key its bytes are remembered under, for top-level header fields. */
+      memo: string | null;
+    }
   | { kind: 'binary'; name: string; part: number[]; peek: boolean; partial: [number, number] | null }
   | { kind: 'binary-size'; name: string; part: number[] };
 
@@ -79,7 +87,7 @@ function parseItem(text: string): Item {
   }
   const section = parseSection(m[2]!);
   const name = `BODY[${m[2]!.toUpperCase().replace(/\s+/g, ' ')}]`;
-  return { kind: 'section', name, section, peek: kind === 'BODY.PEEK', partial };
+  return { kind: 'section', name, section, peek: kind === 'BODY.PEEK', partial, memo: memoKey(section) };
 }
 
 function parseItems(args: Args): Item[] {
@@ -127,8 +135,7 @@ function remembered(view: MessageView, keys: string[]): boolean {
 }
 
 /** A section's bytes, from the memo or from the message (or its kept header block). */
-function sectionOf(view: MessageView, rawMsg: Buffer | null, section: Section): Buffer {
-  const key = memoKey(section);
+function sectionOf(view: MessageView, rawMsg: Buffer | null, section: Section, key: string | null): Buffer {
   const known = key === null ? undefined : memo.get(view)?.get(key);
   if (known) return known;
   const bytes = sectionBytes(rawMsg!, view.structure, section);
@@ -191,8 +198,8 @@ function fetchCommand(byUid: boolean): ImapCommand {
       );
       // Keys of remembered header fields, when those are all the message bytes the items need.
       const rawItems = items.filter(needsRawItem);
-      const memoKeys = rawItems.every((i) => i.kind === 'section' && memoKey(i.section) !== null)
-        ? rawItems.map((i) => memoKey((i as { section: Section }).section)!)
+      const memoKeys = rawItems.every((i) => i.kind === 'section' && i.memo !== null)
+        ? rawItems.map((i) => (i as { memo: string }).memo)
         : [];
       const setsSeen =
         !sel.readOnly &&
@@ -300,7 +307,7 @@ function fetchCommand(byUid: boolean): ImapCommand {
                 );
                 break;
               case 'section': {
-                const bytes = sliced(sectionOf(view!, rawMsg, item.section), item.partial);
+                const bytes = sliced(sectionOf(view!, rawMsg, item.section, item.memo), item.partial);
                 literal(item.partial ? `${item.name}<${item.partial[0]}>` : item.name, bytes);
                 break;
               }
