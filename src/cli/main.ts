@@ -236,6 +236,54 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`alias ${source} removed`);
     });
 
+  const queue = program.command('queue').description('mail waiting for delivery to other servers');
+  const queueId = (text: string): number => {
+    if (!/^\d{1,15}$/.test(text)) throw new UsageError(`queue id ${JSON.stringify(text)}: expected a number`);
+    return Number(text);
+  };
+  const when = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  queue
+    .command('list')
+    .description('list queued messages: id, age, size, sender, recipients still waiting')
+    .action(async () => {
+      const list = await withServices(async (s) => unwrap(await s.outbound.list(admin()), 'queue'));
+      for (const m of list) {
+        const waiting = m.recipients.filter((r) => r.status === 'queued');
+        out(
+          `${m.id}\t${when(m.createdAt)}\t${m.size}\t${m.sender || '<>'}\t${waiting.map((r) => r.address).join(' ')}`,
+        );
+      }
+    });
+  queue
+    .command('show <id>')
+    .description('show one queued message and the state of each recipient')
+    .action(async (id: string) => {
+      const m = await withServices(async (s) => unwrap(await s.outbound.show(admin(), queueId(id)), 'queue'));
+      out(`id: ${m.id}`);
+      out(`sender: ${m.sender || '<>'}`);
+      out(`size: ${m.size}`);
+      out(`queued: ${when(m.createdAt)}`);
+      out(`expires: ${when(m.expiresAt)}`);
+      for (const r of m.recipients)
+        out(
+          `recipient: ${r.address} ${r.status} attempts=${r.attempts}${r.status === 'queued' ? ` next=${when(r.nextAttemptAt)}` : ''}${r.lastError ? ` last-error=${JSON.stringify(r.lastError)}` : ''}`,
+        );
+    });
+  queue
+    .command('retry <id>')
+    .description('try the waiting recipients of a message again now')
+    .action(async (id: string) => {
+      await withServices(async (s) => unwrap(await s.outbound.retry(admin(), queueId(id)), 'queue'));
+      out(`queue entry ${id} will be retried`);
+    });
+  queue
+    .command('delete <id>')
+    .description('remove a message from the queue without delivering it')
+    .action(async (id: string) => {
+      await withServices(async (s) => unwrap(await s.outbound.remove(admin(), queueId(id)), 'queue'));
+      out(`queue entry ${id} deleted`);
+    });
+
   program
     .command('serve')
     .description('run the server')

@@ -8,6 +8,7 @@ import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createMail, type MailService } from './mail.ts';
+import { createOutbound, type OutboundService } from './outbound.ts';
 
 export type { FlagOp, Mailbox, MailboxEntry } from '../store/types.ts';
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
@@ -18,6 +19,7 @@ export interface Services {
   directory: Directory;
   mail: MailService;
   delivery: DeliveryService;
+  outbound: OutboundService;
   /** Change notifications; protocols may only `watch`. */
   changes: Pick<Changes, 'watch'>;
 }
@@ -42,6 +44,7 @@ export function createServices(deps: {
     directory,
     mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize }),
     changes: { watch: changes.watch },
+    outbound: createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) }),
     delivery: createDelivery({
       store,
       directory,

@@ -105,4 +105,32 @@ describe('services authorization', () => {
       true,
     );
   });
+
+  test('the outbound queue: a user may only add to it; only the administrator reads it', async () => {
+    const w = store.blobs.create();
+    await w.write(Buffer.from('Subject: out\r\n\r\nhello'));
+    const blob = await w.finish();
+    const queued = await svc.outbound.enqueue(alice, {
+      sender: 'alice@example.test',
+      blob,
+      recipients: ['x@remote.test'],
+    });
+    assert.ok(queued.ok);
+    assert.equal(queued.value.accountId, alice.principal.kind === 'account' ? alice.principal.accountId : -1);
+    const anon = anonymousContext(origin);
+    assert.equal(
+      (await svc.outbound.enqueue(anon, { sender: '', blob, recipients: ['x@remote.test'] })).ok,
+      false,
+    );
+    assert.equal((await svc.outbound.enqueue(alice, { sender: 'a', blob, recipients: [] })).ok, false);
+    for (const ctx of [alice, bob, anon]) {
+      assert.deepEqual(await svc.outbound.list(ctx), { ok: false, error: 'forbidden' });
+      assert.deepEqual(await svc.outbound.show(ctx, queued.value.id), { ok: false, error: 'forbidden' });
+      assert.deepEqual(await svc.outbound.remove(ctx, queued.value.id), { ok: false, error: 'forbidden' });
+    }
+    const admin = localAdminContext();
+    const list = await svc.outbound.list(admin);
+    assert.ok(list.ok && list.value.some((m) => m.id === queued.value.id));
+    assert.equal((await svc.outbound.remove(admin, queued.value.id)).ok, true);
+  });
 });

@@ -504,6 +504,81 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal((await store.getHeaders(a.id + 1000, [ds[0]!.messageId])).size, 0);
     });
 
+    withStore(
+      'outbound queue: per-recipient state, retries, removal when done; survives reopen',
+      async (store, reopen) => {
+        const a = await account(store);
+        const blob = await putBlob(store, 'Subject: out\r\n\r\nbody');
+        const t0 = 1_800_000_000_000;
+        const m = await store.enqueueOutbound({
+          accountId: a.id,
+          sender: 'alice@example.test',
+          blob,
+          recipients: ['x@remote.test', 'y@remote.test', 'x@remote.test'],
+          now: t0,
+          expiresAt: t0 + 5 * 86_400_000,
+        });
+        assert.deepEqual(
+          m.recipients.map((r) => [r.address, r.status, r.attempts]),
+          [
+            ['x@remote.test', 'queued', 0],
+            ['y@remote.test', 'queued', 0],
+          ],
+          'duplicates collapse',
+        );
+        assert.equal((await store.blobs.read(blob.hash)).toString(), 'Subject: out\r\n\r\nbody');
+        assert.equal((await store.dueOutbound(t0 - 1, 10)).length, 0);
+        const again = await reopen();
+        const [due] = await again.dueOutbound(t0, 10);
+        assert.equal(due?.id, m.id);
+        assert.equal(due?.recipients.length, 2);
+        await again.recordAttempt(m.id, [
+          { address: 'x@remote.test', outcome: 'delivered', error: null, nextAttemptAt: t0 },
+          {
+            address: 'y@remote.test',
+            outcome: 'deferred',
+            error: '451 try later',
+            nextAttemptAt: t0 + 60_000,
+          },
+        ]);
+        assert.equal((await again.dueOutbound(t0 + 1, 10)).length, 0, 'nothing due before the retry time');
+        const later = await again.dueOutbound(t0 + 60_000, 10);
+        assert.deepEqual(
+          later[0]?.recipients.map((r) => [r.address, r.attempts, r.lastError]),
+          [['y@remote.test', 1, '451 try later']],
+        );
+        assert.equal(await again.retryOutbound(m.id, t0 + 5), 'ok');
+        assert.equal((await again.dueOutbound(t0 + 5, 10)).length, 1, 'retry makes it due now');
+        assert.equal(await again.retryOutbound(9999, t0), 'not-found');
+        await again.recordAttempt(m.id, [
+          { address: 'y@remote.test', outcome: 'failed', error: '550 no such user', nextAttemptAt: t0 },
+        ]);
+        assert.equal(await again.getOutbound(m.id), null, 'done: out of the queue');
+        assert.equal(await again.blobs.has(blob.hash), false, 'and its blob released');
+      },
+    );
+
+    withStore(
+      'outbound queue: delete releases the blob; mail of a removed account still goes out',
+      async (store) => {
+        const a = await account(store);
+        const blob = await putBlob(store, 'queued bytes');
+        const input = { sender: 'a@x.test', blob, recipients: ['r@remote.test'], now: 1, expiresAt: 2 };
+        const kept = await store.enqueueOutbound({ ...input, accountId: a.id });
+        const gone = await store.enqueueOutbound({ ...input, accountId: a.id });
+        assert.equal(await store.deleteOutbound(gone.id), 'ok');
+        assert.equal(await store.deleteOutbound(gone.id), 'not-found');
+        assert.equal(await store.blobs.has(blob.hash), true, 'still referenced by the other');
+        assert.equal(await store.deleteAccount(a.id), 'ok');
+        const left = await store.listOutbound();
+        assert.deepEqual(
+          left.map((m) => [m.id, m.accountId]),
+          [[kept.id, null]],
+        );
+        assert.equal((await store.blobs.read(blob.hash)).toString(), 'queued bytes');
+      },
+    );
+
     withStore('data survives close and reopen', async (_store, reopen) => {
       const a = await account(_store);
       const blob = await putBlob(_store, 'persist');

@@ -166,6 +166,37 @@ export interface CopyResult {
   modseq: number;
 }
 
+/** One recipient of a queued outbound message and where its delivery stands. */
+export interface OutboundRecipient {
+  address: string;
+  status: 'queued' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
+
+/** A message in the outbound queue. */
+export interface OutboundMessage {
+  id: number;
+  /** The sending account, or null once that account is gone (its mail still goes out). */
+  accountId: number | null;
+  sender: string;
+  blobHash: string;
+  size: number;
+  createdAt: number;
+  expiresAt: number;
+  recipients: OutboundRecipient[];
+}
+
+/** The outcome of one delivery attempt for one recipient. */
+export interface AttemptResult {
+  address: string;
+  outcome: 'delivered' | 'deferred' | 'failed';
+  error: string | null;
+  /** When to try again (for deferred). */
+  nextAttemptAt: number;
+}
+
 /** One message to file for one account in a delivery batch. */
 export interface NewDelivery {
   accountId: number;
@@ -215,6 +246,28 @@ export interface SearchHit {
 /** The store contract. Every method is safe to call concurrently. */
 export interface Store {
   readonly blobs: BlobStore;
+
+  // Outbound queue
+  /** Queues a message for remote recipients; durable when the promise resolves. */
+  enqueueOutbound(input: {
+    accountId: number | null;
+    sender: string;
+    blob: StagedBlob;
+    recipients: string[];
+    now: number;
+    expiresAt: number;
+  }): Promise<OutboundMessage>;
+  /** Queued messages with recipients due at `now`, oldest first; only the due recipients. */
+  dueOutbound(now: number, limit: number): Promise<OutboundMessage[]>;
+  /** Records an attempt's outcomes; a message with no recipient left queued leaves the queue
+   * and releases its blob (the caller has what it needs for a delivery report). */
+  recordAttempt(id: number, results: AttemptResult[]): Promise<void>;
+  listOutbound(): Promise<OutboundMessage[]>;
+  getOutbound(id: number): Promise<OutboundMessage | null>;
+  /** Makes every queued recipient of a message due now. */
+  retryOutbound(id: number, now: number): Promise<'ok' | 'not-found'>;
+  /** Removes a message from the queue, whatever its state, and releases its blob. */
+  deleteOutbound(id: number): Promise<'ok' | 'not-found'>;
 
   // Directory
   createDomain(name: string, now: number): Promise<'ok' | 'exists'>;

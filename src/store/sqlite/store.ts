@@ -25,6 +25,7 @@ import type {
 import { sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
 import { mailboxOps } from './mailboxes.ts';
+import { queueOps } from './queue.ts';
 import { startWriter, type Writer } from './writer.ts';
 
 /** Options for the embedded store. */
@@ -364,6 +365,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         out.set(r['id'] as number, r['header'] as Buffer);
       return out;
     },
+    ...queueOps(db, (hashes) => blobs.remove(hashes)),
     ...mailboxOps(
       db,
       (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h))),

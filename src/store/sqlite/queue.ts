@@ -1,0 +1,159 @@
+/**
+ * @module The outbound queue of the embedded store: messages waiting for remote delivery, a state
+ * per recipient, and the blob reference that keeps each message's bytes while it waits.
+ */
+import type Database from 'better-sqlite3';
+import type { OutboundMessage, OutboundRecipient, Store } from '../types.ts';
+import { blobStager } from './blobs.ts';
+
+type Row = Record<string, unknown>;
+
+const recipientOf = (r: Row): OutboundRecipient => ({
+  address: r['address'] as string,
+  status: r['status'] as OutboundRecipient['status'],
+  attempts: r['attempts'] as number,
+  nextAttemptAt: r['next_attempt_at'] as number,
+  lastError: (r['last_error'] as string | null) ?? null,
+});
+
+/** Queue operations; `removeFiles` deletes blob files whose last reference went away. */
+export function queueOps(
+  db: Database.Database,
+  removeFiles: (hashes: string[]) => Promise<void>,
+): Pick<
+  Store,
+  | 'enqueueOutbound'
+  | 'dueOutbound'
+  | 'recordAttempt'
+  | 'listOutbound'
+  | 'getOutbound'
+  | 'retryOutbound'
+  | 'deleteOutbound'
+> {
+  const stage = blobStager(db);
+  const q = {
+    upsertBlob: db.prepare(
+      'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
+    ),
+    releaseBlob: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE hash = ? RETURNING refs'),
+    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
+    deleteBlobData: db.prepare('DELETE FROM blob_data WHERE hash = ?'),
+    blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
+    insert: db.prepare(
+      'INSERT INTO outbound (account_id, sender, blob_hash, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    ),
+    insertRecipient: db.prepare(
+      "INSERT INTO outbound_recipients (outbound_id, address, status, next_attempt_at) VALUES (?, ?, 'queued', ?) ON CONFLICT DO NOTHING",
+    ),
+    get: db.prepare('SELECT * FROM outbound WHERE id = ?'),
+    all: db.prepare('SELECT * FROM outbound ORDER BY id'),
+    recipients: db.prepare('SELECT * FROM outbound_recipients WHERE outbound_id = ? ORDER BY address'),
+    due: db.prepare(
+      `SELECT DISTINCT outbound_id AS id FROM outbound_recipients
+       WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY outbound_id LIMIT ?`,
+    ),
+    dueRecipients: db.prepare(
+      "SELECT * FROM outbound_recipients WHERE outbound_id = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY address",
+    ),
+    update: db.prepare(
+      'UPDATE outbound_recipients SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE outbound_id = ? AND address = ?',
+    ),
+    stillQueued: db.prepare(
+      "SELECT 1 FROM outbound_recipients WHERE outbound_id = ? AND status = 'queued' LIMIT 1",
+    ),
+    retry: db.prepare(
+      "UPDATE outbound_recipients SET next_attempt_at = ? WHERE outbound_id = ? AND status = 'queued'",
+    ),
+    remove: db.prepare('DELETE FROM outbound WHERE id = ? RETURNING blob_hash'),
+  };
+
+  const messageOf = (r: Row, recipients: OutboundRecipient[]): OutboundMessage => ({
+    id: r['id'] as number,
+    accountId: (r['account_id'] as number | null) ?? null,
+    sender: r['sender'] as string,
+    blobHash: r['blob_hash'] as string,
+    size: r['size'] as number,
+    createdAt: r['created_at'] as number,
+    expiresAt: r['expires_at'] as number,
+    recipients,
+  });
+  const full = (r: Row): OutboundMessage =>
+    messageOf(r, (q.recipients.all(r['id']) as Row[]).map(recipientOf));
+
+  /** Deletes a queue row and drops its blob reference; returns a blob file to remove, if any. */
+  const drop = (id: number): string | null | 'not-found' => {
+    const r = q.remove.get(id) as Row | undefined;
+    if (!r) return 'not-found';
+    const hash = r['blob_hash'] as string;
+    const left = q.releaseBlob.get(hash) as Row | undefined;
+    if (left && (left['refs'] as number) <= 0) {
+      q.deleteBlob.run(hash);
+      if (q.deleteBlobData.run(hash).changes === 0) return hash;
+    }
+    return null;
+  };
+  const removeFile = async (hash: string | null): Promise<void> => {
+    if (hash && !q.blobExists.get(hash)) await removeFiles([hash]);
+  };
+
+  return {
+    async enqueueOutbound(input) {
+      return db
+        .transaction((): OutboundMessage => {
+          stage(input.blob);
+          q.upsertBlob.run(input.blob.hash, input.blob.size);
+          const row = q.insert.get(
+            input.accountId,
+            input.sender,
+            input.blob.hash,
+            input.blob.size,
+            input.now,
+            input.expiresAt,
+          ) as Row;
+          for (const a of input.recipients) q.insertRecipient.run(row['id'], a, input.now);
+          return full(row);
+        })
+        .immediate();
+    },
+    async dueOutbound(now, limit) {
+      return db.transaction((): OutboundMessage[] =>
+        (q.due.all(now, limit) as Row[]).map((d) =>
+          messageOf(q.get.get(d['id']) as Row, (q.dueRecipients.all(d['id'], now) as Row[]).map(recipientOf)),
+        ),
+      )();
+    },
+    async recordAttempt(id, results) {
+      const file = db
+        .transaction((): string | null => {
+          if (!q.get.get(id)) return null;
+          for (const r of results) {
+            const status = r.outcome === 'deferred' ? 'queued' : r.outcome;
+            q.update.run(status, r.nextAttemptAt, r.error, id, r.address);
+          }
+          if (q.stillQueued.get(id)) return null;
+          const dropped = drop(id);
+          return dropped === 'not-found' ? null : dropped;
+        })
+        .immediate();
+      await removeFile(file);
+    },
+    async listOutbound() {
+      return db.transaction(() => (q.all.all() as Row[]).map(full))();
+    },
+    async getOutbound(id) {
+      const r = q.get.get(id) as Row | undefined;
+      return r ? full(r) : null;
+    },
+    async retryOutbound(id, now) {
+      if (!q.get.get(id)) return 'not-found';
+      q.retry.run(now, id);
+      return 'ok';
+    },
+    async deleteOutbound(id) {
+      const dropped = db.transaction(() => drop(id)).immediate();
+      if (dropped === 'not-found') return 'not-found';
+      await removeFile(dropped);
+      return 'ok';
+    },
+  };
+}
