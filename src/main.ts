@@ -12,6 +12,7 @@ import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
 import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
+import { startSubmissionServer } from './protocols/smtp/server/submission.ts';
 import { createServices, type Services } from './services/index.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
@@ -35,6 +36,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
     settings: {
       maxMessageSize: config.smtp.maxMessageSize,
       maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+      hostname: config.hostname,
     },
   });
   return { config, store, services, close: () => store.close() };
@@ -64,6 +66,25 @@ export async function serve(
             services: app.services,
             hostname: config.hostname,
             tls,
+            clock: systemClock,
+            log: log.child({ listener: name }),
+            limits: {
+              maxMessageSize: config.smtp.maxMessageSize,
+              maxRecipients: config.smtp.maxRecipients,
+              maxConnections: config.smtp.maxConnections,
+              idleTimeoutMs: config.smtp.idleTimeout * 1000,
+            },
+          },
+          host,
+          port,
+        );
+      } else if (name === 'submission' || name === 'submissions') {
+        listener = await startSubmissionServer(
+          {
+            services: app.services,
+            hostname: config.hostname,
+            tls,
+            implicitTls: name === 'submissions',
             clock: systemClock,
             log: log.child({ listener: name }),
             limits: {

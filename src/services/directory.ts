@@ -231,6 +231,19 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
       return ok(Object.freeze({ principal, ...origin }));
     },
 
+    /** True when the caller's account may use `address` as a sender: its own address or an
+     * alias that names it (a catch-all gives no right to send as every address of a domain). */
+    async mayUseAddress(ctx: Ctx, address: string): Promise<boolean> {
+      if (!isIssued(ctx.principal) || ctx.principal.kind !== 'account') return false;
+      const c = canonicalAddress(address);
+      if (!c.ok) return false;
+      if (c.address === ctx.principal.address) return true;
+      const accountId = ctx.principal.accountId;
+      return (await store.listAliases(c.domain)).some(
+        (a) => a.source === c.address && a.accountId === accountId,
+      );
+    },
+
     /** Resolves an envelope recipient to local accounts. Allowed for every issued principal:
      * deciding whether mail is accepted is not a read of anyone's data. */
     async resolveRecipient(ctx: Ctx, address: string): Promise<Result<number[], RecipientError>> {

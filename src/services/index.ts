@@ -9,6 +9,7 @@ import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
+import { createSubmission, type SubmissionService } from './submission.ts';
 
 export type { FlagOp, Mailbox, MailboxEntry } from '../store/types.ts';
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
@@ -20,6 +21,7 @@ export interface Services {
   mail: MailService;
   delivery: DeliveryService;
   outbound: OutboundService;
+  submission: SubmissionService;
   /** Change notifications; protocols may only `watch`. */
   changes: Pick<Changes, 'watch'>;
 }
@@ -28,6 +30,8 @@ export interface Services {
 export interface ServiceSettings {
   maxMessageSize: number;
   maxReceivedHeaders: number;
+  /** This server's name, for Message-IDs it adds. */
+  hostname: string;
 }
 
 /** Builds the services on a store. */
@@ -40,19 +44,30 @@ export function createServices(deps: {
   const { store, clock, log, settings } = deps;
   const directory = createDirectory({ store, clock, log: log.child({ svc: 'directory' }) });
   const changes = createChanges();
+  const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
+  const delivery = createDelivery({
+    store,
+    directory,
+    changes,
+    clock,
+    log: log.child({ svc: 'delivery' }),
+    maxMessageSize: settings.maxMessageSize,
+    maxReceivedHeaders: settings.maxReceivedHeaders,
+  });
   return {
     directory,
     mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize }),
     changes: { watch: changes.watch },
-    outbound: createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) }),
-    delivery: createDelivery({
+    outbound,
+    delivery,
+    submission: createSubmission({
       store,
       directory,
-      changes,
+      delivery,
+      outbound,
       clock,
-      log: log.child({ svc: 'delivery' }),
-      maxMessageSize: settings.maxMessageSize,
-      maxReceivedHeaders: settings.maxReceivedHeaders,
+      log: log.child({ svc: 'submission' }),
+      hostname: settings.hostname,
     }),
   };
 }

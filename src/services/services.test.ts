@@ -29,7 +29,7 @@ describe('services authorization', () => {
       store,
       clock: systemClock,
       log: silentLogger(),
-      settings: { maxMessageSize: 1 << 20, maxReceivedHeaders: 50 },
+      settings: { maxMessageSize: 1 << 20, maxReceivedHeaders: 50, hostname: 'mail.example.test' },
     });
     const admin = localAdminContext();
     await svc.directory.addDomain(admin, 'example.test');

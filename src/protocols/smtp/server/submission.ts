@@ -1,0 +1,178 @@
+/**
+ * @module SMTP submission listeners (RFC 6409): `submission` (587, STARTTLS required before AUTH)
+ * and `submissions` (465, implicit TLS, RFC 8314). AUTH PLAIN and LOGIN with the account
+ * password; nothing is accepted before AUTH (530) and AUTH needs TLS (538).
+ * Trust: parses untrusted network bytes from a user; who may send as whom, and where the mail
+ * goes, are decided by services.submission.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
+import type { Logger } from '../../../core/log.ts';
+import type { Ctx, Services } from '../../../services/index.ts';
+import { formatReceived } from './received.ts';
+import type { SmtpLimits, SmtpListener } from './server.ts';
+
+/** Dependencies of a submission listener. */
+export interface SubmissionServerDeps {
+  services: Pick<Services, 'directory' | 'submission'>;
+  hostname: string;
+  tls: { key: Buffer; cert: Buffer };
+  /** Implicit TLS (port 465) rather than STARTTLS (587). */
+  implicitTls: boolean;
+  limits: SmtpLimits;
+  log: Logger;
+  clock: { now(): number };
+}
+
+class SmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts a submission listener on host:port. */
+export async function startSubmissionServer(
+  deps: SubmissionServerDeps,
+  host: string,
+  port: number,
+): Promise<SmtpListener> {
+  const { services, hostname, limits, log } = deps;
+  const users = new WeakMap<SMTPServerSession, Ctx>();
+  const userOf = (session: SMTPServerSession): Ctx => {
+    const ctx = users.get(session);
+    if (!ctx) throw new SmtpReply(530, 'authentication required');
+    return ctx;
+  };
+
+  const server = new SMTPServer({
+    name: hostname,
+    banner: 'Portcullis ESMTP submission',
+    secure: deps.implicitTls,
+    key: deps.tls.key,
+    cert: deps.tls.cert,
+    size: limits.maxMessageSize,
+    maxClients: limits.maxConnections,
+    maxRecipients: limits.maxRecipients,
+    socketTimeout: limits.idleTimeoutMs,
+    closeTimeout: 5000,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: false,
+    allowInsecureAuth: false,
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: true,
+    disableReverseLookup: true,
+    useXClient: false,
+    useXForward: false,
+    logger: false,
+    maxCommandLength: SMTP_MAX_COMMAND_LINE,
+    onAuth(auth, session, callback) {
+      const origin = { protocol: 'smtp' as const, remote: session.remoteAddress, sessionId: session.id };
+      services.directory.authenticate(origin, auth.username ?? '', auth.password ?? '').then(
+        (r) => {
+          if (!r.ok) return callback(new SmtpReply(535, '5.7.8 authentication failed'));
+          users.set(session, r.value);
+          log.info(
+            { cid: session.id, remote: session.remoteAddress, user: auth.username },
+            'submission login',
+          );
+          callback(null, { user: r.value.principal.kind === 'account' ? r.value.principal.address : '' });
+        },
+        (err: unknown) => {
+          log.error({ cid: session.id, err }, 'authentication failed');
+          callback(new SmtpReply(454, '4.7.0 temporary authentication failure'));
+        },
+      );
+    },
+    onMailFrom(address, session, callback) {
+      Promise.resolve()
+        .then(() => services.submission.checkSender(userOf(session), address.address))
+        .then(
+          (r) =>
+            r.ok
+              ? callback()
+              : callback(new SmtpReply(553, `5.7.1 <${address.address}>: not yours to send as`)),
+          (err: unknown) => callback(err instanceof SmtpReply ? err : new SmtpReply(451, 'try again later')),
+        );
+    },
+    onRcptTo(address, session, callback) {
+      Promise.resolve()
+        .then(() => services.submission.checkRecipient(userOf(session), address.address))
+        .then(
+          (r) => {
+            if (r.ok) return callback();
+            if (r.error === 'unknown-user')
+              return callback(new SmtpReply(550, `<${address.address}>: no such user here`));
+            return callback(new SmtpReply(553, `<${address.address}>: address rejected`));
+          },
+          (err: unknown) => callback(err instanceof SmtpReply ? err : new SmtpReply(451, 'try again later')),
+        );
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (stream.sizeExceeded)
+          return callback(
+            new SmtpReply(552, `message exceeds fixed maximum message size ${limits.maxMessageSize}`),
+          );
+        const ctx = users.get(session);
+        if (!ctx) return callback(new SmtpReply(530, 'authentication required'));
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
+        services.submission
+          .submit(ctx, {
+            mailFrom,
+            recipients,
+            raw: Buffer.concat(chunks),
+            received: (id) =>
+              formatReceived({
+                helo: session.hostNameAppearsAs || session.clientHostname || 'unknown',
+                remoteAddress: session.remoteAddress,
+                hostname,
+                with: 'ESMTPSA',
+                id,
+                recipient: recipients.length === 1 ? (recipients[0] ?? null) : null,
+                tls: session.tlsOptions
+                  ? `${session.tlsOptions.version ?? ''} ${session.tlsOptions.name ?? ''}`.trim()
+                  : null,
+                time: deps.clock.now(),
+              }),
+          })
+          .then(
+            (r) => {
+              log.info(
+                { cid: session.id, from: mailFrom, rcpts: recipients, result: r.ok ? 'accepted' : r.error },
+                'submission transaction',
+              );
+              if (r.ok) return callback(null, `ok, ${r.value.id}`);
+              if (r.error === 'not-owner')
+                return callback(new SmtpReply(553, '5.7.1 From is not an address of yours'));
+              if (r.error === 'too-big') return callback(new SmtpReply(552, 'message too big'));
+              return callback(new SmtpReply(554, `5.6.0 message refused: ${r.detail ?? r.error}`));
+            },
+            (err: unknown) => {
+              log.error({ cid: session.id, err }, 'submission failed');
+              callback(new SmtpReply(451, 'local error in processing, try again later'));
+            },
+          );
+      });
+    },
+  });
+
+  server.on('error', (err) => log.warn({ err: (err as Error).message }, 'submission server error'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: () => server.server.address() as AddressInfo,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

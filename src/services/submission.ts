@@ -1,0 +1,147 @@
+/**
+ * @module Mail sent by a user (SMTP submission now; JMAP EmailSubmission later): who may send as
+ * whom, the header fixes a submission server owes (RFC 6409 §8: Date and Message-ID added, Bcc
+ * removed), and the split between local recipients (delivered at once) and remote ones (into
+ * the durable outbound queue).
+ * Trust: the message and envelope come from an authenticated user and are still untrusted; the
+ * sender checks are made here, not in the protocol.
+ */
+import { randomId } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import { fail, ok, type Result } from '../core/result.ts';
+import { canonicalAddress, parseAddressList } from '../mail/address.ts';
+import { parseHeaderBlock } from '../mail/header.ts';
+import type { Store } from '../store/types.ts';
+import type { DeliveryService } from './delivery.ts';
+import type { Directory } from './directory.ts';
+import type { OutboundService } from './outbound.ts';
+import { type Ctx, isIssued } from './principal.ts';
+
+/** Expected failures of a submission. */
+export type SubmitError = 'forbidden' | 'not-owner' | 'invalid' | 'unknown-user' | 'too-big';
+
+/** Dependencies of the submission service. */
+export interface SubmissionDeps {
+  store: Store;
+  directory: Directory;
+  delivery: DeliveryService;
+  outbound: OutboundService;
+  clock: { now(): number };
+  log: Logger;
+  hostname: string;
+}
+
+const rfc5322Date = (ms: number): string => new Date(ms).toUTCString().replace('GMT', '+0000');
+
+/** The header block with Bcc removed and Date and Message-ID added when missing. */
+export function prepareHeaders(raw: Buffer, now: number, hostname: string): Buffer {
+  const { bodyStart } = parseHeaderBlock(raw, 0, raw.length);
+  const lines = raw
+    .subarray(0, bodyStart)
+    .toString('latin1')
+    .split(/(?<=\n)/);
+  const kept: string[] = [];
+  let dropping = false;
+  const names = new Set<string>();
+  for (const line of lines) {
+    if (line === '\r\n' || line === '\n') continue;
+    const continued = line.startsWith(' ') || line.startsWith('\t');
+    if (!continued) {
+      const name = /^([^:\s]+)\s*:/.exec(line)?.[1]?.toLowerCase() ?? '';
+      names.add(name);
+      dropping = name === 'bcc';
+    }
+    if (!dropping) kept.push(line.endsWith('\n') ? line : `${line}\r\n`);
+  }
+  if (!names.has('date')) kept.push(`Date: ${rfc5322Date(now)}\r\n`);
+  if (!names.has('message-id')) kept.push(`Message-ID: <${randomId(16)}@${hostname}>\r\n`);
+  return Buffer.concat([Buffer.from(`${kept.join('')}\r\n`, 'latin1'), raw.subarray(bodyStart)]);
+}
+
+/** Creates the submission service. */
+export function createSubmission(deps: SubmissionDeps) {
+  const { directory, delivery, outbound, store, clock, log, hostname } = deps;
+  const account = (ctx: Ctx) =>
+    isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal : null;
+
+  return {
+    /** May this user send with `address` as envelope sender? (Their address or an alias of it.) */
+    async checkSender(ctx: Ctx, address: string): Promise<Result<void, SubmitError>> {
+      if (!account(ctx)) return fail('forbidden');
+      return (await directory.mayUseAddress(ctx, address))
+        ? ok(undefined)
+        : fail('not-owner', `${address} is not an address of this account`);
+    },
+
+    /** Where a recipient's mail goes: 'local' (checked now) or 'remote' (queued). */
+    async checkRecipient(ctx: Ctx, address: string): Promise<Result<'local' | 'remote', SubmitError>> {
+      if (!account(ctx)) return fail('forbidden');
+      const c = canonicalAddress(address);
+      if (!c.ok) return fail('invalid', c.reason);
+      const r = await directory.resolveRecipient(ctx, c.address);
+      if (r.ok || r.error === 'over-quota') return ok('local');
+      if (r.error === 'relay-denied') return ok('remote');
+      return fail(r.error === 'unknown-user' ? 'unknown-user' : 'invalid');
+    },
+
+    /**
+     * Sends a message: every From address must belong to the user; local recipients get it at
+     * once, remote ones through the queue. Resolves once the message is durable everywhere.
+     */
+    async submit(
+      ctx: Ctx,
+      input: { mailFrom: string; recipients: string[]; raw: Buffer; received: (id: string) => string },
+    ): Promise<Result<{ id: string; local: number; queued: number }, SubmitError>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      if (!(await directory.mayUseAddress(ctx, input.mailFrom))) return fail('not-owner');
+      const header = parseHeaderBlock(input.raw, 0, input.raw.length);
+      const from = header.fields.filter((f) => f.name === 'from');
+      if (from.length !== 1) return fail('invalid', 'a message needs exactly one From field');
+      const authors = parseAddressList(from[0]!.value).filter((a) => a.kind === 'mailbox');
+      if (authors.length === 0) return fail('invalid', 'From names no address');
+      for (const a of authors)
+        if (!(await directory.mayUseAddress(ctx, `${a.local ?? ''}@${a.domain ?? ''}`)))
+          return fail('not-owner', 'From names an address of another account');
+      const id = randomId(8);
+      const message = Buffer.concat([
+        Buffer.from(input.received(id)),
+        prepareHeaders(input.raw, clock.now(), hostname),
+      ]);
+      const local: string[] = [];
+      const remote: string[] = [];
+      for (const r of input.recipients) {
+        const where = await this.checkRecipient(ctx, r);
+        if (!where.ok) return fail(where.error, `<${r}>`);
+        (where.value === 'local' ? local : remote).push(r);
+      }
+      let delivered = 0;
+      if (local.length > 0) {
+        const intake = delivery.begin(ctx, {
+          mailFrom: input.mailFrom,
+          recipients: local,
+          prefix: () => Buffer.alloc(0),
+        });
+        await intake.write(message);
+        const r = await intake.commit();
+        if (!r.ok) return fail(r.error === 'too-big' ? 'too-big' : 'invalid', r.error);
+        delivered = r.value.accounts;
+      }
+      if (remote.length > 0) {
+        const w = store.blobs.create();
+        await w.write(message);
+        const q = await outbound.enqueue(ctx, {
+          sender: input.mailFrom,
+          blob: await w.finish(),
+          recipients: remote,
+        });
+        if (!q.ok) return fail('invalid', q.detail ?? q.error);
+      }
+      log.info({ id, account: who.accountId, local: local.length, remote: remote.length }, 'submitted');
+      return ok({ id, local: delivered, queued: remote.length });
+    },
+  };
+}
+
+/** The submission service's interface. */
+export type SubmissionService = ReturnType<typeof createSubmission>;
