@@ -9,11 +9,13 @@ import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { UsageError } from './core/errors.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
+import { systemResolver } from './dns/resolver.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
 import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
 import { startSubmissionServer } from './protocols/smtp/server/submission.ts';
-import { createServices, type Services } from './services/index.ts';
+import { type Route, startQueueRunner } from './queue/runner.ts';
+import { anonymousContext, createServices, type Services } from './services/index.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 
@@ -53,6 +55,16 @@ export async function serve(
   const tls = loadTls(dataDir, config);
   // --listen replaces the configured listeners: what the command line names is all that opens.
   const listeners = Object.keys(overrides).length > 0 ? overrides : config.listeners;
+  // Outbound settings are checked before anything listens.
+  const routes = parseRoutes(config.outbound.routes);
+  const smartHost = config.outbound.relay
+    ? {
+        ...parseRoute(config.outbound.relay, 'outbound.relay'),
+        auth: config.outbound.relayUser
+          ? { user: config.outbound.relayUser, pass: config.outbound.relayPassword }
+          : null,
+      }
+    : null;
   const closers: (() => Promise<void>)[] = [];
   const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {
@@ -142,6 +154,30 @@ export async function serve(
     }
     throw err;
   }
+  const runner = startQueueRunner({
+    store: app.store,
+    resolver: systemResolver,
+    routes,
+    smartHost,
+    hostname: config.hostname,
+    clock: systemClock,
+    log: log.child({ svc: 'queue' }),
+    intervalMs: config.outbound.interval * 1000,
+    timeoutMs: 5 * 60_000,
+    // A report goes to the sender's own mailbox, as if received, from the null sender.
+    async notify(to, raw) {
+      const ctx = anonymousContext({ protocol: 'smtp', remote: 'local', sessionId: 'dsn' });
+      const intake = app.services.delivery.begin(ctx, {
+        mailFrom: '',
+        recipients: [to],
+        prefix: () => Buffer.alloc(0),
+      });
+      await intake.write(raw);
+      const r = await intake.commit();
+      if (!r.ok) log.warn({ to, error: r.error }, 'delivery report not filed');
+    },
+  });
+  closers.unshift(() => runner.stop());
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -155,6 +191,27 @@ export async function serve(
   await Promise.all(closers.map((c) => c()));
   await app.close();
   log.flush();
+}
+
+/** One `HOST:PORT`; `where` names the setting in errors. */
+function parseRoute(text: string, where: string): Route {
+  const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new UsageError(`${where}: ${JSON.stringify(text)} is not HOST:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+/** `DOMAIN=HOST:PORT` pairs of outbound.routes. */
+function parseRoutes(text: string): Map<string, Route> {
+  const out = new Map<string, Route>();
+  for (const pair of text.split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const domain = pair.slice(0, eq).toLowerCase();
+    if (eq <= 0 || !/^[a-z0-9.-]+$/.test(domain))
+      throw new UsageError(`outbound.routes: ${JSON.stringify(pair)} is not DOMAIN=HOST:PORT`);
+    out.set(domain, parseRoute(pair.slice(eq + 1), 'outbound.routes'));
+  }
+  return out;
 }
 
 /** Entry point of the `portcullis` program. */

@@ -170,6 +170,31 @@ export const SCHEMA = {
       default: 50,
     },
   },
+  outbound: {
+    routes: {
+      kind: 'string',
+      doc: 'Fixed routes for remote mail, as `DOMAIN=HOST:PORT` pairs separated by spaces: mail for DOMAIN goes to HOST:PORT instead of its MX (like a transport map). For a partner server, a split network, or tests.',
+      default: '',
+    },
+    relay: {
+      kind: 'string',
+      doc: "Smart host `HOST:PORT` that receives all other remote mail, with TLS required; empty: deliver to each domain's MX.",
+      default: '',
+    },
+    relayUser: {
+      kind: 'string',
+      doc: 'User name for AUTH PLAIN at the smart host; empty: no AUTH.',
+      default: '',
+    },
+    relayPassword: { kind: 'string', doc: 'Password for AUTH PLAIN at the smart host.', default: '' },
+    interval: {
+      kind: 'int',
+      min: 1,
+      max: 3600,
+      doc: 'Seconds between looks at the outbound queue for deliveries that are due.',
+      default: 15,
+    },
+  },
   log: {
     level: {
       kind: 'string',

@@ -1,0 +1,76 @@
+/**
+ * @module Delivery status notifications (RFC 3464, RFC 6522 multipart/report): what the sender
+ * receives when recipients fail for good. The original's header is returned, not its body.
+ */
+import { randomId } from '../core/ids.ts';
+import { parseHeaderBlock } from '../mail/header.ts';
+import type { AttemptResult } from '../store/types.ts';
+
+const date = (ms: number): string => new Date(ms).toUTCString().replace('GMT', '+0000');
+/** Text for a header or a report field: one line, printable. */
+const oneLine = (s: string): string =>
+  s
+    .replace(/[\r\n\0]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 900);
+
+/** The report for `failed` recipients of a message from `sender`. */
+export function bounceMessage(input: {
+  hostname: string;
+  sender: string;
+  failed: AttemptResult[];
+  original: Buffer;
+  now: number;
+}): Buffer {
+  const boundary = `report-${randomId(12)}`;
+  const { bodyStart } = parseHeaderBlock(input.original, 0, input.original.length);
+  const headers = input.original.subarray(0, Math.min(bodyStart, 64 * 1024));
+  const status = (r: AttemptResult): string => {
+    const code = /^(\d)\d\d/.exec(r.error ?? '')?.[1];
+    return code === '5' ? '5.0.0' : '4.4.7';
+  };
+  const text = [
+    `This is the mail system at ${input.hostname}.`,
+    '',
+    'Your message could not be delivered to these recipients:',
+    '',
+    ...input.failed.map((r) => `  <${oneLine(r.address)}>: ${oneLine(r.error ?? 'failed')}`),
+    '',
+  ].join('\r\n');
+  const report = [
+    `Reporting-MTA: dns; ${input.hostname}`,
+    `Arrival-Date: ${date(input.now)}`,
+    '',
+    ...input.failed.flatMap((r) => [
+      `Final-Recipient: rfc822; ${oneLine(r.address)}`,
+      'Action: failed',
+      `Status: ${status(r)}`,
+      `Diagnostic-Code: smtp; ${oneLine(r.error ?? 'failed')}`,
+      '',
+    ]),
+  ].join('\r\n');
+  const head = [
+    `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
+    `To: <${oneLine(input.sender)}>`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Date: ${date(input.now)}`,
+    `Message-ID: <${randomId(16)}@${input.hostname}>`,
+    'Auto-Submitted: auto-replied',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    text,
+    `--${boundary}`,
+    'Content-Type: message/delivery-status',
+    '',
+    report,
+    `--${boundary}`,
+    'Content-Type: text/rfc822-headers',
+    '',
+    '',
+  ].join('\r\n');
+  return Buffer.concat([Buffer.from(head), headers, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+}
