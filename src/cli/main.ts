@@ -277,6 +277,17 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`queue entry ${id} will be retried`);
     });
   queue
+    .command('flush')
+    .description('try every waiting recipient of every message again now')
+    .action(async () => {
+      const n = await withServices(async (s) => {
+        const list = unwrap(await s.outbound.list(admin()), 'queue');
+        for (const m of list) unwrap(await s.outbound.retry(admin(), m.id), `queue entry ${m.id}`);
+        return list.length;
+      });
+      out(`${n} queue entries will be retried`);
+    });
+  queue
     .command('delete <id>')
     .description('remove a message from the queue without delivering it')
     .action(async (id: string) => {

@@ -100,3 +100,59 @@ describe('outbound delivery', () => {
     assert.match(shown, /recipient: carol@c\.test queued attempts=\d+ next=\S+ last-error="127\.0\.0\.1:9: /);
   });
 });
+
+describe('outbound queue across a crash', () => {
+  test('SIGKILL with queued messages: all are delivered after the restart, none twice', async () => {
+    const dataB = makeDataDir({ domains: ['b.test'], users: [{ address: BOB.user, password: BOB.pass }] });
+    let b = await startServer(dataB.path, ['smtp=127.0.0.1:0']);
+    const port = b.ports['smtp']!;
+    await b.stop(); // the receiver is down while mail is queued
+    const dataA = makeDataDir({
+      domains: ['a.test'],
+      users: [{ address: ALICE.user, password: ALICE.pass }],
+      config: `[outbound]\nroutes = "b.test=127.0.0.1:${port}"\ninterval = 1`,
+    });
+    let a = await startServer(dataA.path, ['submissions=127.0.0.1:0']);
+    try {
+      const t = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: a.ports['submissions']!,
+        secure: true,
+        pool: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: ALICE.user, pass: ALICE.pass },
+      });
+      const N = 60;
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          t.sendMail({ from: ALICE.user, to: BOB.user, subject: `queued ${i}`, text: 'x' }),
+        ),
+      );
+      t.close();
+      a.proc.kill('SIGKILL');
+      await new Promise((r) => a.proc.once('exit', r));
+      assert.equal(cliOk(dataA.path, ['queue', 'list']).trim().split('\n').length, N, 'all still queued');
+      assert.match(cliOk(dataA.path, ['queue', 'flush']), new RegExp(`^${N} queue entries`));
+      b = await startServer(dataB.path, [`smtp=127.0.0.1:${port}`]);
+      a = await startServer(dataA.path, ['submissions=127.0.0.1:0']);
+      const inbox = await until(
+        'all delivered',
+        async () => {
+          const got = await readMailbox(dataB.path, BOB.user, BOB.pass);
+          return got.length >= N ? got : undefined;
+        },
+        60_000,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      const subjects = (await readMailbox(dataB.path, BOB.user, BOB.pass)).map((m) => m.subject);
+      assert.equal(subjects.length, N, 'none twice');
+      assert.equal(new Set(subjects).size, N);
+      assert.equal(inbox.length, N);
+    } finally {
+      await a.stop().catch(() => undefined);
+      await b.stop();
+      dataA.remove();
+      dataB.remove();
+    }
+  });
+});
