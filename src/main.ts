@@ -55,6 +55,12 @@ export async function serve(
   const tls = loadTls(dataDir, config);
   // --listen replaces the configured listeners: what the command line names is all that opens.
   const listeners = Object.keys(overrides).length > 0 ? overrides : config.listeners;
+  const smtpLimits = {
+    maxMessageSize: config.smtp.maxMessageSize,
+    maxRecipients: config.smtp.maxRecipients,
+    maxConnections: config.smtp.maxConnections,
+    idleTimeoutMs: config.smtp.idleTimeout * 1000,
+  };
   // Outbound settings are checked before anything listens.
   const routes = parseRoutes(config.outbound.routes);
   const smartHost = config.outbound.relay
@@ -80,12 +86,7 @@ export async function serve(
             tls,
             clock: systemClock,
             log: log.child({ listener: name }),
-            limits: {
-              maxMessageSize: config.smtp.maxMessageSize,
-              maxRecipients: config.smtp.maxRecipients,
-              maxConnections: config.smtp.maxConnections,
-              idleTimeoutMs: config.smtp.idleTimeout * 1000,
-            },
+            limits: smtpLimits,
           },
           host,
           port,
@@ -99,12 +100,7 @@ export async function serve(
             implicitTls: name === 'submissions',
             clock: systemClock,
             log: log.child({ listener: name }),
-            limits: {
-              maxMessageSize: config.smtp.maxMessageSize,
-              maxRecipients: config.smtp.maxRecipients,
-              maxConnections: config.smtp.maxConnections,
-              idleTimeoutMs: config.smtp.idleTimeout * 1000,
-            },
+            limits: smtpLimits,
           },
           host,
           port,

@@ -3,10 +3,10 @@
  * receives when recipients fail for good. The original's header is returned, not its body.
  */
 import { randomId } from '../core/ids.ts';
+import { rfc5322Date } from '../mail/date.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import type { AttemptResult } from '../store/types.ts';
 
-const date = (ms: number): string => new Date(ms).toUTCString().replace('GMT', '+0000');
 /** Text for a header or a report field: one line, printable. */
 const oneLine = (s: string): string =>
   s
@@ -39,7 +39,7 @@ export function bounceMessage(input: {
   ].join('\r\n');
   const report = [
     `Reporting-MTA: dns; ${input.hostname}`,
-    `Arrival-Date: ${date(input.now)}`,
+    `Arrival-Date: ${rfc5322Date(input.now)}`,
     '',
     ...input.failed.flatMap((r) => [
       `Final-Recipient: rfc822; ${oneLine(r.address)}`,
@@ -53,7 +53,7 @@ export function bounceMessage(input: {
     `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
     `To: <${oneLine(input.sender)}>`,
     'Subject: Undelivered Mail Returned to Sender',
-    `Date: ${date(input.now)}`,
+    `Date: ${rfc5322Date(input.now)}`,
     `Message-ID: <${randomId(16)}@${input.hostname}>`,
     'Auto-Submitted: auto-replied',
     'MIME-Version: 1.0',

@@ -10,6 +10,7 @@ import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import { canonicalAddress, parseAddressList } from '../mail/address.ts';
+import { rfc5322Date } from '../mail/date.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import type { Store } from '../store/types.ts';
 import type { DeliveryService } from './delivery.ts';
@@ -30,8 +31,6 @@ export interface SubmissionDeps {
   log: Logger;
   hostname: string;
 }
-
-const rfc5322Date = (ms: number): string => new Date(ms).toUTCString().replace('GMT', '+0000');
 
 /** The header block with Bcc removed and Date and Message-ID added when missing. */
 export function prepareHeaders(raw: Buffer, now: number, hostname: string): Buffer {

@@ -21,6 +21,30 @@ export function blobStager(db: Database.Database): (blob: StagedBlob) => void {
   };
 }
 
+/** Reference counting of blobs inside the caller's transaction (table blobs). */
+export function blobRefs(db: Database.Database) {
+  const add = db.prepare(
+    'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
+  );
+  const release = db.prepare('UPDATE blobs SET refs = refs - ? WHERE hash = ? RETURNING refs');
+  const drop = db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0');
+  const dropData = db.prepare('DELETE FROM blob_data WHERE hash = ?');
+  return {
+    /** One more reference (a new blob starts at one). */
+    add(hash: string, size: number): void {
+      add.run(hash, size);
+    },
+    /** Drops `n` references. When none is left the blob's row and inline bytes go, and the hash
+     * is returned if its bytes are a file, to be removed once the transaction has committed. */
+    release(hash: string, n = 1): string | null {
+      const left = release.get(n, hash) as { refs: number } | undefined;
+      if (!left || left.refs > 0) return null;
+      drop.run(hash);
+      return dropData.run(hash).changes === 0 ? hash : null;
+    },
+  };
+}
+
 /** Creates the hybrid blob store over a database and a blob folder. */
 export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): BlobStore {
   const get = db.prepare('SELECT data FROM blob_data WHERE hash = ?');

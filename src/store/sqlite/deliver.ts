@@ -5,13 +5,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { Delivered, NewDelivery } from '../types.ts';
-import { blobStager } from './blobs.ts';
+import { blobRefs, blobStager } from './blobs.ts';
 
 type Row = Record<string, unknown>;
 
 /** Prepares the statements and returns the function that files one message. */
 export function createFiler(db: Database.Database): (d: NewDelivery) => Delivered {
   const stage = blobStager(db);
+  const refs = blobRefs(db);
   const q = {
     mailboxByUse: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ?'),
     mailboxById: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND id = ?'),
@@ -20,9 +21,6 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
     ),
     takeUid: db.prepare(
       'UPDATE mailboxes SET uid_next = uid_next + 1, modseq = ? WHERE account_id = ? AND id = ? RETURNING uid_next - 1 AS uid',
-    ),
-    upsertBlob: db.prepare(
-      'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
     ),
     threadOf: db.prepare(
       'SELECT thread_id FROM messages WHERE account_id = ? AND message_id_hdr = ? LIMIT 1',
@@ -63,7 +61,7 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
       }
     }
     stage(d.blob);
-    q.upsertBlob.run(d.blob.hash, d.blob.size);
+    refs.add(d.blob.hash, d.blob.size);
     const c = d.cache;
     const inserted = q.insertMessage.get({
       accountId: d.accountId,

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { CopyResult, FlagOp, FlagUpdate, Mailbox, MailboxDelta, MailboxEntry, Store } from '../types.ts';
+import { blobRefs } from './blobs.ts';
 
 type Row = Record<string, unknown>;
 
@@ -18,6 +19,7 @@ const toEntry = (accountId: number, r: Row): MailboxEntry => ({
 });
 
 function prepare(db: Database.Database) {
+  const refs = blobRefs(db);
   const q = {
     bump: db.prepare('UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq'),
     nextId: db.prepare('UPDATE accounts SET next_id = next_id + 1 WHERE id = ? RETURNING next_id - 1 AS id'),
@@ -58,9 +60,6 @@ function prepare(db: Database.Database) {
     message: db.prepare('SELECT rowid, blob_hash, size FROM messages WHERE account_id = ? AND id = ?'),
     deleteMessage: db.prepare('DELETE FROM messages WHERE account_id = ? AND id = ?'),
     deleteText: db.prepare('DELETE FROM message_text WHERE rowid = ?'),
-    releaseBlob: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE hash = ? RETURNING refs'),
-    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
-    deleteBlobData: db.prepare('DELETE FROM blob_data WHERE hash = ?'),
     usedBytes: db.prepare('UPDATE accounts SET used_bytes = used_bytes - ? WHERE id = ?'),
     deltaEntries: db.prepare(
       'SELECT * FROM mailbox_messages WHERE account_id = ? AND mailbox_id = ? AND modseq > ? ORDER BY uid',
@@ -87,12 +86,8 @@ function prepare(db: Database.Database) {
       q.deleteMessage.run(accountId, id);
       q.usedBytes.run(m['size'], accountId);
       q.change.run(accountId, modseq, 'Email', id, 'destroy', null, null);
-      const hash = m['blob_hash'] as string;
-      const left = q.releaseBlob.get(hash) as Row | undefined;
-      if (left && (left['refs'] as number) <= 0) {
-        q.deleteBlob.run(hash);
-        if (q.deleteBlobData.run(hash).changes === 0) files.push(hash);
-      }
+      const file = refs.release(m['blob_hash'] as string);
+      if (file) files.push(file);
     }
     return files;
   };

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { OutboundMessage, OutboundRecipient, Store } from '../types.ts';
-import { blobStager } from './blobs.ts';
+import { blobRefs, blobStager } from './blobs.ts';
 
 type Row = Record<string, unknown>;
 
@@ -31,13 +31,8 @@ export function queueOps(
   | 'deleteOutbound'
 > {
   const stage = blobStager(db);
+  const refs = blobRefs(db);
   const q = {
-    upsertBlob: db.prepare(
-      'INSERT INTO blobs (hash, size, refs) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refs = refs + 1',
-    ),
-    releaseBlob: db.prepare('UPDATE blobs SET refs = refs - 1 WHERE hash = ? RETURNING refs'),
-    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
-    deleteBlobData: db.prepare('DELETE FROM blob_data WHERE hash = ?'),
     blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
     insert: db.prepare(
       'INSERT INTO outbound (account_id, sender, blob_hash, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
@@ -84,13 +79,7 @@ export function queueOps(
   const drop = (id: number): string | null | 'not-found' => {
     const r = q.remove.get(id) as Row | undefined;
     if (!r) return 'not-found';
-    const hash = r['blob_hash'] as string;
-    const left = q.releaseBlob.get(hash) as Row | undefined;
-    if (left && (left['refs'] as number) <= 0) {
-      q.deleteBlob.run(hash);
-      if (q.deleteBlobData.run(hash).changes === 0) return hash;
-    }
-    return null;
+    return refs.release(r['blob_hash'] as string);
   };
   const removeFile = async (hash: string | null): Promise<void> => {
     if (hash && !q.blobExists.get(hash)) await removeFiles([hash]);
@@ -101,7 +90,7 @@ export function queueOps(
       return db
         .transaction((): OutboundMessage => {
           stage(input.blob);
-          q.upsertBlob.run(input.blob.hash, input.blob.size);
+          refs.add(input.blob.hash, input.blob.size);
           const row = q.insert.get(
             input.accountId,
             input.sender,

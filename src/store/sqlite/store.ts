@@ -22,7 +22,7 @@ import type {
   SpecialUse,
   Store,
 } from '../types.ts';
-import { sqliteBlobStore } from './blobs.ts';
+import { blobRefs, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
 import { mailboxOps } from './mailboxes.ts';
 import { queueOps } from './queue.ts';
@@ -86,6 +86,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   // The writer thread, started on first use (CLI commands never need it).
   let writer: Writer | null = null;
 
+  const refs = blobRefs(db);
   const q = {
     insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     listDomains: db.prepare('SELECT name, created_at FROM domains ORDER BY name'),
@@ -167,9 +168,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     accountBlobs: db.prepare(
       'SELECT blob_hash, COUNT(*) AS n FROM messages WHERE account_id = ? GROUP BY blob_hash',
     ),
-    releaseBlob: db.prepare('UPDATE blobs SET refs = refs - ? WHERE hash = ? RETURNING refs'),
-    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ? AND refs <= 0'),
-    deleteBlobData: db.prepare('DELETE FROM blob_data WHERE hash = ?'),
     blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
   };
 
@@ -263,13 +261,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           for (const r of q.accountRowids.all(id) as Row[]) q.deleteText.run(r['rowid']);
           const gone: string[] = [];
           for (const r of q.accountBlobs.all(id) as Row[]) {
-            const hash = r['blob_hash'] as string;
-            const left = q.releaseBlob.get(r['n'], hash) as Row | undefined;
-            if (left && (left['refs'] as number) <= 0) {
-              q.deleteBlob.run(hash);
-              // Inline bytes go with the transaction; files are removed after it commits.
-              if (q.deleteBlobData.run(hash).changes === 0) gone.push(hash);
-            }
+            // Inline bytes go with the transaction; files are removed after it commits.
+            const file = refs.release(r['blob_hash'] as string, r['n'] as number);
+            if (file) gone.push(file);
           }
           for (const stmt of deleteAccountTables) stmt.run(id);
           return gone;

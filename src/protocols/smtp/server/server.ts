@@ -38,7 +38,8 @@ export interface SmtpListener {
   close(): Promise<void>;
 }
 
-class SmtpReply extends Error {
+/** An SMTP error reply with its code, as smtp-server expects it from a callback. */
+export class SmtpReply extends Error {
   constructor(
     readonly responseCode: number,
     message: string,

@@ -11,7 +11,7 @@ import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
 import type { Ctx, Services } from '../../../services/index.ts';
 import { formatReceived } from './received.ts';
-import type { SmtpLimits, SmtpListener } from './server.ts';
+import { type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
 
 /** Dependencies of a submission listener. */
 export interface SubmissionServerDeps {
@@ -23,15 +23,6 @@ export interface SubmissionServerDeps {
   limits: SmtpLimits;
   log: Logger;
   clock: { now(): number };
-}
-
-class SmtpReply extends Error {
-  constructor(
-    readonly responseCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Starts a submission listener on host:port. */
