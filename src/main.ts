@@ -39,6 +39,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
       maxMessageSize: config.smtp.maxMessageSize,
       maxReceivedHeaders: config.smtp.maxReceivedHeaders,
       hostname: config.hostname,
+      maxMessagesPerHour: config.submission.maxMessagesPerHour,
     },
   });
   return { config, store, services, close: () => store.close() };
@@ -100,7 +101,7 @@ export async function serve(
             implicitTls: name === 'submissions',
             clock: systemClock,
             log: log.child({ listener: name }),
-            limits: smtpLimits,
+            limits: { ...smtpLimits, maxRecipients: config.submission.maxRecipients },
           },
           host,
           port,

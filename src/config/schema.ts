@@ -170,6 +170,22 @@ export const SCHEMA = {
       default: 50,
     },
   },
+  submission: {
+    maxMessagesPerHour: {
+      kind: 'int',
+      min: 1,
+      max: 100000,
+      doc: 'Messages one account may send per hour over submission; beyond it MAIL FROM gets 450 4.7.1 until the hour has passed (a stolen password sends little).',
+      default: 500,
+    },
+    maxRecipients: {
+      kind: 'int',
+      min: 1,
+      max: 10000,
+      doc: 'Recipients of one submitted message; further RCPT commands get 452.',
+      default: 100,
+    },
+  },
   outbound: {
     routes: {
       kind: 'string',

@@ -32,6 +32,8 @@ export interface ServiceSettings {
   maxReceivedHeaders: number;
   /** This server's name, for Message-IDs it adds. */
   hostname: string;
+  /** Messages one account may submit per hour. */
+  maxMessagesPerHour: number;
 }
 
 /** Builds the services on a store. */
@@ -68,6 +70,7 @@ export function createServices(deps: {
       clock,
       log: log.child({ svc: 'submission' }),
       hostname: settings.hostname,
+      maxMessagesPerHour: settings.maxMessagesPerHour,
     }),
   };
 }

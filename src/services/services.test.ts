@@ -29,7 +29,12 @@ describe('services authorization', () => {
       store,
       clock: systemClock,
       log: silentLogger(),
-      settings: { maxMessageSize: 1 << 20, maxReceivedHeaders: 50, hostname: 'mail.example.test' },
+      settings: {
+        maxMessageSize: 1 << 20,
+        maxReceivedHeaders: 50,
+        hostname: 'mail.example.test',
+        maxMessagesPerHour: 100,
+      },
     });
     const admin = localAdminContext();
     await svc.directory.addDomain(admin, 'example.test');

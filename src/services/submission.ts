@@ -19,7 +19,7 @@ import type { OutboundService } from './outbound.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
 /** Expected failures of a submission. */
-export type SubmitError = 'forbidden' | 'not-owner' | 'invalid' | 'unknown-user' | 'too-big';
+export type SubmitError = 'forbidden' | 'not-owner' | 'invalid' | 'unknown-user' | 'too-big' | 'rate-limited';
 
 /** Dependencies of the submission service. */
 export interface SubmissionDeps {
@@ -30,6 +30,8 @@ export interface SubmissionDeps {
   clock: { now(): number };
   log: Logger;
   hostname: string;
+  /** Messages one account may submit per hour. */
+  maxMessagesPerHour: number;
 }
 
 /** The header block with Bcc removed and Date and Message-ID added when missing. */
@@ -62,11 +64,25 @@ export function createSubmission(deps: SubmissionDeps) {
   const { directory, delivery, outbound, store, clock, log, hostname } = deps;
   const account = (ctx: Ctx) =>
     isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal : null;
+  // Submission times per account within the last hour (this process; a cluster shares the store).
+  const sent = new Map<number, number[]>();
+  const recent = (accountId: number): number[] => {
+    const hourAgo = clock.now() - 3_600_000;
+    const list = (sent.get(accountId) ?? []).filter((t) => t > hourAgo);
+    if (list.length > 0) sent.set(accountId, list);
+    else sent.delete(accountId);
+    return list;
+  };
 
   return {
     /** May this user send with `address` as envelope sender? (Their address or an alias of it.) */
     async checkSender(ctx: Ctx, address: string): Promise<Result<void, SubmitError>> {
-      if (!account(ctx)) return fail('forbidden');
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      if (recent(who.accountId).length >= deps.maxMessagesPerHour) {
+        log.warn({ account: who.accountId, session: ctx.sessionId }, 'submission rate limit reached');
+        return fail('rate-limited', `at most ${deps.maxMessagesPerHour} messages an hour`);
+      }
       return (await directory.mayUseAddress(ctx, address))
         ? ok(undefined)
         : fail('not-owner', `${address} is not an address of this account`);
@@ -94,6 +110,7 @@ export function createSubmission(deps: SubmissionDeps) {
       const who = account(ctx);
       if (!who) return fail('forbidden');
       if (!(await directory.mayUseAddress(ctx, input.mailFrom))) return fail('not-owner');
+      if (recent(who.accountId).length >= deps.maxMessagesPerHour) return fail('rate-limited');
       const header = parseHeaderBlock(input.raw, 0, input.raw.length);
       const from = header.fields.filter((f) => f.name === 'from');
       if (from.length !== 1) return fail('invalid', 'a message needs exactly one From field');
@@ -136,6 +153,7 @@ export function createSubmission(deps: SubmissionDeps) {
         });
         if (!q.ok) return fail('invalid', q.detail ?? q.error);
       }
+      sent.set(who.accountId, [...recent(who.accountId), clock.now()]);
       log.info({ id, account: who.accountId, local: local.length, remote: remote.length }, 'submitted');
       return ok({ id, local: delivered, queued: remote.length });
     },

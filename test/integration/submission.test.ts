@@ -140,3 +140,61 @@ test('prepareHeaders: a folded Bcc goes, Date and Message-ID are added only when
   );
   assert.equal(prepareHeaders(dated, 0, 'h').toString(), dated.toString());
 });
+
+describe('SMTP submission limits', () => {
+  let data: { path: string; remove(): void };
+  let server: RunningServer;
+  before(async () => {
+    data = makeDataDir({
+      domains: ['example.test'],
+      users: [
+        { address: ALICE.user, password: ALICE.pass },
+        { address: BOB.user, password: BOB.pass },
+      ],
+      config: '[submission]\nmaxMessagesPerHour = 3\nmaxRecipients = 2',
+    });
+    server = await startServer(data.path, ['submissions=127.0.0.1:0']);
+  });
+  after(async () => {
+    await server.stop();
+    data.remove();
+  });
+
+  test('recipients per message and messages per hour are capped per account', async () => {
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['submissions']!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: ALICE.user, pass: ALICE.pass },
+    });
+    const three = await t.sendMail({
+      from: ALICE.user,
+      to: [BOB.user, 'x@remote.test', 'y@remote.test'],
+      subject: 'three',
+      text: 'x',
+    });
+    assert.deepEqual(three.rejected, ['y@remote.test'], 'the third recipient gets 452');
+    assert.match(String(three.rejectedErrors?.[0]), /452/);
+    await t.sendMail({ from: ALICE.user, to: BOB.user, subject: 'one', text: 'x' });
+    await t.sendMail({ from: ALICE.user, to: BOB.user, subject: 'two', text: 'x' });
+    await assert.rejects(t.sendMail({ from: ALICE.user, to: BOB.user, subject: 'over', text: 'x' }), /450/);
+    t.close();
+    const other = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['submissions']!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: BOB.user, pass: BOB.pass },
+    });
+    await other.sendMail({
+      from: BOB.user,
+      to: ALICE.user,
+      subject: 'bob is not limited by alice',
+      text: 'x',
+    });
+    other.close();
+    const inbox = await readMailbox(data.path, BOB.user, BOB.pass);
+    assert.deepEqual(inbox.map((m) => m.subject).sort(), ['one', 'three', 'two']);
+  });
+});

@@ -82,10 +82,12 @@ export async function startSubmissionServer(
       Promise.resolve()
         .then(() => services.submission.checkSender(userOf(session), address.address))
         .then(
-          (r) =>
-            r.ok
-              ? callback()
-              : callback(new SmtpReply(553, `5.7.1 <${address.address}>: not yours to send as`)),
+          (r) => {
+            if (r.ok) return callback();
+            if (r.error === 'rate-limited')
+              return callback(new SmtpReply(450, `4.7.1 ${r.detail ?? 'too many messages'}, try later`));
+            return callback(new SmtpReply(553, `5.7.1 <${address.address}>: not yours to send as`));
+          },
           (err: unknown) => callback(err instanceof SmtpReply ? err : new SmtpReply(451, 'try again later')),
         );
     },
@@ -143,6 +145,8 @@ export async function startSubmissionServer(
               if (r.error === 'not-owner')
                 return callback(new SmtpReply(553, '5.7.1 From is not an address of yours'));
               if (r.error === 'too-big') return callback(new SmtpReply(552, 'message too big'));
+              if (r.error === 'rate-limited')
+                return callback(new SmtpReply(450, '4.7.1 too many messages, try later'));
               return callback(new SmtpReply(554, `5.6.0 message refused: ${r.detail ?? r.error}`));
             },
             (err: unknown) => {
