@@ -87,3 +87,49 @@ export async function selected(f: ImapFixture, mailbox = 'INBOX', who = BOB): Pr
 /** A small message with the given subject. */
 export const note = (subject: string, from = 'a@remote.test'): string =>
   `From: ${from}\r\nTo: bob@example.test\r\nSubject: ${subject}\r\n\r\nbody of ${subject}\r\n`;
+
+/** A message of a conversation: Message-ID <id@x>, a body whose size grows with the id. */
+export const conversationMessage = (
+  id: string,
+  subject: string,
+  date: string,
+  from: string,
+  extra = '',
+): string =>
+  `Message-ID: <${id}@x>\r\nFrom: ${from}\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nDate: ${date}\r\n${extra}\r\n${'body '.repeat(id.length * 10)}\r\n`;
+
+/** Five messages for SORT and THREAD: "Plans" with three replies, and "Lunch". */
+export const CONVERSATION = [
+  conversationMessage('a', 'Plans', 'Mon, 02 Nov 2026 10:00:00 +0000', 'carol@x.test'),
+  conversationMessage('b', 'Lunch', 'Sun, 01 Nov 2026 10:00:00 +0000', 'alice@x.test'),
+  conversationMessage(
+    'c',
+    'Re: Plans',
+    'Tue, 03 Nov 2026 10:00:00 +0000',
+    'bob@x.test',
+    'In-Reply-To: <a@x>\r\nReferences: <a@x>\r\n',
+  ),
+  conversationMessage(
+    'dd',
+    'Re: Re: Plans',
+    'Wed, 04 Nov 2026 10:00:00 +0000',
+    'dave@x.test',
+    'In-Reply-To: <c@x>\r\nReferences: <a@x> <c@x>\r\n',
+  ),
+  conversationMessage(
+    'eee',
+    'Re: Plans',
+    'Thu, 05 Nov 2026 10:00:00 +0000',
+    'erin@x.test',
+    'In-Reply-To: <a@x>\r\nReferences: <a@x>\r\n',
+  ),
+];
+
+/** Five messages for STORE and SEARCH: the MIME fixtures and a small one with X-Priority. */
+export const MIXED_MAIL = [
+  fixture('alternative-attachment.eml'),
+  fixture('nested-rfc822.eml'),
+  fixture('encoded-words.eml'),
+  fixture('eightbit.eml'),
+  'From: Zed <zed@remote.test>\r\nTo: bob@example.test\r\nSubject: tiny\r\nX-Priority: 1\r\nDate: Mon, 02 Nov 2026 08:00:00 +0000\r\n\r\nsmall\r\n',
+];

@@ -4,6 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import nodemailer from 'nodemailer';
 
 /** One SMTP reply: code and text lines. */
 export interface Reply {
@@ -142,4 +143,23 @@ export class RawSmtp {
   close(): void {
     this.#socket.destroy();
   }
+}
+
+/** A nodemailer transport that submits as `who` on a submission port of the test server (the
+ * certificate is self-signed). `implicit`: port 465 style TLS; else STARTTLS, required. */
+export function submitter(
+  port: number,
+  who: { user: string; pass: string },
+  options: { implicit?: boolean; pool?: boolean } = {},
+) {
+  const implicit = options.implicit ?? true;
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: implicit,
+    requireTLS: !implicit,
+    pool: options.pool ?? false,
+    tls: { rejectUnauthorized: false },
+    auth: { user: who.user, pass: who.pass },
+  });
 }

@@ -4,40 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RawImap } from '../helpers/imap.ts';
-import { type ImapFixture, imapFixture } from '../helpers/imap-fixture.ts';
-
-const m = (id: string, subject: string, date: string, from: string, extra = '') =>
-  `Message-ID: <${id}@x>\r\nFrom: ${from}\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nDate: ${date}\r\n${extra}\r\n${'body '.repeat(id.length * 10)}\r\n`;
+import { CONVERSATION, type ImapFixture, imapFixture } from '../helpers/imap-fixture.ts';
 
 describe('IMAP SORT', () => {
   let f: ImapFixture;
   let c: RawImap;
   before(async () => {
-    f = await imapFixture([
-      m('a', 'Plans', 'Mon, 02 Nov 2026 10:00:00 +0000', 'carol@x.test'),
-      m('b', 'Lunch', 'Sun, 01 Nov 2026 10:00:00 +0000', 'alice@x.test'),
-      m(
-        'c',
-        'Re: Plans',
-        'Tue, 03 Nov 2026 10:00:00 +0000',
-        'bob@x.test',
-        'In-Reply-To: <a@x>\r\nReferences: <a@x>\r\n',
-      ),
-      m(
-        'dd',
-        'Re: Re: Plans',
-        'Wed, 04 Nov 2026 10:00:00 +0000',
-        'dave@x.test',
-        'In-Reply-To: <c@x>\r\nReferences: <a@x> <c@x>\r\n',
-      ),
-      m(
-        'eee',
-        'Re: Plans',
-        'Thu, 05 Nov 2026 10:00:00 +0000',
-        'erin@x.test',
-        'In-Reply-To: <a@x>\r\nReferences: <a@x>\r\n',
-      ),
-    ]);
+    f = await imapFixture(CONVERSATION);
     c = await f.login();
     await c.cmd('SELECT INBOX');
   });

@@ -5,19 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RawImap } from '../helpers/imap.ts';
-import { fixture, type ImapFixture, imapFixture, selected } from '../helpers/imap-fixture.ts';
+import { type ImapFixture, imapFixture, MIXED_MAIL, selected } from '../helpers/imap-fixture.ts';
 
 describe('IMAP STORE', () => {
   let f: ImapFixture;
   let c: RawImap;
   before(async () => {
-    f = await imapFixture([
-      fixture('alternative-attachment.eml'),
-      fixture('nested-rfc822.eml'),
-      fixture('encoded-words.eml'),
-      fixture('eightbit.eml'),
-      'From: Zed <zed@remote.test>\r\nTo: bob@example.test\r\nSubject: tiny\r\nX-Priority: 1\r\nDate: Mon, 02 Nov 2026 08:00:00 +0000\r\n\r\nsmall\r\n',
-    ]);
+    f = await imapFixture(MIXED_MAIL);
     c = await f.login();
     await c.cmd('SELECT INBOX');
   });

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import nodemailer from 'nodemailer';
 import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { submitter } from '../helpers/smtp.ts';
 
 const ALICE = { user: 'alice@a.test', pass: 'alice-password-1' };
 const BOB = { user: 'bob@b.test', pass: 'bob-password-1' };
@@ -46,13 +46,7 @@ describe('outbound delivery', () => {
   });
 
   const send = async (to: string, subject: string) => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: a.ports['submissions']!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: ALICE.user, pass: ALICE.pass },
-    });
+    const t = submitter(a.ports['submissions']!, ALICE);
     await t.sendMail({ from: ALICE.user, to, subject, text: `body of ${subject}\n.\nnot the end\n` });
     t.close();
   };
@@ -114,14 +108,7 @@ describe('outbound queue across a crash', () => {
     });
     let a = await startServer(dataA.path, ['submissions=127.0.0.1:0']);
     try {
-      const t = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: a.ports['submissions']!,
-        secure: true,
-        pool: true,
-        tls: { rejectUnauthorized: false },
-        auth: { user: ALICE.user, pass: ALICE.pass },
-      });
+      const t = submitter(a.ports['submissions']!, ALICE, { pool: true });
       const N = 60;
       await Promise.all(
         Array.from({ length: N }, (_, i) =>

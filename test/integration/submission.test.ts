@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import nodemailer from 'nodemailer';
 import { prepareHeaders } from '../../src/services/submission.ts';
 import { ALICE, BOB } from '../helpers/imap-fixture.ts';
 import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
-import { RawSmtp } from '../helpers/smtp.ts';
+import { RawSmtp, submitter } from '../helpers/smtp.ts';
 
 const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 
@@ -34,14 +33,7 @@ describe('SMTP submission', () => {
   });
 
   const transport = (implicit: boolean, who = ALICE) =>
-    nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports[implicit ? 'submissions' : 'submission']!,
-      secure: implicit,
-      requireTLS: !implicit,
-      tls: { rejectUnauthorized: false },
-      auth: { user: who.user, pass: who.pass },
-    });
+    submitter(server.ports[implicit ? 'submissions' : 'submission']!, who, { implicit });
 
   test('implicit TLS: a local recipient gets it now, a remote one is queued; Bcc removed, Date and Message-ID added', async () => {
     const t = transport(true);
@@ -161,13 +153,7 @@ describe('SMTP submission limits', () => {
   });
 
   test('recipients per message and messages per hour are capped per account', async () => {
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['submissions']!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: ALICE.user, pass: ALICE.pass },
-    });
+    const t = submitter(server.ports['submissions']!, ALICE);
     const three = await t.sendMail({
       from: ALICE.user,
       to: [BOB.user, 'x@remote.test', 'y@remote.test'],
@@ -180,13 +166,7 @@ describe('SMTP submission limits', () => {
     await t.sendMail({ from: ALICE.user, to: BOB.user, subject: 'two', text: 'x' });
     await assert.rejects(t.sendMail({ from: ALICE.user, to: BOB.user, subject: 'over', text: 'x' }), /450/);
     t.close();
-    const other = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['submissions']!,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: BOB.user, pass: BOB.pass },
-    });
+    const other = submitter(server.ports['submissions']!, BOB);
     await other.sendMail({
       from: BOB.user,
       to: ALICE.user,

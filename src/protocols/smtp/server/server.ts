@@ -176,6 +176,16 @@ export async function startSmtpServer(
     return `ok, queued as ${intake.id}`;
   }
 
+  return listen(server, host, port, log);
+}
+
+/** Starts an smtp-server instance on host:port and wraps it as a listener. */
+export async function listen(
+  server: SMTPServer,
+  host: string,
+  port: number,
+  log: Logger,
+): Promise<SmtpListener> {
   server.on('error', (err) => log.warn({ err: (err as Error).message }, 'smtp server error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);

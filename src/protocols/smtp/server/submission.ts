@@ -5,13 +5,12 @@
  * Trust: parses untrusted network bytes from a user; who may send as whom, and where the mail
  * goes, are decided by services.submission.
  */
-import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
 import type { Ctx, Services } from '../../../services/index.ts';
 import { formatReceived } from './received.ts';
-import { type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
+import { listen, type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
 
 /** Dependencies of a submission listener. */
 export interface SubmissionServerDeps {
@@ -158,16 +157,5 @@ export async function startSubmissionServer(
     },
   });
 
-  server.on('error', (err) => log.warn({ err: (err as Error).message }, 'submission server error'));
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(port, host, () => {
-      server.server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    address: () => server.server.address() as AddressInfo,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listen(server, host, port, log);
 }
