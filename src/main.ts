@@ -9,7 +9,7 @@ import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { UsageError } from './core/errors.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
-import { systemResolver } from './dns/resolver.ts';
+import { createResolver, type Resolver } from './dns/resolver.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
 import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
@@ -24,25 +24,39 @@ export interface App {
   config: Config;
   store: Store;
   services: Services;
+  resolver: Resolver;
   close(): Promise<void>;
 }
 
 /** Opens a data folder's configuration, store and services. */
 export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const config = loadConfig(dataDir);
+  const resolver = resolverOf(config);
   const store = openStore({ backend: config.store, dataDir });
   const services = createServices({
     store,
     clock: systemClock,
     log,
+    resolver,
     settings: {
       maxMessageSize: config.smtp.maxMessageSize,
       maxReceivedHeaders: config.smtp.maxReceivedHeaders,
       hostname: config.hostname,
       maxMessagesPerHour: config.submission.maxMessagesPerHour,
+      inbound: config.inbound.authenticate ? { dmarcReject: config.inbound.dmarcReject } : null,
     },
   });
-  return { config, store, services, close: () => store.close() };
+  return { config, store, services, resolver, close: () => store.close() };
+}
+
+/** The resolver `dns.servers` names. */
+function resolverOf(config: Config): Resolver {
+  const servers = config.dns.servers.split(/\s+/).filter(Boolean);
+  try {
+    return createResolver(servers);
+  } catch {
+    throw new UsageError(`dns.servers: ${JSON.stringify(config.dns.servers)} is not a list of IP or IP:PORT`);
+  }
 }
 
 /** Runs the listeners of a data folder until SIGINT or SIGTERM. */
@@ -153,9 +167,11 @@ export async function serve(
   }
   const runner = startQueueRunner({
     store: app.store,
-    resolver: systemResolver,
+    resolver: app.resolver,
     routes,
     smartHost,
+    mxPort: config.outbound.mxPort,
+    allowPrivate: config.outbound.allowPrivate,
     hostname: config.hostname,
     clock: systemClock,
     log: log.child({ svc: 'queue' }),

@@ -14,6 +14,7 @@ import { errorText, UsageError } from '../core/errors.ts';
 import { randomPassword } from '../core/ids.ts';
 import type { Result } from '../core/result.ts';
 import { localAdminContext } from '../services/admin.ts';
+import type { PublishedKey } from '../services/dkim.ts';
 import type { Services } from '../services/index.ts';
 
 /** What the composition root provides to the CLI. */
@@ -143,6 +144,40 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         unwrap(await s.directory.removeDomain(admin(), name), `domain ${name}`),
       );
       out(`domain ${name} removed`);
+    });
+
+  const dkim = program.command('dkim').description('DKIM signing keys of the local domains');
+  // One zone-file line per key; TXT values are cut into the 255-byte strings DNS allows.
+  const zoneLine = (k: PublishedKey): string =>
+    `${k.name}. IN TXT ( ${(k.record.match(/.{1,255}/g) ?? []).map((p) => `"${p}"`).join(' ')} )`;
+  dkim
+    .command('generate <domain>')
+    .description('create Ed25519 and RSA-2048 keys for a domain and print their DNS TXT records')
+    .action(async (name: string) => {
+      const keys = await withServices(async (s) =>
+        unwrap(await s.dkim.generate(admin(), name), `dkim ${name}`),
+      );
+      out(`; publish these records; mail from ${keys[0]?.domain} is signed with both keys from now on`);
+      for (const k of keys) out(zoneLine(k));
+    });
+  dkim
+    .command('list [domain]')
+    .description('list keys with their DNS TXT records')
+    .action(async (name?: string) => {
+      const keys = await withServices(async (s) => unwrap(await s.dkim.list(admin(), name), 'dkim'));
+      for (const k of keys)
+        out(
+          `; ${k.domain} ${k.selector} ${k.algorithm} ${new Date(k.createdAt).toISOString()}\n${zoneLine(k)}`,
+        );
+    });
+  dkim
+    .command('delete <domain> <selector>')
+    .description('stop signing with a key (leave its DNS record until mail signed with it is delivered)')
+    .action(async (name: string, selector: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.dkim.remove(admin(), name, selector), `dkim ${name} ${selector}`),
+      );
+      out(`dkim key ${selector} of ${name} deleted`);
     });
 
   const user = program.command('user').description('user accounts');

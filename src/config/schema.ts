@@ -197,6 +197,18 @@ export const SCHEMA = {
       doc: "Smart host `HOST:PORT` that receives all other remote mail, with TLS required; empty: deliver to each domain's MX.",
       default: '',
     },
+    mxPort: {
+      kind: 'int',
+      min: 1,
+      max: 65535,
+      doc: 'Port of the MX hosts remote mail is delivered to. 25 on the internet; another value only on a closed network or in tests.',
+      default: 25,
+    },
+    allowPrivate: {
+      kind: 'bool',
+      doc: 'Deliver to MX hosts whose addresses are loopback, private or link-local (an internal network). Off: DNS cannot steer the server to such addresses (ATTACKS.md R16).',
+      default: false,
+    },
     relayUser: {
       kind: 'string',
       doc: 'User name for AUTH PLAIN at the smart host; empty: no AUTH.',
@@ -209,6 +221,25 @@ export const SCHEMA = {
       max: 3600,
       doc: 'Seconds between looks at the outbound queue for deliveries that are due.',
       default: 15,
+    },
+  },
+  inbound: {
+    authenticate: {
+      kind: 'bool',
+      doc: 'Check SPF, DKIM, DMARC and ARC of mail arriving at the MX listener and record the results in an Authentication-Results header (RFC 8601). Off: mail is filed without checks.',
+      default: true,
+    },
+    dmarcReject: {
+      kind: 'bool',
+      doc: "Refuse at SMTP time (550 5.7.1) mail that fails DMARC of a domain publishing `p=reject`. Off: such mail is filed to Junk, like mail failing a `p=quarantine` domain's DMARC.",
+      default: false,
+    },
+  },
+  dns: {
+    servers: {
+      kind: 'string',
+      doc: 'Name servers to ask, as `IP` or `IP:PORT` (IPv6 in brackets with a port) separated by spaces. Empty: those of the system (/etc/resolv.conf). SPF, DKIM and DMARC checks are only as good as the resolver: use a validating one.',
+      default: '',
     },
   },
   log: {

@@ -1,8 +1,10 @@
 /**
- * @module DNS lookups the server makes (MX and addresses for outbound mail; later SPF, DKIM and
- * DMARC records), behind an interface so that tests inject their own answers.
+ * @module DNS lookups the server makes: MX and addresses for outbound mail, and the TXT, MX, A,
+ * AAAA and PTR records that SPF, DKIM, DMARC and ARC checks read. Behind an interface so that
+ * tests inject their own answers; the real one asks the system's name servers or those the
+ * configuration names (`dns.servers`), each query bounded in time.
  */
-import { promises as dns } from 'node:dns';
+import { Resolver as DnsResolver } from 'node:dns/promises';
 
 /** An MX record. */
 export interface MxRecord {
@@ -10,36 +12,58 @@ export interface MxRecord {
   priority: number;
 }
 
-/** The lookups outbound delivery needs. */
+/** Record types a lookup may ask for. */
+export type RecordType = 'A' | 'AAAA' | 'MX' | 'TXT' | 'PTR' | 'CNAME';
+
+/** The lookups the server needs. */
 export interface Resolver {
   /** MX records of a domain; empty when it has none (not an error). */
   mx(domain: string): Promise<MxRecord[]>;
   /** IPv4 and IPv6 addresses of a host. */
   addresses(host: string): Promise<string[]>;
+  /**
+   * Records of one type in the form `dns.promises.resolve` gives them (TXT: the strings of each
+   * record). A name without such records rejects with code ENOTFOUND or ENODATA, as mail
+   * authentication libraries expect.
+   */
+  resolve(name: string, type: RecordType): Promise<unknown[]>;
 }
+
+/** Milliseconds one query waits for an answer before a retry. */
+const QUERY_TIMEOUT_MS = 3000;
 
 const missing = (err: unknown): boolean =>
   ['ENODATA', 'ENOTFOUND', 'NXDOMAIN'].includes((err as { code?: string }).code ?? '');
 
-/** The system resolver. */
-export const systemResolver: Resolver = {
-  async mx(domain) {
-    try {
-      return await dns.resolveMx(domain);
-    } catch (err) {
-      if (missing(err)) return [];
-      throw err;
-    }
-  },
-  async addresses(host) {
-    const out: string[] = [];
-    for (const family of ['resolve4', 'resolve6'] as const) {
+/**
+ * A resolver asking `servers` (`IP` or `IP:PORT`, IPv6 in brackets with a port), or the
+ * system's name servers when the list is empty.
+ */
+export function createResolver(servers: string[] = []): Resolver {
+  const dns = new DnsResolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 });
+  if (servers.length > 0) dns.setServers(servers);
+  return {
+    async mx(domain) {
       try {
-        out.push(...(await dns[family](host)));
+        return await dns.resolveMx(domain);
       } catch (err) {
-        if (!missing(err)) throw err;
+        if (missing(err)) return [];
+        throw err;
       }
-    }
-    return out;
-  },
-};
+    },
+    async addresses(host) {
+      const out: string[] = [];
+      for (const family of ['resolve4', 'resolve6'] as const) {
+        try {
+          out.push(...(await dns[family](host)));
+        } catch (err) {
+          if (!missing(err)) throw err;
+        }
+      }
+      return out;
+    },
+    resolve(name, type) {
+      return dns.resolve(name, type) as Promise<unknown[]>;
+    },
+  };
+}

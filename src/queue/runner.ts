@@ -27,6 +27,10 @@ export interface QueueRunnerDeps {
   routes: Map<string, Route>;
   /** A smart host for every other domain, with optional credentials. */
   smartHost: (Route & { auth: { user: string; pass: string } | null }) | null;
+  /** Port of MX hosts (25 on the internet). */
+  mxPort: number;
+  /** Whether MX hosts may have private or loopback addresses (an internal network). */
+  allowPrivate: boolean;
   hostname: string;
   clock: { now(): number };
   log: Logger;
@@ -70,18 +74,19 @@ export function startQueueRunner(deps: QueueRunnerDeps): { kick(): void; stop():
 
   async function hostsFor(
     domain: string,
-  ): Promise<(Route & { auth?: { user: string; pass: string } | null; tls: boolean })[]> {
+  ): Promise<(Route & { auth?: { user: string; pass: string } | null; tls: boolean; name: string })[]> {
     const fixed = deps.routes.get(domain);
-    if (fixed) return [{ ...fixed, tls: false }];
-    if (deps.smartHost) return [{ ...deps.smartHost, tls: true }];
+    if (fixed) return [{ ...fixed, tls: false, name: fixed.host }];
+    if (deps.smartHost) return [{ ...deps.smartHost, tls: true, name: deps.smartHost.host }];
     const mx = (await deps.resolver.mx(domain)).sort((a, b) => a.priority - b.priority);
     // RFC 7505: a single "." MX means the domain accepts no mail.
     if (mx.length === 1 && (mx[0]!.exchange === '' || mx[0]!.exchange === '.')) return [];
     const names = mx.length > 0 ? mx.map((m) => m.exchange) : [domain];
-    const out: (Route & { tls: boolean })[] = [];
+    const out: (Route & { tls: boolean; name: string })[] = [];
     for (const name of names.slice(0, 10))
       for (const ip of (await deps.resolver.addresses(name)).slice(0, 4))
-        if (!forbiddenAddress(ip)) out.push({ host: ip, port: 25, tls: false });
+        if (deps.allowPrivate || !forbiddenAddress(ip))
+          out.push({ host: ip, port: deps.mxPort, tls: false, name: name.replace(/\.$/, '') });
     return out;
   }
 
@@ -126,7 +131,7 @@ export function startQueueRunner(deps: QueueRunnerDeps): { kick(): void; stop():
         const options: RelayOptions = {
           host: h.host,
           port: h.port,
-          servername: h.host,
+          servername: h.name,
           helo: deps.hostname,
           requireTls: h.tls,
           auth: h.auth ?? null,

@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
+import type { Resolver } from '../dns/resolver.ts';
+import { type InboundCheck, startInboundCheck } from '../mail/auth.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
@@ -17,7 +19,7 @@ import type { Directory, RecipientError } from './directory.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
 /** Expected failures when a message is complete. */
-export type IntakeError = 'too-big' | 'loop' | 'no-recipients' | 'forbidden';
+export type IntakeError = 'too-big' | 'loop' | 'no-recipients' | 'forbidden' | 'dmarc-reject';
 
 /** Receives one message as it arrives. */
 export interface Intake {
@@ -42,6 +44,8 @@ export interface DeliveryDeps {
   log: Logger;
   maxMessageSize: number;
   maxReceivedHeaders: number;
+  /** Inbound checks of mail from other servers; null: none. */
+  inbound: { resolver: Resolver; hostname: string; dmarcReject: boolean } | null;
 }
 
 /** Creates the delivery service. */
@@ -53,6 +57,7 @@ export function createDelivery({
   log,
   maxMessageSize,
   maxReceivedHeaders,
+  inbound,
 }: DeliveryDeps) {
   return {
     /** Checks one envelope recipient at RCPT time. */
@@ -63,17 +68,31 @@ export function createDelivery({
     /**
      * Starts receiving a message for `recipients` (envelope addresses, resolved again at commit so
      * the decision is taken here, not in the protocol). `prefix` builds the trace header stored in
-     * front of the message from the intake id.
+     * front of the message from the intake id. Mail from another server names its `client`: it is
+     * checked (SPF, DKIM, DMARC, ARC) as it arrives, the results go on top of the message, and a
+     * DMARC failure is filed to Junk or refused as the sender domain's policy and ours say.
      */
     begin(
       ctx: Ctx,
-      envelope: { mailFrom: string; recipients: string[]; prefix: (id: string) => Buffer },
+      envelope: {
+        mailFrom: string;
+        recipients: string[];
+        prefix: (id: string) => Buffer;
+        client?: { ip: string; helo: string };
+      },
     ): Intake {
       const id = randomId(8);
       const writer = store.blobs.create();
       let size = 0;
       let tooBig = false;
-      let started: Promise<void> = writer.write(envelope.prefix(id));
+      let started: Promise<void> = Promise.resolve();
+      const check: InboundCheck | null =
+        inbound && envelope.client
+          ? startInboundCheck(
+              { ...envelope.client, sender: envelope.mailFrom, mta: inbound.hostname },
+              inbound.resolver,
+            )
+          : null;
       return {
         id,
         get size() {
@@ -84,18 +103,18 @@ export function createDelivery({
           if (size > maxMessageSize) tooBig = true;
           if (tooBig) return;
           const prev = started;
-          started = prev.then(() => writer.write(chunk));
+          started = prev.then(async () => {
+            await writer.write(chunk);
+            await check?.write(chunk);
+          });
           await started;
         },
         async commit() {
           await started;
-          if (!isIssued(ctx.principal)) {
+          if (!isIssued(ctx.principal) || tooBig) {
+            check?.abort();
             await writer.abort();
-            return fail('forbidden');
-          }
-          if (tooBig) {
-            await writer.abort();
-            return fail('too-big');
+            return fail(tooBig ? 'too-big' : 'forbidden');
           }
           const accounts = new Set<number>();
           for (const rcpt of envelope.recipients) {
@@ -103,10 +122,20 @@ export function createDelivery({
             if (r.ok) for (const a of r.value) accounts.add(a);
           }
           if (accounts.size === 0) {
+            check?.abort();
             await writer.abort();
             return fail('no-recipients');
           }
-          const blob = await writer.finish();
+          const verdict = check ? await check.finish() : null;
+          if (verdict?.disposition === 'reject' && inbound?.dmarcReject) {
+            await writer.abort();
+            log.info({ id, from: envelope.mailFrom, dmarc: verdict.dmarc }, 'refused by DMARC policy');
+            return fail('dmarc-reject');
+          }
+          const trace = envelope.prefix(id);
+          const blob = await writer.finish(
+            verdict ? Buffer.concat([trace, Buffer.from(verdict.headers)]) : trace,
+          );
           const raw = blob.content ?? (await store.blobs.read(blob.hash));
           // RFC 5321 §6.3: too many Received headers means a loop.
           const top = parseHeaderBlock(raw, 0, raw.length);
@@ -117,7 +146,8 @@ export function createDelivery({
           const filed = await store.deliver(
             [...accounts].map((accountId) => ({
               accountId,
-              mailbox: '\\Inbox' as const,
+              mailbox:
+                verdict && verdict.disposition !== 'accept' ? ('\\Junk' as const) : ('\\Inbox' as const),
               blob,
               receivedAt,
               cache,
@@ -128,7 +158,11 @@ export function createDelivery({
           log.debug({ id, hash: blob.hash, accounts: filed.length }, 'delivered');
           return ok({ id, accounts: filed.length });
         },
-        abort: () => started.then(() => writer.abort()),
+        abort: () =>
+          started.then(() => {
+            check?.abort();
+            return writer.abort();
+          }),
       };
     },
   };

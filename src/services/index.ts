@@ -3,10 +3,12 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { Resolver } from '../dns/resolver.ts';
 import type { Store } from '../store/types.ts';
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
+import { createDkim, type DkimService } from './dkim.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
@@ -22,6 +24,7 @@ export interface Services {
   delivery: DeliveryService;
   outbound: OutboundService;
   submission: SubmissionService;
+  dkim: DkimService;
   /** Change notifications; protocols may only `watch`. */
   changes: Pick<Changes, 'watch'>;
 }
@@ -34,6 +37,8 @@ export interface ServiceSettings {
   hostname: string;
   /** Messages one account may submit per hour. */
   maxMessagesPerHour: number;
+  /** Checks of mail from other servers (SPF, DKIM, DMARC, ARC); null: none. */
+  inbound: { dmarcReject: boolean } | null;
 }
 
 /** Builds the services on a store. */
@@ -42,8 +47,10 @@ export function createServices(deps: {
   clock: Clock;
   log: Logger;
   settings: ServiceSettings;
+  /** DNS for inbound checks. */
+  resolver: Resolver;
 }): Services {
-  const { store, clock, log, settings } = deps;
+  const { store, clock, log, settings, resolver } = deps;
   const directory = createDirectory({ store, clock, log: log.child({ svc: 'directory' }) });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
@@ -55,22 +62,27 @@ export function createServices(deps: {
     log: log.child({ svc: 'delivery' }),
     maxMessageSize: settings.maxMessageSize,
     maxReceivedHeaders: settings.maxReceivedHeaders,
+    inbound: settings.inbound ? { ...settings.inbound, resolver, hostname: settings.hostname } : null,
   });
+  const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {
     directory,
     mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize }),
     changes: { watch: changes.watch },
     outbound,
     delivery,
+    dkim,
     submission: createSubmission({
       store,
       directory,
       delivery,
       outbound,
+      dkim,
       clock,
       log: log.child({ svc: 'submission' }),
       hostname: settings.hostname,
       maxMessagesPerHour: settings.maxMessagesPerHour,
+      maxReceivedHeaders: settings.maxReceivedHeaders,
     }),
   };
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { zoneResolver } from '../../test/helpers/dns.ts';
 import { systemClock } from '../core/clock.ts';
 import { silentLogger } from '../core/log.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
@@ -34,7 +35,9 @@ describe('services authorization', () => {
         maxReceivedHeaders: 50,
         hostname: 'mail.example.test',
         maxMessagesPerHour: 100,
+        inbound: null,
       },
+      resolver: zoneResolver({}),
     });
     const admin = localAdminContext();
     await svc.directory.addDomain(admin, 'example.test');

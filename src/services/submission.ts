@@ -9,12 +9,13 @@
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
-import { canonicalAddress, parseAddressList } from '../mail/address.ts';
+import { canonicalAddress, canonicalDomain, parseAddressList } from '../mail/address.ts';
 import { rfc5322Date } from '../mail/date.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import type { Store } from '../store/types.ts';
 import type { DeliveryService } from './delivery.ts';
 import type { Directory } from './directory.ts';
+import type { DkimService } from './dkim.ts';
 import type { OutboundService } from './outbound.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
@@ -27,11 +28,14 @@ export interface SubmissionDeps {
   directory: Directory;
   delivery: DeliveryService;
   outbound: OutboundService;
+  dkim: Pick<DkimService, 'sign'>;
   clock: { now(): number };
   log: Logger;
   hostname: string;
   /** Messages one account may submit per hour. */
   maxMessagesPerHour: number;
+  /** More Received fields than this mean a loop (RFC 5321 §6.3). */
+  maxReceivedHeaders: number;
 }
 
 /** The header block with Bcc removed and Date and Message-ID added when missing. */
@@ -61,7 +65,7 @@ export function prepareHeaders(raw: Buffer, now: number, hostname: string): Buff
 
 /** Creates the submission service. */
 export function createSubmission(deps: SubmissionDeps) {
-  const { directory, delivery, outbound, store, clock, log, hostname } = deps;
+  const { directory, delivery, outbound, dkim, store, clock, log, hostname } = deps;
   const account = (ctx: Ctx) =>
     isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal : null;
   // Submission times per account within the last hour (this process; a cluster shares the store).
@@ -119,10 +123,18 @@ export function createSubmission(deps: SubmissionDeps) {
       for (const a of authors)
         if (!(await directory.mayUseAddress(ctx, `${a.local ?? ''}@${a.domain ?? ''}`)))
           return fail('not-owner', 'From names an address of another account');
+      // Loop protection: a message that has been round this many hops is not sent again.
+      if (header.fields.filter((f) => f.name === 'received').length >= deps.maxReceivedHeaders)
+        return fail('invalid', 'too many Received fields: mail loop');
       const id = randomId(8);
-      const message = Buffer.concat([
+      const prepared = Buffer.concat([
         Buffer.from(input.received(id)),
         prepareHeaders(input.raw, clock.now(), hostname),
+      ]);
+      // Signed for the author's domain, so that DMARC aligns with the header From.
+      const message = Buffer.concat([
+        Buffer.from(await dkim.sign(prepared, canonicalDomain(authors[0]!.domain ?? '') ?? '')),
+        prepared,
       ]);
       const local: string[] = [];
       const remote: string[] = [];

@@ -3,6 +3,7 @@
  * `storeConformance('sqlite', factory)`. It uses only the Store interface.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { MessageCache, NewDelivery, SpecialUse, StagedBlob, Store } from './types.ts';
 
@@ -104,6 +105,38 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal(await store.deleteDomain('b.test'), 'ok');
       assert.equal(await store.deleteDomain('b.test'), 'not-found');
     });
+
+    withStore(
+      'DKIM keys: add, duplicate, missing domain, list, remove, go with the domain',
+      async (store) => {
+        await store.createDomain('a.test', 1);
+        await store.createDomain('b.test', 1);
+        const key = {
+          domain: 'a.test',
+          selector: 's1',
+          algorithm: 'ed25519',
+          privateKey: 'PEM',
+          createdAt: 5,
+        } as const;
+        assert.equal(await store.addDkimKey(key), 'ok');
+        assert.equal(await store.addDkimKey(key), 'exists');
+        assert.equal(await store.addDkimKey({ ...key, domain: 'c.test' }), 'no-domain');
+        assert.equal(await store.addDkimKey({ ...key, selector: 's0', algorithm: 'rsa' }), 'ok');
+        assert.equal(await store.addDkimKey({ ...key, domain: 'b.test' }), 'ok');
+        assert.deepEqual(await store.listDkimKeys('a.test'), [
+          { ...key, selector: 's0', algorithm: 'rsa' },
+          key,
+        ]);
+        assert.equal((await store.listDkimKeys()).length, 3);
+        assert.equal(await store.removeDkimKey('a.test', 's0'), 'ok');
+        assert.equal(await store.removeDkimKey('a.test', 's0'), 'not-found');
+        assert.equal(await store.deleteDomain('b.test'), 'ok');
+        assert.deepEqual(
+          (await store.listDkimKeys()).map((k) => `${k.domain}/${k.selector}`),
+          ['a.test/s1'],
+        );
+      },
+    );
 
     withStore('accounts: create with mailboxes, duplicate, missing domain, lookup', async (store) => {
       const a = await account(store);
@@ -234,6 +267,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal(both.get(ref.hash)?.toString(), 'hello world');
       assert.ok(both.get(bigRef.hash)?.equals(big));
       await assert.rejects(again.blobs.readMany([ref.hash, '../../etc/passwd']));
+    });
+
+    withStore('blobs: a prefix given at the end goes in front, small or large', async (store) => {
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      for (const body of [Buffer.from('body\r\n'), Buffer.alloc(2 * 1024 * 1024 + 3, 'y')]) {
+        const prefix = Buffer.from('Authentication-Results: x; none\r\n');
+        const w = store.blobs.create();
+        await w.write(body.subarray(0, 5));
+        await w.write(body.subarray(5));
+        const ref = await store.blobs.persist(await w.finish(prefix));
+        const whole = Buffer.concat([prefix, body]);
+        assert.equal(ref.size, whole.length);
+        assert.equal(ref.hash, sha(whole));
+        assert.ok((await store.blobs.read(ref.hash)).equals(whole));
+      }
     });
 
     withStore('a staged blob becomes durable with the delivery that references it', async (store, reopen) => {

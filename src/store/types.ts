@@ -12,6 +12,16 @@ export interface Domain {
   createdAt: number;
 }
 
+/** A DKIM signing key of a local domain (RFC 6376; Ed25519 per RFC 8463). */
+export interface DkimKey {
+  domain: string;
+  selector: string;
+  algorithm: 'ed25519' | 'rsa';
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  createdAt: number;
+}
+
 /** A user account. `address` is canonical: lower-case local part and ASCII (punycode) domain. */
 export interface Account {
   id: number;
@@ -141,7 +151,11 @@ export interface BlobWriter {
   /** Bytes written so far. */
   readonly size: number;
   /** Completes the blob and computes its address; see StagedBlob for when it is durable. */
-  finish(): Promise<StagedBlob>;
+  /**
+   * Ends the blob. `prefix` goes in front of what was written (trace fields known only once the
+   * whole message has arrived, such as Authentication-Results).
+   */
+  finish(prefix?: Buffer): Promise<StagedBlob>;
   /** Discards what was written. */
   abort(): Promise<void>;
 }
@@ -275,6 +289,12 @@ export interface Store {
   getDomain(name: string): Promise<Domain | null>;
   /** Removes a domain that has no accounts and no aliases. */
   deleteDomain(name: string): Promise<'ok' | 'not-found' | 'in-use'>;
+
+  /** Adds a DKIM key to a local domain. */
+  addDkimKey(key: DkimKey): Promise<'ok' | 'exists' | 'no-domain'>;
+  /** DKIM keys of one domain (all domains when absent), by domain then selector. */
+  listDkimKeys(domain?: string): Promise<DkimKey[]>;
+  removeDkimKey(domain: string, selector: string): Promise<'ok' | 'not-found'>;
 
   /** Creates an account with its password credential and default mailboxes, in one transaction. */
   createAccount(input: {

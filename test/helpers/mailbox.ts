@@ -56,11 +56,16 @@ export async function readMailbox(
   }
 }
 
-/** The message as sent: the stored bytes after the Received header the server prepended. */
+/** The message as sent: the stored bytes after the trace fields the server prepended. */
 export function withoutTrace(raw: Buffer): Buffer {
   const text = raw.toString('latin1');
   if (!text.startsWith('Received: ')) throw new Error('stored message does not start with a Received header');
-  let i = text.indexOf('\r\n');
-  while (text[i + 2] === '\t' || text[i + 2] === ' ') i = text.indexOf('\r\n', i + 2);
-  return raw.subarray(i + 2);
+  // Our Received field, then the Received-SPF and Authentication-Results of the inbound checks.
+  let start = 0;
+  do {
+    let i = text.indexOf('\r\n', start);
+    while (text[i + 2] === '\t' || text[i + 2] === ' ') i = text.indexOf('\r\n', i + 2);
+    start = i + 2;
+  } while (/^(Received-SPF|Authentication-Results):/i.test(text.slice(start, start + 40)));
+  return raw.subarray(start);
 }

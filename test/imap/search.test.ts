@@ -49,7 +49,7 @@ describe('IMAP SEARCH', () => {
     assert.deepEqual(await search('HEADER Message-ID ""'), [1, 2, 3, 4], 'empty string: the field exists');
     assert.deepEqual(await search('BODY noon'), [2]);
     assert.deepEqual(await search('TEXT café'), [4]);
-    assert.deepEqual(await search('SMALLER 400'), [5]);
+    assert.deepEqual(await search('SMALLER 800'), [5]);
     assert.deepEqual(await search('LARGER 1500'), [1]);
     assert.deepEqual(await search('SENTBEFORE 03-Nov-2026'), [5]);
     assert.deepEqual(await search('SENTON 05-Nov-2026'), [3]);

@@ -68,6 +68,31 @@ describe('portcullis CLI', () => {
     oneLineError(cli(data, ['domain', 'remove', 'nosuch.test']), /not found/);
   });
 
+  test('dkim: generate prints Ed25519 and RSA records, list, delete', () => {
+    const printed = cliOk(data, ['dkim', 'generate', 'example.test']);
+    const lines = printed
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith(';'));
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0]!,
+      /^pc\d{8}e\._domainkey\.example\.test\. IN TXT \( "v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=" \)$/,
+    );
+    // RSA-2048: the SubjectPublicKeyInfo is 294 bytes, 392 in base64, cut into 255-byte strings.
+    assert.match(
+      lines[1]!,
+      /^pc\d{8}r\._domainkey\.example\.test\. IN TXT \( "v=DKIM1; k=rsa; p=MIIBIjAN[^"]+" "[^"]+" \)$/,
+    );
+    const listed = cliOk(data, ['dkim', 'list']);
+    for (const l of lines) assert.ok(listed.includes(l), 'list prints the same records');
+    oneLineError(cli(data, ['dkim', 'generate', 'example.test']), /already has a key/);
+    oneLineError(cli(data, ['dkim', 'generate', 'nosuch.test']), /not served here/);
+    const selector = /^(pc\d{8}e)/.exec(lines[0]!)![1]!;
+    assert.match(cliOk(data, ['dkim', 'delete', 'example.test', selector]), /deleted/);
+    oneLineError(cli(data, ['dkim', 'delete', 'example.test', selector]), /not found/);
+    assert.equal(cliOk(data, ['dkim', 'list', 'example.test']).match(/IN TXT/g)?.length, 1);
+  });
   test('users: add with --password or stdin, list, passwd, remove', () => {
     assert.match(
       cliOk(data, ['user', 'add', 'Alice@Example.Test', '--password', 'alice-password-1']),

@@ -109,7 +109,7 @@ describe('outbound queue across a crash', () => {
     let a = await startServer(dataA.path, ['submissions=127.0.0.1:0']);
     try {
       const t = submitter(a.ports['submissions']!, ALICE, { pool: true });
-      const N = 60;
+      const N = 200;
       await Promise.all(
         Array.from({ length: N }, (_, i) =>
           t.sendMail({ from: ALICE.user, to: BOB.user, subject: `queued ${i}`, text: 'x' }),

@@ -53,7 +53,8 @@ async function fsyncPath(path: string): Promise<void> {
 export interface FsBlobWriter {
   write(chunk: Buffer): Promise<void>;
   readonly size: number;
-  commit(): Promise<BlobRef>;
+  /** Makes the blob durable under its hash, with `prefix` in front of what was written. */
+  commit(prefix?: Buffer): Promise<BlobRef>;
   abort(): Promise<void>;
 }
 
@@ -90,7 +91,7 @@ export function openFsBlobStore(root: string): FsBlobStore {
   }
 
   function create(): FsBlobWriter {
-    const hash = createHash('sha256');
+    let hash = createHash('sha256');
     const tmpPath = join(tmp, randomBytes(12).toString('hex'));
     let handle: FileHandle | null = null;
     let size = 0;
@@ -102,15 +103,34 @@ export function openFsBlobStore(root: string): FsBlobStore {
       async write(chunk: Buffer) {
         if (done) throw new Error('blob writer is closed');
         if (chunk.length === 0) return;
-        handle ??= await open(tmpPath, 'wx', 0o600);
+        handle ??= await open(tmpPath, 'wx+', 0o600);
         hash.update(chunk);
         size += chunk.length;
         await handle.write(chunk);
       },
-      async commit() {
+      async commit(prefix) {
         if (done) throw new Error('blob writer is closed');
         done = true;
-        handle ??= await open(tmpPath, 'wx', 0o600);
+        handle ??= await open(tmpPath, 'wx+', 0o600);
+        if (prefix?.length) {
+          // The prefix arrives last: copy the body behind it into a second file (large
+          // messages only; small ones never reach a file).
+          const body = handle;
+          handle = await open(`${tmpPath}p`, 'wx', 0o600);
+          await rename(`${tmpPath}p`, tmpPath);
+          hash = createHash('sha256').update(prefix);
+          await handle.write(prefix);
+          const buf = Buffer.allocUnsafe(1 << 20);
+          for (let pos = 0; pos < size; ) {
+            const { bytesRead } = await body.read(buf, 0, buf.length, pos);
+            if (bytesRead === 0) break;
+            hash.update(buf.subarray(0, bytesRead));
+            await handle.write(buf.subarray(0, bytesRead));
+            pos += bytesRead;
+          }
+          await body.close();
+          size += prefix.length;
+        }
         const digest = hash.digest('hex');
         const finalPath = pathOf(digest);
         try {

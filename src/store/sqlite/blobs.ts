@@ -54,7 +54,6 @@ export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): Blob
   const stage = blobStager(db);
 
   function create(): BlobWriter {
-    const hash = createHash('sha256');
     let chunks: Buffer[] | null = [];
     let file: FsBlobWriter | null = null;
     let size = 0;
@@ -65,7 +64,6 @@ export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): Blob
       async write(chunk) {
         size += chunk.length;
         if (chunks && size <= BLOB_INLINE_MAX_BYTES) {
-          hash.update(chunk);
           chunks.push(chunk);
           return;
         }
@@ -77,10 +75,16 @@ export function sqliteBlobStore(db: Database.Database, files: FsBlobStore): Blob
         }
         await file.write(chunk);
       },
-      async finish(): Promise<StagedBlob> {
-        if (file) return { ...(await file.commit()), staged: false };
-        const content = Buffer.concat(chunks ?? [], size);
-        return { hash: hash.digest('hex'), size, content, staged: true };
+      async finish(prefix): Promise<StagedBlob> {
+        if (file) return { ...(await file.commit(prefix)), staged: false };
+        const parts = prefix?.length ? [prefix, ...(chunks ?? [])] : (chunks ?? []);
+        const content = Buffer.concat(parts);
+        return {
+          hash: createHash('sha256').update(content).digest('hex'),
+          size: content.length,
+          content,
+          staged: true,
+        };
       },
       async abort() {
         chunks = null;

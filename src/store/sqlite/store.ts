@@ -14,6 +14,7 @@ import type {
   Alias,
   Change,
   Credential,
+  DkimKey,
   Domain,
   Mailbox,
   MailboxEntry,
@@ -119,6 +120,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     setPassword: db.prepare(
       "UPDATE credentials SET secret = ?, created_at = ? WHERE account_id = ? AND kind = 'password'",
     ),
+    insertDkimKey: db.prepare(
+      'INSERT INTO dkim_keys (domain, selector, algorithm, private_key, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    listDkimKeys: db.prepare('SELECT * FROM dkim_keys ORDER BY domain, selector'),
+    listDkimKeysOf: db.prepare('SELECT * FROM dkim_keys WHERE domain = ? ORDER BY selector'),
+    removeDkimKey: db.prepare('DELETE FROM dkim_keys WHERE domain = ? AND selector = ?'),
     insertAlias: db.prepare(
       'INSERT INTO aliases (source, account_id, domain, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -209,6 +216,33 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           return 'ok';
         })
         .immediate();
+    },
+
+    async addDkimKey(key) {
+      return db
+        .transaction((): 'ok' | 'exists' | 'no-domain' => {
+          if (!q.getDomain.get(key.domain)) return 'no-domain';
+          const { domain, selector, algorithm, privateKey, createdAt } = key;
+          return q.insertDkimKey.run(domain, selector, algorithm, privateKey, createdAt).changes === 1
+            ? 'ok'
+            : 'exists';
+        })
+        .immediate();
+    },
+    async listDkimKeys(domain) {
+      const rows = (domain === undefined ? q.listDkimKeys.all() : q.listDkimKeysOf.all(domain)) as Row[];
+      return rows.map(
+        (r): DkimKey => ({
+          domain: r['domain'] as string,
+          selector: r['selector'] as string,
+          algorithm: r['algorithm'] as DkimKey['algorithm'],
+          privateKey: r['private_key'] as string,
+          createdAt: r['created_at'] as number,
+        }),
+      );
+    },
+    async removeDkimKey(domain, selector) {
+      return q.removeDkimKey.run(domain, selector).changes > 0 ? 'ok' : 'not-found';
     },
 
     async createAccount(input) {

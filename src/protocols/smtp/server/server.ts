@@ -139,10 +139,11 @@ export async function startSmtpServer(
       secure && session.tlsOptions
         ? `${session.tlsOptions.version ?? ''} ${session.tlsOptions.name ?? ''}`.trim()
         : null;
+    const helo = session.hostNameAppearsAs || session.clientHostname || 'unknown';
     const prefix = (id: string): Buffer =>
       Buffer.from(
         formatReceived({
-          helo: session.hostNameAppearsAs || session.clientHostname || 'unknown',
+          helo,
           remoteAddress: session.remoteAddress,
           hostname,
           with: `${utf8 ? 'UTF8SMTP' : 'ESMTP'}${secure ? 'S' : ''}`,
@@ -152,7 +153,12 @@ export async function startSmtpServer(
           time: deps.clock.now(),
         }),
       );
-    const intake = services.delivery.begin(ctx, { mailFrom, recipients: rcpts, prefix });
+    const intake = services.delivery.begin(ctx, {
+      mailFrom,
+      recipients: rcpts,
+      prefix,
+      client: { ip: session.remoteAddress.replace(/^::ffff:(?=\d+\.)/i, ''), helo },
+    });
     for await (const chunk of stream) await intake.write(chunk as Buffer);
     const started = Date.now();
     const entry = { cid: session.id, id: intake.id, from: mailFrom, rcpts, size: stream.byteLength };
@@ -167,6 +173,8 @@ export async function startSmtpServer(
       if (r.error === 'too-big')
         return new SmtpReply(552, `message exceeds fixed maximum message size ${limits.maxMessageSize}`);
       if (r.error === 'loop') return new SmtpReply(554, 'too many Received headers: mail loop');
+      if (r.error === 'dmarc-reject')
+        return new SmtpReply(550, '5.7.1 message fails the DMARC policy of its author domain');
       return new SmtpReply(554, 'no valid recipients');
     }
     log.info(
