@@ -242,6 +242,57 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`quota of ${address} set to ${bytes === 0 ? 'unlimited' : `${bytes} bytes`}`);
     });
 
+  const apps = program
+    .command('app-password')
+    .description('app passwords: one per client, limited to some protocols, revocable');
+  apps
+    .command('add <address>')
+    .description('create an app password and print it (shown only once)')
+    .requiredOption('--label <text>', 'what it is for, e.g. "phone mail app"')
+    .option('--scope <list>', 'protocols it opens, comma-separated: imap, smtp, jmap, dav', 'imap,smtp')
+    .option('--expires <days>', 'days until it stops working (default: never)')
+    .action(async (address: string, opts: { label: string; scope: string; expires?: string }) => {
+      let expiresAt: number | null = null;
+      if (opts.expires !== undefined) {
+        if (!/^\d{1,5}$/.test(opts.expires) || Number(opts.expires) < 1)
+          throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: expected a number of days`);
+        expiresAt = Date.now() + Number(opts.expires) * 86_400_000;
+      }
+      const p = await withServices(async (s) =>
+        unwrap(
+          await s.directory.addAppPassword(admin(), address, {
+            label: opts.label,
+            scopes: opts.scope.split(',').map((x) => x.trim()),
+            expiresAt,
+          }),
+          `app password for ${address}`,
+        ),
+      );
+      out(`app password ${p.id} for ${address} (${p.scopes.join(', ')}): ${p.password}`);
+    });
+  apps
+    .command('list <address>')
+    .description("list an account's app passwords (never the passwords themselves)")
+    .action(async (address: string) => {
+      const list = await withServices(async (s) =>
+        unwrap(await s.directory.listAppPasswords(admin(), address), `app passwords of ${address}`),
+      );
+      const date = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().slice(0, 16));
+      for (const p of list)
+        out(
+          `${p.id}\t${p.scopes.join(',')}\tcreated ${date(p.createdAt)}\texpires ${date(p.expiresAt)}\tlast used ${date(p.lastUsedAt)}\t${p.label}`,
+        );
+    });
+  apps
+    .command('revoke <address> <id>')
+    .description('stop an app password from working')
+    .action(async (address: string, id: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.directory.removeAppPassword(admin(), address, id), `app password ${id}`),
+      );
+      out(`app password ${id} of ${address} revoked`);
+    });
+
   const alias = program.command('alias').description('aliases and catch-alls (@domain)');
   alias
     .command('add <source> <target>')

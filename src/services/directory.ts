@@ -5,13 +5,24 @@
  * so replies do not reveal which accounts exist (ATTACKS.md AU-03).
  */
 
+import { appPasswordHash, newAppPassword } from '../auth/app-password.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { Clock } from '../core/clock.ts';
+import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import { canonicalAddress, canonicalDomain } from '../mail/address.ts';
-import type { Account, Alias, Domain, SpecialUse, Store } from '../store/types.ts';
-import { type Ctx, isIssued, issue, type Origin } from './principal.ts';
+import {
+  type Account,
+  type Alias,
+  APP_SCOPES,
+  type AppPassword,
+  type AppScope,
+  type Domain,
+  type SpecialUse,
+  type Store,
+} from '../store/types.ts';
+import { type Ctx, isIssued, issue, type Origin, type Protocol } from './principal.ts';
 
 /** Mailboxes every new account gets, with their special-use attributes (RFC 6154). */
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
@@ -22,6 +33,20 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
   { name: 'Junk', specialUse: '\\Junk' },
   { name: 'Archive', specialUse: '\\Archive' },
 ];
+
+/** App passwords one account may hold. */
+const MAX_APP_PASSWORDS = 50;
+
+/** The app password scope that covers a protocol; null: app passwords do not sign in there. */
+const SCOPE_OF: Partial<Record<Protocol, AppScope>> = {
+  imap: 'imap',
+  submission: 'smtp',
+  jmap: 'jmap',
+  dav: 'dav',
+};
+
+/** An app password as its owner and the administrator see it (without the hash). */
+export type AppPasswordInfo = Omit<AppPassword, 'secretHash'>;
 
 /** Expected failures of directory calls. */
 export type DirectoryError = 'forbidden' | 'invalid' | 'exists' | 'not-found' | 'no-domain' | 'in-use';
@@ -54,6 +79,19 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
   async function accountOf(address: string): Promise<Account | null> {
     const c = canonicalAddress(address);
     return c.ok ? store.getAccountByAddress(c.address) : null;
+  }
+
+  /** The account of `address` when the caller is its owner or the administrator. */
+  async function ownerOrAdmin(
+    ctx: Ctx,
+    address: string,
+    action: string | null,
+  ): Promise<Result<Account, DirectoryError>> {
+    if (!isIssued(ctx.principal)) return fail('forbidden');
+    const account = await accountOf(address);
+    const own = ctx.principal.kind === 'account' && account?.id === ctx.principal.accountId;
+    if (!own && !(action ? admin(ctx, action) : isAdmin(ctx))) return fail('forbidden');
+    return account ? ok(account) : fail('not-found');
   }
 
   /** Accounts a canonical local address resolves to: account, alias, subaddress base, catch-all. */
@@ -215,20 +253,91 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
      * Checks a password for a login name and returns an account context. Unknown names and wrong
      * passwords give the same answer after the same work.
      */
+    /**
+     * Checks a user name and password: the account password, or an app password whose scopes
+     * cover the protocol of `origin` and that has not expired.
+     */
     async authenticate(origin: Origin, username: string, password: string): Promise<Result<Ctx, 'invalid'>> {
       const c = canonicalAddress(username);
       const account = c.ok ? await store.getAccountByAddress(c.address) : null;
-      const credential = account ? await store.getPassword(account.id) : null;
-      const good = await verifyPassword(credential?.secret ?? null, password);
+      let via = 'password';
+      const appHash = account ? appPasswordHash(password) : null;
+      const app = account && appHash ? await store.findAppPassword(account.id, appHash) : null;
+      let good = false;
+      if (app) {
+        const scope = SCOPE_OF[origin.protocol];
+        good = scope !== undefined && app.scopes.includes(scope) && (app.expiresAt ?? Infinity) > clock.now();
+        via = `app:${app.id}`;
+        if (good) await store.touchAppPassword(app.accountId, app.id, clock.now());
+      } else {
+        const credential = account ? await store.getPassword(account.id) : null;
+        good = await verifyPassword(credential?.secret ?? null, password);
+      }
       if (!good || !account) {
         log.info(
-          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote },
+          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote, via },
           'authentication failed',
         );
         return fail('invalid');
       }
+      log.debug({ session: origin.sessionId, account: account.id, via }, 'authenticated');
       const principal = issue({ kind: 'account' as const, accountId: account.id, address: account.address });
       return ok(Object.freeze({ principal, ...origin }));
+    },
+
+    /**
+     * Creates an app password for `address` (the administrator, or the account itself). The
+     * password is returned once and never again.
+     */
+    async addAppPassword(
+      ctx: Ctx,
+      address: string,
+      options: { label: string; scopes: string[]; expiresAt: number | null },
+    ): Promise<Result<AppPasswordInfo & { password: string }, DirectoryError>> {
+      const account = await ownerOrAdmin(ctx, address, 'app-password.add');
+      if (!account.ok) return account;
+      const label = options.label.trim();
+      if (label.length === 0 || label.length > 100 || /[\x00-\x1f\x7f]/.test(label))
+        return fail('invalid', 'the label must be 1 to 100 printable characters');
+      const scopes = [...new Set(options.scopes)];
+      if (scopes.length === 0 || !scopes.every((x) => (APP_SCOPES as readonly string[]).includes(x)))
+        return fail('invalid', `scopes must be some of ${APP_SCOPES.join(', ')}`);
+      if (options.expiresAt !== null && options.expiresAt <= clock.now())
+        return fail('invalid', 'the expiry must be in the future');
+      if ((await store.listAppPasswords(account.value.id)).length >= MAX_APP_PASSWORDS)
+        return fail('invalid', `an account may hold at most ${MAX_APP_PASSWORDS} app passwords`);
+      const password = newAppPassword();
+      const record: AppPassword = {
+        accountId: account.value.id,
+        id: randomId(6),
+        label,
+        scopes: scopes as AppScope[],
+        secretHash: appPasswordHash(password)!,
+        createdAt: clock.now(),
+        expiresAt: options.expiresAt,
+        lastUsedAt: null,
+      };
+      if ((await store.addAppPassword(record)) !== 'ok') return fail('not-found');
+      log.info(
+        { session: ctx.sessionId, account: record.accountId, id: record.id, scopes },
+        'app password created',
+      );
+      const { secretHash: _, ...info } = record;
+      return ok({ ...info, password });
+    },
+
+    async listAppPasswords(ctx: Ctx, address: string): Promise<Result<AppPasswordInfo[], DirectoryError>> {
+      const account = await ownerOrAdmin(ctx, address, null);
+      if (!account.ok) return account;
+      return ok((await store.listAppPasswords(account.value.id)).map(({ secretHash: _, ...info }) => info));
+    },
+
+    async removeAppPassword(ctx: Ctx, address: string, id: string): Promise<Result<void, DirectoryError>> {
+      const account = await ownerOrAdmin(ctx, address, 'app-password.remove');
+      if (!account.ok) return account;
+      if ((await store.removeAppPassword(account.value.id, id)) !== 'ok') return fail('not-found');
+      log.info({ session: ctx.sessionId, account: account.value.id, id }, 'app password removed');
+      return ok(undefined);
     },
 
     /** True when the caller's account may use `address` as a sender: its own address or an

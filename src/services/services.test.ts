@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { zoneResolver } from '../../test/helpers/dns.ts';
-import { systemClock } from '../core/clock.ts';
 import { silentLogger } from '../core/log.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
@@ -16,6 +15,8 @@ import { localAdminContext } from './admin.ts';
 import { anonymousContext, type Ctx, createServices, type Services } from './index.ts';
 
 const origin = { protocol: 'imap' as const, remote: '127.0.0.1', sessionId: 't' };
+/** A clock the tests move forward. */
+const clock = { t: Date.now(), now: () => clock.t };
 
 describe('services authorization', () => {
   let dir: string;
@@ -28,7 +29,7 @@ describe('services authorization', () => {
     store = openSqliteStore({ dir });
     svc = createServices({
       store,
-      clock: systemClock,
+      clock,
       log: silentLogger(),
       settings: {
         maxMessageSize: 1 << 20,
@@ -112,6 +113,69 @@ describe('services authorization', () => {
       (await svc.directory.authenticate(origin, 'alice@example.test', 'new-alice-password')).ok,
       true,
     );
+  });
+
+  test('app passwords: only for their scopes, until they expire or are revoked; owner or admin only', async () => {
+    const d = svc.directory;
+    const admin = localAdminContext();
+    const imapOnly = await d.addAppPassword(alice, 'alice@example.test', {
+      label: 'tablet',
+      scopes: ['imap'],
+      expiresAt: clock.now() + 60_000,
+    });
+    assert.ok(imapOnly.ok);
+    const pw = imapOnly.value.password;
+    assert.match(pw, /^([a-z2-9]{4}-){4}[a-z2-9]{4}$/);
+    const login = (protocol: 'imap' | 'submission' | 'jmap', password: string) =>
+      d.authenticate({ ...origin, protocol }, 'alice@example.test', password).then((r) => r.ok);
+    assert.equal(await login('imap', pw), true);
+    assert.equal(
+      await login('imap', pw.toUpperCase().replaceAll('-', ' ')),
+      true,
+      'case and separators ignored',
+    );
+    assert.equal(await login('submission', pw), false, 'not in its scopes');
+    assert.equal(await login('jmap', pw), false);
+    const bobLogin = await d.authenticate(origin, 'bob@example.test', pw);
+    assert.equal(bobLogin.ok, false, "not another account's password");
+    clock.t += 61_000;
+    assert.equal(await login('imap', pw), false, 'expired');
+
+    assert.equal(
+      (await d.addAppPassword(bob, 'alice@example.test', { label: 'x', scopes: ['imap'], expiresAt: null }))
+        .ok,
+      false,
+    );
+    assert.equal((await d.listAppPasswords(bob, 'alice@example.test')).ok, false);
+    assert.equal((await d.removeAppPassword(bob, 'alice@example.test', imapOnly.value.id)).ok, false);
+    for (const bad of [
+      { label: '', scopes: ['imap'], expiresAt: null },
+      { label: 'x', scopes: [], expiresAt: null },
+      { label: 'x', scopes: ['imap', 'web'], expiresAt: null },
+      { label: 'x', scopes: ['imap'], expiresAt: clock.now() - 1 },
+      { label: 'a\nb', scopes: ['imap'], expiresAt: null },
+    ])
+      assert.equal((await d.addAppPassword(alice, 'alice@example.test', bad)).ok, false, JSON.stringify(bad));
+
+    const smtp = await d.addAppPassword(admin, 'alice@example.test', {
+      label: 'mailer',
+      scopes: ['smtp'],
+      expiresAt: null,
+    });
+    assert.ok(smtp.ok);
+    assert.equal(await login('submission', smtp.value.password), true);
+    const listed = await d.listAppPasswords(alice, 'alice@example.test');
+    assert.ok(listed.ok);
+    assert.deepEqual(
+      listed.value.map((p) => [p.label, p.scopes, p.lastUsedAt !== null]),
+      [
+        ['tablet', ['imap'], true],
+        ['mailer', ['smtp'], true],
+      ],
+    );
+    assert.ok(!JSON.stringify(listed.value).includes(smtp.value.password), 'never listed again');
+    assert.equal((await d.removeAppPassword(alice, 'alice@example.test', smtp.value.id)).ok, true);
+    assert.equal(await login('submission', smtp.value.password), false, 'revoked');
   });
 
   test('the outbound queue: a user may only add to it; only the administrator reads it', async () => {

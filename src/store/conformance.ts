@@ -138,6 +138,46 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       },
     );
 
+    withStore('app passwords: add, find by hash, touch, list, remove, go with the account', async (store) => {
+      const a = await account(store);
+      const p = {
+        accountId: a.id,
+        id: 'ap1',
+        label: 'phone',
+        scopes: ['imap', 'smtp'] as ('imap' | 'smtp')[],
+        secretHash: 'f'.repeat(64),
+        createdAt: 10,
+        expiresAt: null,
+        lastUsedAt: null,
+      };
+      assert.equal(await store.addAppPassword(p), 'ok');
+      assert.equal(await store.addAppPassword({ ...p, accountId: a.id + 99 }), 'not-found');
+      await store.addAppPassword({
+        ...p,
+        id: 'ap2',
+        scopes: ['dav'],
+        secretHash: 'e'.repeat(64),
+        createdAt: 11,
+        expiresAt: 99,
+      });
+      assert.deepEqual(await store.findAppPassword(a.id, 'f'.repeat(64)), p);
+      assert.equal(await store.findAppPassword(a.id + 1, 'f'.repeat(64)), null, 'per account');
+      assert.equal((await store.getPassword(a.id))?.kind, 'password', 'the account password is untouched');
+      await store.touchAppPassword(a.id, 'ap1', 50);
+      assert.deepEqual(
+        (await store.listAppPasswords(a.id)).map((x) => [x.id, x.scopes, x.expiresAt, x.lastUsedAt]),
+        [
+          ['ap1', ['imap', 'smtp'], null, 50],
+          ['ap2', ['dav'], 99, null],
+        ],
+      );
+      assert.equal(await store.removeAppPassword(a.id, 'ap1'), 'ok');
+      assert.equal(await store.removeAppPassword(a.id, 'ap1'), 'not-found');
+      assert.equal(await store.findAppPassword(a.id, 'f'.repeat(64)), null);
+      assert.equal(await store.deleteAccount(a.id), 'ok');
+      assert.deepEqual(await store.listAppPasswords(a.id), []);
+    });
+
     withStore('accounts: create with mailboxes, duplicate, missing domain, lookup', async (store) => {
       const a = await account(store);
       assert.equal(a.address, 'alice@example.test');

@@ -50,6 +50,24 @@ export interface Credential {
   createdAt: number;
 }
 
+/** Protocols an app password may be limited to. */
+export const APP_SCOPES = ['imap', 'smtp', 'jmap', 'dav'] as const;
+export type AppScope = (typeof APP_SCOPES)[number];
+
+/** An app password: a generated secret for one client, limited to some protocols. */
+export interface AppPassword {
+  accountId: number;
+  id: string;
+  label: string;
+  scopes: AppScope[];
+  /** SHA-256 (hex) of the password. */
+  secretHash: string;
+  createdAt: number;
+  /** Unix ms after which it no longer works; null: never. */
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
 /** IMAP special-use attributes (RFC 6154), also JMAP mailbox roles. */
 export type SpecialUse = '\\Inbox' | '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive';
 
@@ -314,6 +332,13 @@ export interface Store {
 
   getPassword(accountId: number): Promise<Credential | null>;
   setPassword(accountId: number, hash: string, now: number): Promise<'ok' | 'not-found'>;
+  addAppPassword(p: AppPassword): Promise<'ok' | 'not-found'>;
+  listAppPasswords(accountId: number): Promise<AppPassword[]>;
+  /** The app password of an account with this secret hash. */
+  findAppPassword(accountId: number, secretHash: string): Promise<AppPassword | null>;
+  /** Records a successful use. */
+  touchAppPassword(accountId: number, id: string, now: number): Promise<void>;
+  removeAppPassword(accountId: number, id: string): Promise<'ok' | 'not-found'>;
   /** Sets the storage quota in bytes (0: unlimited). */
   setQuota(accountId: number, bytes: number): Promise<'ok' | 'not-found'>;
 

@@ -12,6 +12,8 @@ import { openFsBlobStore } from '../blob/fs.ts';
 import type {
   Account,
   Alias,
+  AppPassword,
+  AppScope,
   Change,
   Credential,
   DkimKey,
@@ -50,6 +52,17 @@ const toAccount = (r: Row): Account => ({
 /** The columns of a Message (the kept header block is read only by getHeaders). */
 const MESSAGE_COLUMNS =
   'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
+
+const toAppPassword = (r: Row): AppPassword => ({
+  accountId: r['account_id'] as number,
+  id: r['id'] as string,
+  label: r['label'] as string,
+  scopes: (r['scopes'] as string).split(' ').filter(Boolean) as AppScope[],
+  secretHash: r['secret'] as string,
+  createdAt: r['created_at'] as number,
+  expiresAt: (r['expires_at'] as number | null) ?? null,
+  lastUsedAt: (r['last_used_at'] as number | null) ?? null,
+});
 
 const toMessage = (r: Row): Message => ({
   accountId: r['account_id'] as number,
@@ -126,6 +139,20 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listDkimKeys: db.prepare('SELECT * FROM dkim_keys ORDER BY domain, selector'),
     listDkimKeysOf: db.prepare('SELECT * FROM dkim_keys WHERE domain = ? ORDER BY selector'),
     removeDkimKey: db.prepare('DELETE FROM dkim_keys WHERE domain = ? AND selector = ?'),
+    insertAppPassword: db.prepare(
+      `INSERT INTO credentials (account_id, id, kind, secret, created_at, label, scopes, expires_at)
+       SELECT id, ?, 'app', ?, ?, ?, ?, ? FROM accounts WHERE id = ?`,
+    ),
+    listAppPasswords: db.prepare(
+      "SELECT * FROM credentials WHERE account_id = ? AND kind = 'app' ORDER BY created_at, id",
+    ),
+    findAppPassword: db.prepare(
+      "SELECT * FROM credentials WHERE account_id = ? AND kind = 'app' AND secret = ?",
+    ),
+    touchAppPassword: db.prepare(
+      "UPDATE credentials SET last_used_at = ? WHERE account_id = ? AND id = ? AND kind = 'app'",
+    ),
+    removeAppPassword: db.prepare("DELETE FROM credentials WHERE account_id = ? AND id = ? AND kind = 'app'"),
     insertAlias: db.prepare(
       'INSERT INTO aliases (source, account_id, domain, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -319,6 +346,31 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         secret: r['secret'] as string,
         createdAt: r['created_at'] as number,
       } satisfies Credential;
+    },
+    async addAppPassword(p) {
+      const r = q.insertAppPassword.run(
+        p.id,
+        p.secretHash,
+        p.createdAt,
+        p.label,
+        p.scopes.join(' '),
+        p.expiresAt,
+        p.accountId,
+      );
+      return r.changes === 1 ? 'ok' : 'not-found';
+    },
+    async listAppPasswords(accountId) {
+      return (q.listAppPasswords.all(accountId) as Row[]).map(toAppPassword);
+    },
+    async findAppPassword(accountId, secretHash) {
+      const r = q.findAppPassword.get(accountId, secretHash) as Row | undefined;
+      return r ? toAppPassword(r) : null;
+    },
+    async touchAppPassword(accountId, id, now) {
+      q.touchAppPassword.run(now, accountId, id);
+    },
+    async removeAppPassword(accountId, id) {
+      return q.removeAppPassword.run(accountId, id).changes === 1 ? 'ok' : 'not-found';
     },
     async setQuota(accountId, bytes) {
       return q.setQuota.run(bytes, accountId).changes === 1 ? 'ok' : 'not-found';

@@ -60,7 +60,11 @@ export async function startSubmissionServer(
     logger: false,
     maxCommandLength: SMTP_MAX_COMMAND_LINE,
     onAuth(auth, session, callback) {
-      const origin = { protocol: 'smtp' as const, remote: session.remoteAddress, sessionId: session.id };
+      const origin = {
+        protocol: 'submission' as const,
+        remote: session.remoteAddress,
+        sessionId: session.id,
+      };
       services.directory.authenticate(origin, auth.username ?? '', auth.password ?? '').then(
         (r) => {
           if (!r.ok) return callback(new SmtpReply(535, '5.7.8 authentication failed'));
