@@ -171,6 +171,7 @@ export async function serve(
     routes,
     smartHost,
     mxPort: config.outbound.mxPort,
+    delayNoticeMs: config.outbound.delayNotice * 3_600_000,
     allowPrivate: config.outbound.allowPrivate,
     hostname: config.hostname,
     clock: systemClock,

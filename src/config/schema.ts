@@ -197,6 +197,13 @@ export const SCHEMA = {
       doc: "Smart host `HOST:PORT` that receives all other remote mail, with TLS required; empty: deliver to each domain's MX.",
       default: '',
     },
+    delayNotice: {
+      kind: 'int',
+      min: 0,
+      max: 120,
+      doc: 'Hours after which the sender of a message still waiting for delivery gets one delay notice (RFC 3464, Action: delayed). 0: none.',
+      default: 4,
+    },
     mxPort: {
       kind: 'int',
       min: 1,

@@ -223,3 +223,30 @@ export function dkimRecord(privateKey: string, algorithm: SigningKey['algorithm'
       `v=DKIM1; k=ed25519; p=${spki.subarray(-32).toString('base64')}`
     : `v=DKIM1; k=rsa; p=${spki.toString('base64')}`;
 }
+
+/** Name given to Authentication-Results fields that arrive claiming to be ours. */
+export const UNTRUSTED_RESULTS = 'X-Untrusted-Authentication-Results';
+
+/**
+ * The header block with every Authentication-Results field whose authserv-id is `ours` renamed,
+ * so that only the results this server adds carry its name (RFC 8601 §5): a sender cannot
+ * pre-write "dkim=pass" for us. `header` is the block up to and including its blank line.
+ */
+export function renameForgedResults(header: Buffer, ours: string): Buffer {
+  const text = header.toString('latin1');
+  const id = ours.toLowerCase();
+  let changed = false;
+  const out = text.replace(/^Authentication-Results[ \t]*:([^;]*)/gim, (field, value: string) => {
+    // The authserv-id is the first token, possibly after comments and folding.
+    const authserv =
+      value
+        .replace(/\([^)]*\)/g, ' ')
+        .trim()
+        .split(/\s+/)[0]
+        ?.toLowerCase() ?? '';
+    if (authserv !== id) return field;
+    changed = true;
+    return `${UNTRUSTED_RESULTS}:${value}`;
+  });
+  return changed ? Buffer.from(out, 'latin1') : header;
+}

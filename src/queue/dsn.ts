@@ -1,6 +1,7 @@
 /**
  * @module Delivery status notifications (RFC 3464, RFC 6522 multipart/report): what the sender
- * receives when recipients fail for good. The original's header is returned, not its body.
+ * receives when recipients fail for good, or once when delivery is taking long. The original's
+ * header is returned, not its body.
  */
 import { randomId } from '../core/ids.ts';
 import { rfc5322Date } from '../mail/date.ts';
@@ -14,14 +15,17 @@ const oneLine = (s: string): string =>
     .replace(/[^\x20-\x7e]/g, '?')
     .slice(0, 900);
 
-/** The report for `failed` recipients of a message from `sender`. */
+/** The report for `failed` recipients of a message from `sender`, or, with `retryUntil`, for
+ * recipients still being retried (a delay notice). */
 export function bounceMessage(input: {
   hostname: string;
   sender: string;
   failed: AttemptResult[];
   original: Buffer;
   now: number;
+  retryUntil?: number;
 }): Buffer {
+  const delayed = input.retryUntil !== undefined;
   const boundary = `report-${randomId(12)}`;
   const { bodyStart } = parseHeaderBlock(input.original, 0, input.original.length);
   const headers = input.original.subarray(0, Math.min(bodyStart, 64 * 1024));
@@ -32,7 +36,9 @@ export function bounceMessage(input: {
   const text = [
     `This is the mail system at ${input.hostname}.`,
     '',
-    'Your message could not be delivered to these recipients:',
+    delayed
+      ? `Your message has not yet been delivered to these recipients. Nothing needs to be done: delivery will be retried until ${rfc5322Date(input.retryUntil!)}.`
+      : 'Your message could not be delivered to these recipients:',
     '',
     ...input.failed.map((r) => `  <${oneLine(r.address)}>: ${oneLine(r.error ?? 'failed')}`),
     '',
@@ -43,8 +49,9 @@ export function bounceMessage(input: {
     '',
     ...input.failed.flatMap((r) => [
       `Final-Recipient: rfc822; ${oneLine(r.address)}`,
-      'Action: failed',
-      `Status: ${status(r)}`,
+      `Action: ${delayed ? 'delayed' : 'failed'}`,
+      `Status: ${delayed ? '4.4.7' : status(r)}`,
+      ...(delayed ? [`Will-Retry-Until: ${rfc5322Date(input.retryUntil!)}`] : []),
       `Diagnostic-Code: smtp; ${oneLine(r.error ?? 'failed')}`,
       '',
     ]),
@@ -52,7 +59,7 @@ export function bounceMessage(input: {
   const head = [
     `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
     `To: <${oneLine(input.sender)}>`,
-    'Subject: Undelivered Mail Returned to Sender',
+    `Subject: ${delayed ? 'Delayed Mail (still being retried)' : 'Undelivered Mail Returned to Sender'}`,
     `Date: ${rfc5322Date(input.now)}`,
     `Message-ID: <${randomId(16)}@${input.hostname}>`,
     'Auto-Submitted: auto-replied',

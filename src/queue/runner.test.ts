@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { backoffMs, forbiddenAddress } from './runner.ts';
+import { silentLogger } from '../core/log.ts';
+import { openSqliteStore } from '../store/sqlite/store.ts';
+import { backoffMs, forbiddenAddress, startQueueRunner } from './runner.ts';
 
 test('backoff doubles from a minute and stops at four hours', () => {
   assert.equal(backoffMs(0), 60_000);
@@ -30,4 +35,83 @@ test('R16: MX answers never send mail to loopback, private, link-local or multic
     assert.equal(forbiddenAddress(ip), true, ip);
   for (const ip of ['93.184.216.34', '172.32.0.1', '2001:db8::1', '8.8.8.8'])
     assert.equal(forbiddenAddress(ip), false, ip);
+});
+
+test('a receiver that stays down: retried with backoff, one delay notice after the set age, then a failure report at expiry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-runner-'));
+  const store = openSqliteStore({ dir });
+  try {
+    await store.createDomain('a.test', 0);
+    const a = await store.createAccount({
+      address: 'alice@a.test',
+      domain: 'a.test',
+      displayName: '',
+      passwordHash: 'x',
+      quotaBytes: 0,
+      mailboxes: [],
+      now: 0,
+    });
+    assert.ok(typeof a === 'object');
+    const w = store.blobs.create();
+    await w.write(Buffer.from('From: alice@a.test\r\nSubject: waiting\r\n\r\nbody\r\n'));
+    const t0 = 1_800_000_000_000;
+    await store.enqueueOutbound({
+      accountId: a.id,
+      sender: 'alice@a.test',
+      blob: await w.finish(),
+      recipients: ['bob@down.test'],
+      now: t0,
+      expiresAt: t0 + 5 * 86_400_000,
+    });
+    const clock = { t: t0, now: () => clock.t };
+    const notices: string[] = [];
+    // One pass of the runner at the clock's time; port 9 on loopback refuses connections.
+    const pass = async (): Promise<void> => {
+      const runner = startQueueRunner({
+        store,
+        resolver: { mx: async () => [], addresses: async () => [], resolve: async () => [] },
+        routes: new Map([['down.test', { host: '127.0.0.1', port: 9 }]]),
+        smartHost: null,
+        mxPort: 25,
+        allowPrivate: false,
+        hostname: 'mx.a.test',
+        clock,
+        log: silentLogger(),
+        notify: async (to, raw) => {
+          notices.push(`${to} ${raw.toString()}`);
+        },
+        delayNoticeMs: 4 * 3_600_000,
+        intervalMs: 3_600_000,
+        timeoutMs: 5000,
+      });
+      await runner.stop(); // waits for the pass it started
+    };
+    const state = async () => (await store.listOutbound())[0]?.recipients[0];
+
+    await pass();
+    assert.equal((await state())?.attempts, 1);
+    assert.equal((await state())?.nextAttemptAt, t0 + 60_000, 'first retry after a minute');
+    clock.t = t0 + 30_000;
+    await pass();
+    assert.equal((await state())?.attempts, 1, 'not due yet');
+    clock.t = t0 + 5 * 3_600_000;
+    await pass();
+    assert.equal((await state())?.attempts, 2);
+    assert.equal(notices.length, 1, 'one delay notice once the message is 4 hours old');
+    assert.match(notices[0]!, /^alice@a\.test /);
+    assert.match(notices[0]!, /Subject: Delayed Mail \(still being retried\)/);
+    assert.match(notices[0]!, /Action: delayed\r\nStatus: 4\.4\.7\r\nWill-Retry-Until: /);
+    clock.t = t0 + 10 * 3_600_000;
+    await pass();
+    assert.equal(notices.length, 1, 'never a second delay notice');
+    clock.t = t0 + 5 * 86_400_000 + 1;
+    await pass();
+    assert.equal(await state(), undefined, 'expired messages leave the queue');
+    assert.equal(notices.length, 2);
+    assert.match(notices[1]!, /Subject: Undelivered Mail Returned to Sender/);
+    assert.match(notices[1]!, /Action: failed/);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -36,6 +36,8 @@ export interface QueueRunnerDeps {
   log: Logger;
   /** Files a delivery status notification for `to` (the sender of a failed message). */
   notify(to: string, raw: Buffer): Promise<void>;
+  /** Age after which a sender is told once that delivery is delayed; 0: never. */
+  delayNoticeMs: number;
   /** How often the queue is looked at, in milliseconds. */
   intervalMs: number;
   timeoutMs: number;
@@ -179,10 +181,29 @@ export function startQueueRunner(deps: QueueRunnerDeps): { kick(): void; stop():
       'outbound attempt',
     );
     // RFC 3464: a report to the sender; never one for a report (empty sender), so no loops.
-    if (failed.length > 0 && m.sender !== '')
+    if (m.sender === '') return;
+    if (failed.length > 0)
       await deps.notify(
         m.sender,
         bounceMessage({ hostname: deps.hostname, sender: m.sender, failed, original: raw, now }),
+      );
+    const waiting = results.filter((r) => r.outcome === 'deferred');
+    if (
+      waiting.length > 0 &&
+      deps.delayNoticeMs > 0 &&
+      now - m.createdAt >= deps.delayNoticeMs &&
+      (await store.markDelayNotified(m.id))
+    )
+      await deps.notify(
+        m.sender,
+        bounceMessage({
+          hostname: deps.hostname,
+          sender: m.sender,
+          failed: waiting,
+          original: raw,
+          now,
+          retryUntil: m.expiresAt,
+        }),
       );
   }
 

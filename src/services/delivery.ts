@@ -10,7 +10,7 @@ import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Resolver } from '../dns/resolver.ts';
-import { type InboundCheck, startInboundCheck } from '../mail/auth.ts';
+import { type InboundCheck, renameForgedResults, startInboundCheck } from '../mail/auth.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
@@ -44,8 +44,22 @@ export interface DeliveryDeps {
   log: Logger;
   maxMessageSize: number;
   maxReceivedHeaders: number;
+  /** This server's name: the authserv-id of its Authentication-Results. */
+  hostname: string;
   /** Inbound checks of mail from other servers; null: none. */
-  inbound: { resolver: Resolver; hostname: string; dmarcReject: boolean } | null;
+  inbound: { resolver: Resolver; dmarcReject: boolean } | null;
+}
+
+/** Most header bytes held back before a message is stored as it is. */
+const HEADER_HOLD_MAX_BYTES = 256 * 1024;
+
+/** Offset just past the blank line that ends the header block, or -1. */
+function headerEnd(buf: Buffer): number {
+  const crlf = buf.indexOf('\r\n\r\n');
+  const lf = buf.indexOf('\n\n');
+  if (crlf < 0 && lf < 0) return -1;
+  if (lf < 0 || (crlf >= 0 && crlf + 2 <= lf)) return crlf + 4;
+  return lf + 2;
 }
 
 /** Creates the delivery service. */
@@ -57,6 +71,7 @@ export function createDelivery({
   log,
   maxMessageSize,
   maxReceivedHeaders,
+  hostname,
   inbound,
 }: DeliveryDeps) {
   return {
@@ -89,10 +104,27 @@ export function createDelivery({
       const check: InboundCheck | null =
         inbound && envelope.client
           ? startInboundCheck(
-              { ...envelope.client, sender: envelope.mailFrom, mta: inbound.hostname },
+              { ...envelope.client, sender: envelope.mailFrom, mta: hostname },
               inbound.resolver,
             )
           : null;
+      // Mail from another server: its header block is held until complete, so that results
+      // claiming to be ours are renamed before anything is stored.
+      let header: Buffer[] | null = envelope.client ? [] : null;
+      const keep = async (chunk: Buffer, end: boolean): Promise<void> => {
+        if (!header) return writer.write(chunk);
+        header.push(chunk);
+        const held = Buffer.concat(header);
+        const blank = headerEnd(held);
+        if (blank < 0 && !end && held.length < HEADER_HOLD_MAX_BYTES) {
+          header = [held];
+          return;
+        }
+        header = null;
+        const cut = blank < 0 ? held.length : blank;
+        await writer.write(renameForgedResults(held.subarray(0, cut), hostname));
+        if (cut < held.length) await writer.write(held.subarray(cut));
+      };
       return {
         id,
         get size() {
@@ -104,13 +136,14 @@ export function createDelivery({
           if (tooBig) return;
           const prev = started;
           started = prev.then(async () => {
-            await writer.write(chunk);
+            await keep(chunk, false);
             await check?.write(chunk);
           });
           await started;
         },
         async commit() {
           await started;
+          if (header && !tooBig) await keep(Buffer.alloc(0), true);
           if (!isIssued(ctx.principal) || tooBig) {
             check?.abort();
             await writer.abort();

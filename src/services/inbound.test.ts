@@ -162,6 +162,27 @@ describe('inbound checks and DKIM signing', () => {
     assert.equal(ok.last?.box, 'INBOX');
   });
 
+  test('results that claim to be ours are renamed; those of other hosts are kept', async () => {
+    const forged = Buffer.from(
+      'Authentication-Results: MX.B.TEST; dkim=pass header.d=a.test; dmarc=pass\r\n' +
+        'Authentication-Results: (comment)\r\n mx.b.test; spf=pass\r\n' +
+        'Authentication-Results: relay.other.test; spf=pass\r\n' +
+        'From: mallory@evil.test\r\nSubject: trust me\r\n\r\nbody\r\n',
+    );
+    const { r, last } = await receive(svc, forged, '203.0.113.5', 'mallory@evil.test');
+    assert.ok(r.ok);
+    const text = last!.text;
+    assert.equal(text.match(/^X-Untrusted-Authentication-Results: MX\.B\.TEST; dkim=pass/gm)?.length, 1);
+    assert.match(text, /^X-Untrusted-Authentication-Results: \(comment\)\r\n mx\.b\.test; spf=pass/m);
+    assert.match(text, /^Authentication-Results: relay\.other\.test; spf=pass/m);
+    assert.equal(text.match(/^Authentication-Results: mx\.b\.test;/gm)?.length, 1, 'only our own');
+    assert.ok(text.endsWith('\r\n\r\nbody\r\n'));
+    // A message that is all header (no blank line) is stored whole.
+    const bare = await receive(svc, Buffer.from('Subject: no body\r\n'), '203.0.113.5', 'x@evil.test');
+    assert.ok(bare.r.ok);
+    assert.ok(bare.last!.text.endsWith('\r\nSubject: no body\r\n'));
+  });
+
   test('only the administrator manages keys', async () => {
     const user = anonymousContext({ protocol: 'smtp', remote: '1.2.3.4', sessionId: 'x' });
     assert.equal((await svc.dkim.generate(user, 'a.test')).ok, false);

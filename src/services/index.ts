@@ -62,7 +62,8 @@ export function createServices(deps: {
     log: log.child({ svc: 'delivery' }),
     maxMessageSize: settings.maxMessageSize,
     maxReceivedHeaders: settings.maxReceivedHeaders,
-    inbound: settings.inbound ? { ...settings.inbound, resolver, hostname: settings.hostname } : null,
+    hostname: settings.hostname,
+    inbound: settings.inbound ? { ...settings.inbound, resolver } : null,
   });
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {

@@ -296,6 +296,9 @@ export interface Store {
   recordAttempt(id: number, results: AttemptResult[]): Promise<void>;
   listOutbound(): Promise<OutboundMessage[]>;
   getOutbound(id: number): Promise<OutboundMessage | null>;
+  /** Marks that the sender was told of a delay; true only for the first caller (one notice,
+   * however many nodes work the queue). */
+  markDelayNotified(id: number): Promise<boolean>;
   /** Makes every queued recipient of a message due now. */
   retryOutbound(id: number, now: number): Promise<'ok' | 'not-found'>;
   /** Removes a message from the queue, whatever its state, and releases its blob. */

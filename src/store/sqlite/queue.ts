@@ -25,6 +25,7 @@ export function queueOps(
   | 'enqueueOutbound'
   | 'dueOutbound'
   | 'recordAttempt'
+  | 'markDelayNotified'
   | 'listOutbound'
   | 'getOutbound'
   | 'retryOutbound'
@@ -56,6 +57,7 @@ export function queueOps(
     stillQueued: db.prepare(
       "SELECT 1 FROM outbound_recipients WHERE outbound_id = ? AND status = 'queued' LIMIT 1",
     ),
+    delayNotified: db.prepare('UPDATE outbound SET delay_notified = 1 WHERE id = ? AND delay_notified = 0'),
     retry: db.prepare(
       "UPDATE outbound_recipients SET next_attempt_at = ? WHERE outbound_id = ? AND status = 'queued'",
     ),
@@ -125,6 +127,9 @@ export function queueOps(
         })
         .immediate();
       await removeFile(file);
+    },
+    async markDelayNotified(id) {
+      return q.delayNotified.run(id).changes === 1;
     },
     async listOutbound() {
       return db.transaction(() => (q.all.all() as Row[]).map(full))();
