@@ -18,6 +18,7 @@ import { type Route, startQueueRunner } from './queue/runner.ts';
 import { anonymousContext, createServices, type Services } from './services/index.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
+import { startHttpServer } from './web/server.ts';
 
 /** An opened data folder. */
 export interface App {
@@ -146,8 +147,16 @@ export async function serve(
           },
         );
       } else {
-        log.warn({ listener: name }, 'listener not available in this version; skipped');
-        continue;
+        listener = await startHttpServer(
+          {
+            services: app.services,
+            log: log.child({ listener: name }),
+            tls: name === 'https' ? tls : null,
+            publicUrl: config.http.publicUrl,
+          },
+          host,
+          port,
+        );
       }
       const addr = listener.address();
       log.info({ listener: name, address: `${addr.address}:${addr.port}` }, 'listening');

@@ -251,25 +251,31 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .requiredOption('--label <text>', 'what it is for, e.g. "phone mail app"')
     .option('--scope <list>', 'protocols it opens, comma-separated: imap, smtp, jmap, dav', 'imap,smtp')
     .option('--expires <days>', 'days until it stops working (default: never)')
-    .action(async (address: string, opts: { label: string; scope: string; expires?: string }) => {
-      let expiresAt: number | null = null;
-      if (opts.expires !== undefined) {
-        if (!/^\d{1,5}$/.test(opts.expires) || Number(opts.expires) < 1)
-          throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: expected a number of days`);
-        expiresAt = Date.now() + Number(opts.expires) * 86_400_000;
-      }
-      const p = await withServices(async (s) =>
-        unwrap(
-          await s.directory.addAppPassword(admin(), address, {
-            label: opts.label,
-            scopes: opts.scope.split(',').map((x) => x.trim()),
-            expiresAt,
-          }),
-          `app password for ${address}`,
-        ),
-      );
-      out(`app password ${p.id} for ${address} (${p.scopes.join(', ')}): ${p.password}`);
-    });
+    .option('--bearer', 'create a bearer token for API clients (JMAP, DAV) instead of a password')
+    .action(
+      async (address: string, opts: { label: string; scope: string; expires?: string; bearer?: boolean }) => {
+        let expiresAt: number | null = null;
+        if (opts.expires !== undefined) {
+          if (!/^\d{1,5}$/.test(opts.expires) || Number(opts.expires) < 1)
+            throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: expected a number of days`);
+          expiresAt = Date.now() + Number(opts.expires) * 86_400_000;
+        }
+        const p = await withServices(async (s) =>
+          unwrap(
+            await s.directory.addAppPassword(admin(), address, {
+              label: opts.label,
+              scopes: opts.scope.split(',').map((x) => x.trim()),
+              expiresAt,
+              kind: opts.bearer ? 'token' : 'app',
+            }),
+            `app password for ${address}`,
+          ),
+        );
+        out(
+          `${p.kind === 'token' ? 'bearer token' : 'app password'} ${p.id} for ${address} (${p.scopes.join(', ')}): ${p.password}`,
+        );
+      },
+    );
   apps
     .command('list <address>')
     .description("list an account's app passwords (never the passwords themselves)")
@@ -280,7 +286,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       const date = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().slice(0, 16));
       for (const p of list)
         out(
-          `${p.id}\t${p.scopes.join(',')}\tcreated ${date(p.createdAt)}\texpires ${date(p.expiresAt)}\tlast used ${date(p.lastUsedAt)}\t${p.label}`,
+          `${p.id}\t${p.kind === 'token' ? 'bearer' : 'password'}\t${p.scopes.join(',')}\tcreated ${date(p.createdAt)}\texpires ${date(p.expiresAt)}\tlast used ${date(p.lastUsedAt)}\t${p.label}`,
         );
     });
   apps

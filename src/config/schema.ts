@@ -230,6 +230,13 @@ export const SCHEMA = {
       default: 15,
     },
   },
+  http: {
+    publicUrl: {
+      kind: 'string',
+      doc: "Base URL clients are told to use for JMAP (e.g. `https://mail.example.org`). Empty: the listener's scheme and the Host the client asked for (a plain host and port only).",
+      default: '',
+    },
+  },
   inbound: {
     authenticate: {
       kind: 'bool',

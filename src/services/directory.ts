@@ -5,7 +5,7 @@
  * so replies do not reveal which accounts exist (ATTACKS.md AU-03).
  */
 
-import { appPasswordHash, newAppPassword } from '../auth/app-password.ts';
+import { appPasswordHash, newAppPassword, newToken, parseToken } from '../auth/app-password.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
@@ -264,7 +264,7 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
       const appHash = account ? appPasswordHash(password) : null;
       const app = account && appHash ? await store.findAppPassword(account.id, appHash) : null;
       let good = false;
-      if (app) {
+      if (app?.kind === 'app') {
         const scope = SCOPE_OF[origin.protocol];
         good = scope !== undefined && app.scopes.includes(scope) && (app.expiresAt ?? Infinity) > clock.now();
         via = `app:${app.id}`;
@@ -286,13 +286,40 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
     },
 
     /**
-     * Creates an app password for `address` (the administrator, or the account itself). The
-     * password is returned once and never again.
+     * Checks a bearer token (an API client's credential): it must be a token of its account, in
+     * scope for the protocol, and not expired.
+     */
+    async authenticateToken(origin: Origin, token: string): Promise<Result<Ctx, 'invalid'>> {
+      const parsed = parseToken(token);
+      const found = parsed ? await store.findAppPassword(parsed.accountId, parsed.hash) : null;
+      const scope = SCOPE_OF[origin.protocol];
+      const account = found ? await store.getAccount(found.accountId) : null;
+      const good =
+        found?.kind === 'token' &&
+        account !== null &&
+        scope !== undefined &&
+        found.scopes.includes(scope) &&
+        (found.expiresAt ?? Infinity) > clock.now();
+      if (!good || !found || !account) {
+        log.info(
+          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote, via: 'token' },
+          'authentication failed',
+        );
+        return fail('invalid');
+      }
+      await store.touchAppPassword(found.accountId, found.id, clock.now());
+      const principal = issue({ kind: 'account' as const, accountId: account.id, address: account.address });
+      return ok(Object.freeze({ principal, ...origin }));
+    },
+
+    /**
+     * Creates an app password (or, with `kind: 'token'`, a bearer token) for `address` (the
+     * administrator, or the account itself). The secret is returned once and never again.
      */
     async addAppPassword(
       ctx: Ctx,
       address: string,
-      options: { label: string; scopes: string[]; expiresAt: number | null },
+      options: { label: string; scopes: string[]; expiresAt: number | null; kind?: 'app' | 'token' },
     ): Promise<Result<AppPasswordInfo & { password: string }, DirectoryError>> {
       const account = await ownerOrAdmin(ctx, address, 'app-password.add');
       if (!account.ok) return account;
@@ -306,13 +333,15 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
         return fail('invalid', 'the expiry must be in the future');
       if ((await store.listAppPasswords(account.value.id)).length >= MAX_APP_PASSWORDS)
         return fail('invalid', `an account may hold at most ${MAX_APP_PASSWORDS} app passwords`);
-      const password = newAppPassword();
+      const kind = options.kind ?? 'app';
+      const password = kind === 'app' ? newAppPassword() : newToken(account.value.id);
       const record: AppPassword = {
         accountId: account.value.id,
         id: randomId(6),
+        kind,
         label,
         scopes: scopes as AppScope[],
-        secretHash: appPasswordHash(password)!,
+        secretHash: kind === 'app' ? appPasswordHash(password)! : parseToken(password)!.hash,
         createdAt: clock.now(),
         expiresAt: options.expiresAt,
         lastUsedAt: null,

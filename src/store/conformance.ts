@@ -143,6 +143,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = {
         accountId: a.id,
         id: 'ap1',
+        kind: 'app' as const,
         label: 'phone',
         scopes: ['imap', 'smtp'] as ('imap' | 'smtp')[],
         secretHash: 'f'.repeat(64),
@@ -155,6 +156,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.addAppPassword({
         ...p,
         id: 'ap2',
+        kind: 'token',
         scopes: ['dav'],
         secretHash: 'e'.repeat(64),
         createdAt: 11,
@@ -165,10 +167,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal((await store.getPassword(a.id))?.kind, 'password', 'the account password is untouched');
       await store.touchAppPassword(a.id, 'ap1', 50);
       assert.deepEqual(
-        (await store.listAppPasswords(a.id)).map((x) => [x.id, x.scopes, x.expiresAt, x.lastUsedAt]),
+        (await store.listAppPasswords(a.id)).map((x) => [x.id, x.kind, x.scopes, x.expiresAt, x.lastUsedAt]),
         [
-          ['ap1', ['imap', 'smtp'], null, 50],
-          ['ap2', ['dav'], 99, null],
+          ['ap1', 'app', ['imap', 'smtp'], null, 50],
+          ['ap2', 'token', ['dav'], 99, null],
         ],
       );
       assert.equal(await store.removeAppPassword(a.id, 'ap1'), 'ok');

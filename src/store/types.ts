@@ -54,10 +54,12 @@ export interface Credential {
 export const APP_SCOPES = ['imap', 'smtp', 'jmap', 'dav'] as const;
 export type AppScope = (typeof APP_SCOPES)[number];
 
-/** An app password: a generated secret for one client, limited to some protocols. */
+/** An app password (typed into a client with the user name) or a bearer token (sent alone by
+ * API clients): a generated secret for one client, limited to some protocols. */
 export interface AppPassword {
   accountId: number;
   id: string;
+  kind: 'app' | 'token';
   label: string;
   scopes: AppScope[];
   /** SHA-256 (hex) of the password. */
@@ -337,7 +339,7 @@ export interface Store {
   setPassword(accountId: number, hash: string, now: number): Promise<'ok' | 'not-found'>;
   addAppPassword(p: AppPassword): Promise<'ok' | 'not-found'>;
   listAppPasswords(accountId: number): Promise<AppPassword[]>;
-  /** The app password of an account with this secret hash. */
+  /** The app password or token of an account with this secret hash. */
   findAppPassword(accountId: number, secretHash: string): Promise<AppPassword | null>;
   /** Records a successful use. */
   touchAppPassword(accountId: number, id: string, now: number): Promise<void>;

@@ -76,7 +76,7 @@ describe('app passwords', () => {
     assert.equal(await send(imap.password), false, 'the imap app password does not submit');
     assert.equal(await imapLogin('alice-password-1'), true, 'the account password still works');
     const listed = cliOk(data.path, ['app-password', 'list', ALICE]);
-    assert.match(listed, new RegExp(`^${smtp.id}\\tsmtp\\t.*last used 20\\d\\d-`, 'm'));
+    assert.match(listed, new RegExp(`^${smtp.id}\\tpassword\\tsmtp\\t.*last used 20\\d\\d-`, 'm'));
     assert.ok(!listed.includes(smtp.password), 'the password is never shown again');
     cliOk(data.path, ['app-password', 'revoke', ALICE, imap.id]);
     assert.equal(await imapLogin(imap.password), false, 'revoked');

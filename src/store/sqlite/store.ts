@@ -56,6 +56,7 @@ const MESSAGE_COLUMNS =
 const toAppPassword = (r: Row): AppPassword => ({
   accountId: r['account_id'] as number,
   id: r['id'] as string,
+  kind: r['kind'] as AppPassword['kind'],
   label: r['label'] as string,
   scopes: (r['scopes'] as string).split(' ').filter(Boolean) as AppScope[],
   secretHash: r['secret'] as string,
@@ -141,18 +142,20 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     removeDkimKey: db.prepare('DELETE FROM dkim_keys WHERE domain = ? AND selector = ?'),
     insertAppPassword: db.prepare(
       `INSERT INTO credentials (account_id, id, kind, secret, created_at, label, scopes, expires_at)
-       SELECT id, ?, 'app', ?, ?, ?, ?, ? FROM accounts WHERE id = ?`,
+       SELECT id, ?, ?, ?, ?, ?, ?, ? FROM accounts WHERE id = ?`,
     ),
     listAppPasswords: db.prepare(
-      "SELECT * FROM credentials WHERE account_id = ? AND kind = 'app' ORDER BY created_at, id",
+      "SELECT * FROM credentials WHERE account_id = ? AND kind IN ('app', 'token') ORDER BY created_at, id",
     ),
     findAppPassword: db.prepare(
-      "SELECT * FROM credentials WHERE account_id = ? AND kind = 'app' AND secret = ?",
+      "SELECT * FROM credentials WHERE account_id = ? AND kind IN ('app', 'token') AND secret = ?",
     ),
     touchAppPassword: db.prepare(
-      "UPDATE credentials SET last_used_at = ? WHERE account_id = ? AND id = ? AND kind = 'app'",
+      "UPDATE credentials SET last_used_at = ? WHERE account_id = ? AND id = ? AND kind IN ('app', 'token')",
     ),
-    removeAppPassword: db.prepare("DELETE FROM credentials WHERE account_id = ? AND id = ? AND kind = 'app'"),
+    removeAppPassword: db.prepare(
+      "DELETE FROM credentials WHERE account_id = ? AND id = ? AND kind IN ('app', 'token')",
+    ),
     insertAlias: db.prepare(
       'INSERT INTO aliases (source, account_id, domain, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -350,6 +353,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async addAppPassword(p) {
       const r = q.insertAppPassword.run(
         p.id,
+        p.kind,
         p.secretHash,
         p.createdAt,
         p.label,

@@ -1,0 +1,64 @@
+/**
+ * @module Argument checks shared by the JMAP methods (RFC 8620 §5): typed readers that turn a
+ * wrong type into invalidArguments, the /get `ids` and `properties` rules, and id formats.
+ * Trust: every value here is client input.
+ */
+import { fail, ok, type Result } from '../../../core/result.ts';
+import { CORE_LIMITS } from '../core/request.ts';
+
+type Args = Record<string, unknown>;
+
+/** An optional list of strings; null when absent or null. */
+export function stringList(args: Args, key: string): Result<string[] | null, 'invalidArguments'> {
+  const v = args[key];
+  if (v === undefined || v === null) return ok(null);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    return fail('invalidArguments', `${key} must be an array of strings`);
+  return ok(v as string[]);
+}
+
+/** An optional unsigned integer. */
+export function unsigned(args: Args, key: string, fallback: number): Result<number, 'invalidArguments'> {
+  const v = args[key];
+  if (v === undefined || v === null) return ok(fallback);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    return fail('invalidArguments', `${key} must be an unsigned integer`);
+  return ok(v);
+}
+
+/** `ids` of a /get call: null (all) or at most maxObjectsInGet ids. */
+export function getIds(args: Args): Result<string[] | null, string> {
+  const ids = stringList(args, 'ids');
+  if (!ids.ok) return ids;
+  if (ids.value && ids.value.length > CORE_LIMITS.maxObjectsInGet)
+    return fail('requestTooLarge', `at most ${CORE_LIMITS.maxObjectsInGet} ids`);
+  return ids;
+}
+
+/** `properties` of a /get call, checked against what the object has; `id` is always returned. */
+export function getProperties(
+  args: Args,
+  known: readonly string[],
+  defaults: readonly string[],
+): Result<Set<string>, 'invalidArguments'> {
+  const list = stringList(args, 'properties');
+  if (!list.ok) return list;
+  const props = list.value ?? [...defaults];
+  const bad = props.find((p) => !known.includes(p));
+  if (bad) return fail('invalidArguments', `unknown property ${bad}`);
+  return ok(new Set(['id', ...props]));
+}
+
+/** The number inside an id of the form `<prefix><digits>`, or null. */
+export function idNumber(id: string, prefix: string): number | null {
+  if (!id.startsWith(prefix)) return null;
+  const rest = id.slice(prefix.length);
+  return /^[1-9]\d{0,14}$/.test(rest) ? Number(rest) : null;
+}
+
+/** Keeps the chosen properties of an object. */
+export function pick(obj: Record<string, unknown>, props: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of props) if (p in obj) out[p] = obj[p];
+  return out;
+}

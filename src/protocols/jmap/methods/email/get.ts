@@ -1,0 +1,123 @@
+/**
+ * @module Email/get (RFC 8621 §4.2) for the metadata and header convenience properties: ids,
+ * mailboxes, keywords, size, dates, addresses, subject, Message-ID and In-Reply-To, preview and
+ * hasAttachment, all from the caches made at delivery (no message is re-parsed here).
+ * Trust: ids are client input; messages of other accounts are "not found" (the services check).
+ */
+import { fail, ok } from '../../../../core/result.ts';
+import type { HeaderAddress } from '../../../../mail/address.ts';
+import { decodeWords } from '../../../../mail/header.ts';
+import type { Method } from '../../core/api.ts';
+import { CAP_MAIL } from '../../core/request.ts';
+import { accountState, emailId, loadAccount, mailboxId, threadId } from '../account.ts';
+import { getIds, getProperties, idNumber, pick } from '../args.ts';
+
+const PROPERTIES = [
+  'id',
+  'blobId',
+  'threadId',
+  'mailboxIds',
+  'keywords',
+  'size',
+  'receivedAt',
+  'messageId',
+  'inReplyTo',
+  'sender',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'replyTo',
+  'subject',
+  'sentAt',
+  'hasAttachment',
+  'preview',
+] as const;
+
+/** Most emails one call may fetch without ids (a client must page with Email/query). */
+const MAX_ALL = 500;
+
+const utcDate = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** JMAP EmailAddress objects of a header's addresses (group markers are dropped). */
+function addresses(list: HeaderAddress[] | null): { name: string | null; email: string }[] | null {
+  if (!list) return null;
+  const out: { name: string | null; email: string }[] = [];
+  for (const a of list)
+    if (a.kind === 'mailbox')
+      out.push({
+        name: a.name ? decodeWords(a.name) : null,
+        email: a.local !== null && a.domain !== null ? `${a.local}@${a.domain}` : (a.local ?? ''),
+      });
+  return out;
+}
+
+/** The ids of a Message-ID style header, without angle brackets. */
+const msgIds = (value: string | null): string[] | null =>
+  value ? (value.match(/<([^<>\s]+)>/g)?.map((s) => s.slice(1, -1)) ?? null) : null;
+
+export const emailGet: Method = {
+  capability: CAP_MAIL,
+  async run(mc, args) {
+    const ids = getIds(args);
+    if (!ids.ok) return ids;
+    const props = getProperties(args, PROPERTIES, PROPERTIES);
+    if (!props.ok) return props;
+    const state = await accountState(mc);
+    if (!state.ok) return state;
+    const account = await loadAccount(mc);
+    if (!account.ok) return account;
+    const { placement } = account.value;
+    let wanted = ids.value;
+    if (wanted === null) {
+      if (placement.size > MAX_ALL) return fail('requestTooLarge', `more than ${MAX_ALL} emails: ask by id`);
+      wanted = [...placement.keys()].map(emailId);
+    }
+    const numbers = new Map<string, number>();
+    for (const id of wanted) {
+      const n = idNumber(id, 'e');
+      if (n !== null && placement.has(n)) numbers.set(id, n);
+    }
+    const views = await mc.services.mail.getMessages(mc.ctx, [...new Set(numbers.values())]);
+    if (!views.ok) return fail('forbidden');
+    const byId = new Map(views.value.map((v) => [v.id, v]));
+    const list: Record<string, unknown>[] = [];
+    const notFound: string[] = [];
+    for (const id of wanted) {
+      const v = byId.get(numbers.get(id) ?? -1);
+      const p = v ? placement.get(v.id) : undefined;
+      if (!v || !p) {
+        notFound.push(id);
+        continue;
+      }
+      const e = v.envelope;
+      list.push(
+        pick(
+          {
+            id,
+            blobId: `b${v.id}`,
+            threadId: threadId(v.threadId),
+            mailboxIds: Object.fromEntries([...p.mailboxIds].map((m) => [mailboxId(m), true])),
+            keywords: p.keywords,
+            size: v.size,
+            receivedAt: utcDate(v.receivedAt),
+            messageId: msgIds(e.messageId),
+            inReplyTo: msgIds(e.inReplyTo),
+            sender: addresses(e.sender),
+            from: addresses(e.from),
+            to: addresses(e.to),
+            cc: addresses(e.cc),
+            bcc: addresses(e.bcc),
+            replyTo: addresses(e.replyTo),
+            subject: v.subject || null,
+            sentAt: v.sentAt === null ? null : utcDate(v.sentAt),
+            hasAttachment: v.hasAttachment,
+            preview: v.preview,
+          },
+          props.value,
+        ),
+      );
+    }
+    return ok({ accountId: mc.accountId, state: state.value, list, notFound });
+  },
+};

@@ -1,0 +1,15 @@
+/**
+ * @module Every JMAP method this server implements, by name.
+ */
+import type { Method } from '../core/api.ts';
+import { coreEcho } from './core/echo.ts';
+import { emailGet } from './email/get.ts';
+import { emailQuery } from './email/query.ts';
+import { mailboxGet } from './mailbox/get.ts';
+
+export const METHODS: ReadonlyMap<string, Method> = new Map([
+  ['Core/echo', coreEcho],
+  ['Mailbox/get', mailboxGet],
+  ['Email/query', emailQuery],
+  ['Email/get', emailGet],
+]);

@@ -1,0 +1,236 @@
+/**
+ * @module The HTTP application (Hono): security headers on every response, one canonical parse of
+ * the path that routing and authorization both use, authentication, and the JMAP routes
+ * (`/.well-known/jmap`, `/jmap/session`, `/jmap/api`).
+ * Trust: everything in a request is untrusted. Identity comes only from the Authorization header
+ * checked by the directory service (HTTP Basic with an app password or the account password, or
+ * an app password as a bearer token); no header, cookie or path segment routes a request or
+ * names a user (ATTACKS.md R1, R3). Paths that are not already canonical are refused, not
+ * repaired (R4, PX-04). Request bodies are bounded before they are parsed.
+ */
+import { Hono } from 'hono';
+import { randomId } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap/core/api.ts';
+import { CAP_CORE, CAP_MAIL, CORE_LIMITS, parseRequest } from '../protocols/jmap/core/request.ts';
+import { METHODS } from '../protocols/jmap/methods/index.ts';
+import type { Ctx, Services } from '../services/index.ts';
+
+/** Dependencies of the web application. */
+export interface WebDeps {
+  services: Pick<Services, 'directory' | 'mail'>;
+  log: Logger;
+  /** Whether the listener speaks TLS (HSTS is sent only then). */
+  secure: boolean;
+  /** Base URL clients are told to use; empty: this listener's scheme and the request's Host. */
+  publicUrl: string;
+  /** The remote address of a request (from the socket, never from a header). */
+  remoteOf(request: Request, env: unknown): string;
+  /** The request target exactly as the client sent it (before any URL normalisation). */
+  targetOf(request: Request, env: unknown): string;
+}
+
+/** Response headers every answer carries. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+/**
+ * True when a request path is already in canonical form: ASCII, absolute, no empty, `.` or `..`
+ * segment, no backslash, semicolon or NUL, and no percent-encoding at all (none of our routes
+ * needs it, and every encoded `.`, `/` or `\` trick is one).
+ */
+export function canonicalPath(path: string): boolean {
+  if (!path.startsWith('/') || path.length > 2048) return false;
+  if (!/^[A-Za-z0-9/_.~-]*$/.test(path)) return false;
+  const segments = path.slice(1).split('/');
+  return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..');
+}
+
+/** A problem-details response (RFC 7807), as JMAP uses for request-level errors. */
+const problem = (status: number, type: string, detail: string): Response =>
+  new Response(JSON.stringify({ type, status, detail }), {
+    status,
+    headers: { 'Content-Type': 'application/problem+json' },
+  });
+
+/** Builds the application. */
+export function createWebApp(deps: WebDeps): Hono {
+  const { services, log } = deps;
+  const app = new Hono();
+  // Requests in progress per account (RFC 8620 maxConcurrentRequests).
+  const inFlight = new Map<number, number>();
+
+  app.use('*', async (c, next) => {
+    // The path as sent: a URL parser would already have resolved `..` and decoded tricks away.
+    const target = deps.targetOf(c.req.raw, c.env);
+    const path = target.split('?', 1)[0]!;
+    if (!canonicalPath(path) || path !== new URL(c.req.url).pathname) {
+      log.info(
+        { remote: deps.remoteOf(c.req.raw, c.env), path: path.slice(0, 200) },
+        'security.probe: non-canonical path',
+      );
+      c.res = new Response('Not Found', { status: 404 });
+    } else await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    if (deps.secure) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  });
+
+  /** The caller's context from the Authorization header, or null. */
+  async function authenticate(request: Request, env: unknown): Promise<Ctx | null> {
+    const header = request.headers.get('authorization') ?? '';
+    const origin = { protocol: 'jmap' as const, remote: deps.remoteOf(request, env), sessionId: randomId(8) };
+    const basic = /^Basic ([A-Za-z0-9+/=]{1,2000})$/i.exec(header);
+    if (basic) {
+      const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = text.indexOf(':');
+      if (colon <= 0) return null;
+      const r = await services.directory.authenticate(origin, text.slice(0, colon), text.slice(colon + 1));
+      return r.ok ? r.value : null;
+    }
+    const bearer = /^Bearer ([A-Za-z0-9._~+/-]{1,200}=*)$/i.exec(header);
+    if (bearer) {
+      const r = await services.directory.authenticateToken(origin, bearer[1]!);
+      return r.ok ? r.value : null;
+    }
+    return null;
+  }
+
+  const unauthorized = (): Response =>
+    new Response('Unauthorized', {
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Basic realm="Portcullis", charset="UTF-8"' },
+    });
+
+  const base = (request: Request): string => {
+    if (deps.publicUrl) return deps.publicUrl.replace(/\/$/, '');
+    const host = request.headers.get('host') ?? '';
+    // Only a plain host[:port] is echoed back into the URLs the client is told to use.
+    const safe = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host)
+      ? host
+      : 'localhost';
+    return `${deps.secure ? 'https' : 'http'}://${safe}`;
+  };
+
+  const session = async (request: Request, env: unknown): Promise<Response> => {
+    const ctx = await authenticate(request, env);
+    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    const state = await services.mail.highestModseq(ctx);
+    const id = jmapAccountId(ctx.principal.accountId);
+    const url = base(request);
+    return Response.json({
+      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {} },
+      accounts: {
+        [id]: {
+          name: ctx.principal.address,
+          isPersonal: true,
+          isReadOnly: false,
+          accountCapabilities: {
+            [CAP_MAIL]: {
+              maxMailboxesPerEmail: null,
+              maxMailboxDepth: null,
+              maxSizeMailboxName: 255,
+              maxSizeAttachmentsPerEmail: CORE_LIMITS.maxSizeUpload,
+              emailQuerySortOptions: ['receivedAt', 'sentAt', 'size'],
+              mayCreateTopLevelMailbox: true,
+            },
+          },
+        },
+      },
+      primaryAccounts: { [CAP_MAIL]: id },
+      username: ctx.principal.address,
+      apiUrl: `${url}/jmap/api`,
+      downloadUrl: `${url}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
+      uploadUrl: `${url}/jmap/upload/{accountId}`,
+      eventSourceUrl: `${url}/jmap/eventsource?types={types}&closeafter={closeafter}&ping={ping}`,
+      state: state.ok ? String(state.value) : '0',
+    });
+  };
+  app.get('/.well-known/jmap', (c) => session(c.req.raw, c.env));
+  app.get('/jmap/session', (c) => session(c.req.raw, c.env));
+
+  app.post('/jmap/api', async (c) => {
+    const ctx = await authenticate(c.req.raw, c.env);
+    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    const accountId = ctx.principal.accountId;
+    if ((inFlight.get(accountId) ?? 0) >= CORE_LIMITS.maxConcurrentRequests)
+      return problem(
+        429,
+        'urn:ietf:params:jmap:error:limit',
+        'too many concurrent requests (maxConcurrentRequests)',
+      );
+    inFlight.set(accountId, (inFlight.get(accountId) ?? 0) + 1);
+    try {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\b/i.test(type))
+        return problem(
+          400,
+          'urn:ietf:params:jmap:error:notJSON',
+          'the content type must be application/json',
+        );
+      const text = await readBounded(c.req.raw, CORE_LIMITS.maxSizeRequest);
+      if (text === null)
+        return problem(
+          413,
+          'urn:ietf:params:jmap:error:limit',
+          `the request exceeds maxSizeRequest (${CORE_LIMITS.maxSizeRequest} bytes)`,
+        );
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return problem(400, 'urn:ietf:params:jmap:error:notJSON', 'the request is not valid JSON');
+      }
+      const request = parseRequest(body);
+      if (!request.ok)
+        return problem(400, `urn:ietf:params:jmap:error:${request.error}`, request.detail ?? request.error);
+      const mc: MethodContext = { ctx, services, accountId: jmapAccountId(accountId) };
+      const methodResponses = await runRequest(request.value, mc, METHODS, log);
+      const state = await services.mail.highestModseq(ctx);
+      return Response.json({
+        methodResponses,
+        sessionState: state.ok ? String(state.value) : '0',
+        ...(request.value.createdIds ? { createdIds: request.value.createdIds } : {}),
+      });
+    } finally {
+      const n = (inFlight.get(accountId) ?? 1) - 1;
+      if (n > 0) inFlight.set(accountId, n);
+      else inFlight.delete(accountId);
+    }
+  });
+
+  app.notFound(() => new Response('Not Found', { status: 404 }));
+  app.onError((err) => {
+    log.error({ err }, 'http request failed');
+    return new Response('Internal Server Error', { status: 500 });
+  });
+  return app;
+}
+
+/** The body as text, or null when it is longer than `max` bytes (reading stops there). */
+async function readBounded(request: Request, max: number): Promise<string | null> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > max) return null;
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

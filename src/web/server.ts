@@ -1,0 +1,82 @@
+/**
+ * @module The HTTP and HTTPS listeners: Node's servers with the web application, TLS from the
+ * same certificate as the mail listeners, and time limits on headers, whole requests and idle
+ * keep-alive connections (slow clients cannot hold a connection open; ATTACKS.md DS-*).
+ * Trust: the remote address handed to the application is the socket's, never a header's.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Logger } from '../core/log.ts';
+import type { Services } from '../services/index.ts';
+import { createWebApp } from './app.ts';
+
+/** Settings of one HTTP listener. */
+export interface HttpServerDeps {
+  services: Pick<Services, 'directory' | 'mail'>;
+  log: Logger;
+  /** TLS key and certificate; null for plain HTTP (behind a trusted front end, or loopback). */
+  tls: { key: Buffer; cert: Buffer } | null;
+  publicUrl: string;
+}
+
+/** A running HTTP listener. */
+export interface HttpListener {
+  address(): AddressInfo;
+  close(): Promise<void>;
+}
+
+/** Starts an HTTP(S) listener on host:port. */
+export async function startHttpServer(
+  deps: HttpServerDeps,
+  host: string,
+  port: number,
+): Promise<HttpListener> {
+  const app = createWebApp({
+    services: deps.services,
+    log: deps.log,
+    secure: deps.tls !== null,
+    publicUrl: deps.publicUrl,
+    remoteOf: (_request, env) =>
+      (env as { incoming?: IncomingMessage }).incoming?.socket.remoteAddress ?? 'unknown',
+    targetOf: (_request, env) => (env as { incoming?: IncomingMessage }).incoming?.url ?? '',
+  });
+  const listener = getRequestListener(app.fetch, {
+    errorHandler: (err) => {
+      deps.log.error({ err }, 'http adapter error');
+      return new Response('Bad Request', { status: 400 });
+    },
+  });
+  // An idle keep-alive connection stays open longer than clients keep theirs, so the client, not
+  // the server, closes it and no request races a closing socket; slow senders are cut off by the
+  // header and request timeouts.
+  const options = {
+    requestTimeout: 60_000,
+    headersTimeout: 20_000,
+    keepAliveTimeout: 65_000,
+    maxHeaderSize: 16_384,
+  };
+  const server: Server = deps.tls
+    ? createHttpsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert }, listener)
+    : createHttpServer(options, listener);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: () => server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * JMAP over real HTTP(S) sockets: the session resource, authentication (account password, app
+ * passwords by scope, bearer tokens), Core/echo, Mailbox/get, Email/query and Email/get with
+ * result references, the RFC 8620 error cases and limits, the security headers, path
+ * canonicalisation (ATTACKS.md PX-01, PX-04), and jmap-jam, a client we did not write.
+ */
+import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { JamClient } from 'jmap-jam';
+import nodemailer from 'nodemailer';
+import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+
+const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+const USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
+
+describe('JMAP', () => {
+  let data: { path: string; remove(): void };
+  let server: RunningServer;
+  let base: string;
+  let auth: string;
+
+  const api = async (body: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${base}/jmap/api`, {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: r.status, type: r.headers.get('content-type') ?? '', json: (await r.json()) as any };
+  };
+  const call = async (calls: [string, Record<string, unknown>, string][]) => {
+    const r = await api({ using: USING, methodCalls: calls });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return r.json.methodResponses as [string, any, string][];
+  };
+
+  before(async () => {
+    data = makeDataDir({ domains: ['example.test'], users: [{ address: BOB.user, password: BOB.pass }] });
+    server = await startServer(data.path, ['smtp=127.0.0.1:0', 'http=127.0.0.1:0', 'https=127.0.0.1:0']);
+    base = `http://127.0.0.1:${server.ports['http']}`;
+    auth = basic(BOB.user, BOB.pass);
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    for (const [i, subject] of ['first', 'second', 'third'].entries())
+      await t.sendMail({
+        envelope: { from: 'alice@remote.test', to: [BOB.user] },
+        raw: `From: Alice <alice@remote.test>\r\nTo: Bob <bob@example.test>\r\nSubject: ${subject}\r\nDate: Mon, 0${i + 1} Nov 2026 10:00:00 +0000\r\nMessage-ID: <${subject}@remote.test>\r\n\r\nHello number ${i + 1}.\r\n`,
+      });
+    t.close();
+  });
+  after(async () => {
+    await server?.stop();
+    data?.remove();
+  });
+
+  test('session resource: 401 without credentials; capabilities, account and URLs with them', async () => {
+    const anon = await fetch(`${base}/.well-known/jmap`);
+    assert.equal(anon.status, 401);
+    assert.match(anon.headers.get('www-authenticate') ?? '', /^Basic realm="Portcullis"/);
+    const wrong = await fetch(`${base}/.well-known/jmap`, {
+      headers: { Authorization: basic(BOB.user, 'nope') },
+    });
+    assert.equal(wrong.status, 401);
+    const r = await fetch(`${base}/.well-known/jmap`, { headers: { Authorization: auth } });
+    assert.equal(r.status, 200);
+    const s = (await r.json()) as any;
+    assert.equal(s.username, BOB.user);
+    assert.equal(s.apiUrl, `${base}/jmap/api`);
+    const core = s.capabilities['urn:ietf:params:jmap:core'];
+    for (const k of [
+      'maxSizeRequest',
+      'maxCallsInRequest',
+      'maxObjectsInGet',
+      'maxObjectsInSet',
+      'maxConcurrentRequests',
+      'maxSizeUpload',
+    ])
+      assert.equal(typeof core[k], 'number', k);
+    const account = s.primaryAccounts['urn:ietf:params:jmap:mail'];
+    assert.equal(s.accounts[account].name, BOB.user);
+    assert.match(s.state, /^\d+$/);
+  });
+
+  test('security headers on every response; HSTS over TLS', async () => {
+    for (const r of [await fetch(`${base}/.well-known/jmap`), await fetch(`${base}/nothing-here`)]) {
+      assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(r.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
+    }
+    const hsts = await new Promise<string | undefined>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: server.ports['https'],
+          path: '/.well-known/jmap',
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.headers['strict-transport-security'] as string | undefined);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(hsts ?? '', /max-age=\d+/);
+  });
+
+  test('Core/echo, Mailbox/get, and Email/query → Email/get through a result reference', async () => {
+    const [echo, boxes] = await call([
+      ['Core/echo', { hello: [1, 2] }, 'c0'],
+      ['Mailbox/get', { ids: null }, 'c1'],
+    ]);
+    assert.deepEqual(echo, ['Core/echo', { hello: [1, 2] }, 'c0']);
+    const inbox = boxes![1].list.find((m: any) => m.role === 'inbox');
+    assert.equal(inbox.name, 'INBOX');
+    assert.equal(inbox.totalEmails, 3);
+    assert.equal(inbox.unreadEmails, 3);
+    assert.equal(inbox.totalThreads, 3);
+    assert.deepEqual(boxes![1].list.map((m: any) => m.role).sort(), [
+      'archive',
+      'drafts',
+      'inbox',
+      'junk',
+      'sent',
+      'trash',
+    ]);
+    const [query, get] = await call([
+      [
+        'Email/query',
+        {
+          filter: { inMailbox: inbox.id },
+          sort: [{ property: 'receivedAt', isAscending: true }],
+          calculateTotal: true,
+        },
+        'q',
+      ],
+      [
+        'Email/get',
+        {
+          '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' },
+          properties: ['subject', 'from', 'mailboxIds', 'keywords', 'messageId', 'sentAt'],
+        },
+        'g',
+      ],
+    ]);
+    assert.equal(query![1].total, 3);
+    assert.deepEqual(
+      get![1].list.map((e: any) => e.subject),
+      ['first', 'second', 'third'],
+    );
+    const first = get![1].list[0];
+    assert.deepEqual(first.from, [{ name: 'Alice', email: 'alice@remote.test' }]);
+    assert.deepEqual(first.mailboxIds, { [inbox.id]: true });
+    assert.deepEqual(first.keywords, {});
+    assert.deepEqual(first.messageId, ['first@remote.test']);
+    assert.equal(first.sentAt, '2026-11-01T10:00:00Z');
+    assert.deepEqual(Object.keys(first).sort(), [
+      'from',
+      'id',
+      'keywords',
+      'mailboxIds',
+      'messageId',
+      'sentAt',
+      'subject',
+    ]);
+    const [text] = await call([['Email/query', { filter: { text: 'number 2' } }, 't']]);
+    assert.equal(text![1].ids.length, 1);
+    const [missing] = await call([['Email/get', { ids: ['e999999', 'bogus'] }, 'm']]);
+    assert.deepEqual(missing![1].notFound, ['e999999', 'bogus']);
+  });
+
+  test('RFC 8620 method-level errors', async () => {
+    const responses = await call([
+      ['Nothing/here', {}, 'a'],
+      ['Email/get', { ids: ['e1'], properties: ['noSuchProperty'] }, 'b'],
+      ['Email/get', { '#ids': { resultOf: 'zz', name: 'Email/query', path: '/ids' } }, 'c'],
+      ['Email/get', { ids: [], '#ids': { resultOf: 'a', name: 'Email/query', path: '/ids' } }, 'd'],
+      ['Mailbox/get', { accountId: 'a999' }, 'e'],
+      ['Email/query', { filter: { noSuchCondition: 1 } }, 'f'],
+      ['Email/query', { sort: [{ property: 'subject' }] }, 'g'],
+      ['Email/get', { ids: Array.from({ length: 501 }, (_, i) => `e${i + 1}`) }, 'h'],
+    ]);
+    assert.deepEqual(
+      responses.map(([name, args, id]) => [name, args.type, id]),
+      [
+        ['error', 'unknownMethod', 'a'],
+        ['error', 'invalidArguments', 'b'],
+        ['error', 'invalidResultReference', 'c'],
+        ['error', 'invalidArguments', 'd'],
+        ['error', 'accountNotFound', 'e'],
+        ['error', 'unsupportedFilter', 'f'],
+        ['error', 'unsupportedSort', 'g'],
+        ['error', 'requestTooLarge', 'h'],
+      ],
+    );
+    const noMail = await api({
+      using: ['urn:ietf:params:jmap:core'],
+      methodCalls: [['Mailbox/get', {}, 'x']],
+    });
+    assert.equal(noMail.json.methodResponses[0][1].type, 'unknownMethod', 'mail capability not requested');
+  });
+
+  test('RFC 8620 request-level errors and limits', async () => {
+    const cases: [unknown, Record<string, string>, number, string][] = [
+      ['{not json', {}, 400, 'notJSON'],
+      [{ using: USING, methodCalls: [] }, { 'Content-Type': 'text/plain' }, 400, 'notJSON'],
+      [{ using: 'x', methodCalls: [] }, {}, 400, 'notRequest'],
+      [{ using: USING, methodCalls: [['Core/echo', {}]] }, {}, 400, 'notRequest'],
+      [{ using: ['urn:example:nope'], methodCalls: [] }, {}, 400, 'unknownCapability'],
+      [
+        { using: USING, methodCalls: Array.from({ length: 33 }, (_, i) => ['Core/echo', {}, `c${i}`]) },
+        {},
+        400,
+        'limit',
+      ],
+      [JSON.stringify({ using: USING, methodCalls: [], pad: 'x'.repeat(10_000_001) }), {}, 413, 'limit'],
+    ];
+    for (const [body, headers, status, type] of cases) {
+      const r = await api(body, headers);
+      assert.equal(r.status, status, type);
+      assert.match(r.type, /^application\/problem\+json/);
+      assert.equal(r.json.type, `urn:ietf:params:jmap:error:${type}`);
+    }
+  });
+
+  test('app passwords count only in their scope; jmap-jam works with a bearer token', async () => {
+    const secret = (scope: string, extra: string[] = []) =>
+      /: (\S+)$/.exec(
+        cliOk(data.path, [
+          'app-password',
+          'add',
+          BOB.user,
+          '--label',
+          scope,
+          '--scope',
+          scope,
+          ...extra,
+        ]).trim(),
+      )![1]!;
+    const session = (authorization: string) =>
+      fetch(`${base}/jmap/session`, { headers: { Authorization: authorization } }).then((r) => r.status);
+    assert.equal(
+      await session(basic(BOB.user, secret('imap'))),
+      401,
+      'an IMAP app password does not open JMAP',
+    );
+    assert.equal(await session(basic(BOB.user, secret('jmap'))), 200);
+    const token = secret('jmap', ['--bearer']);
+    assert.match(token, /^ptk_\d+_[a-z2-9]{32}$/);
+    assert.equal(await session(basic(BOB.user, token)), 401, 'a bearer token is not a password');
+    assert.equal(await session(`Bearer ${token.slice(0, -1)}x`), 401);
+
+    const jam = new JamClient({ sessionUrl: `${base}/.well-known/jmap`, bearerToken: token });
+    const accountId = await jam.getPrimaryAccount();
+    const [result] = await jam.requestMany((t) => {
+      const q = t.Email.query({ accountId, sort: [{ property: 'receivedAt', isAscending: false }] });
+      return {
+        q,
+        got: t.Email.get({ accountId, ids: q.$ref('/ids'), properties: ['subject', 'receivedAt'] }),
+      };
+    });
+    assert.deepEqual(
+      result.got.list.map((e) => e.subject),
+      ['third', 'second', 'first'],
+    );
+  });
+
+  test('PX-01/PX-04: routing headers change nothing; non-canonical paths never reach a handler', async () => {
+    const plain = await fetch(`${base}/.well-known/jmap`, { headers: { Authorization: auth } });
+    const tricked = await fetch(`${base}/.well-known/jmap`, {
+      headers: {
+        Authorization: auth,
+        Cookie: 'X-BEResource=127.0.0.1/admin~1',
+        'X-AnonResource-Backend': '127.0.0.1',
+        'X-Forwarded-Host': 'evil.test',
+        'X-Original-URL': '/admin',
+        Forwarded: 'host=evil.test',
+      },
+    });
+    assert.equal(tricked.status, plain.status);
+    assert.deepEqual(await tricked.json(), await plain.json());
+    for (const path of [
+      '/jmap/../jmap/session',
+      '/%2e%2e/jmap/session',
+      '/jmap%2fsession',
+      '//jmap/session',
+      '/jmap/session;.js',
+      '/jmap/session%00.js',
+      '/jmap/./session',
+      '/JMAP/session',
+      '/jmap/%c0%ae%c0%ae/session',
+    ]) {
+      const status = await rawStatus(server.ports['http']!, path, auth);
+      assert.equal(status, 404, path);
+    }
+  });
+});
+
+/** The status of a GET sent with the path exactly as given (fetch would normalise it). */
+async function rawStatus(port: number, path: string, authorization: string): Promise<number> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () =>
+      s.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    let text = '';
+    s.on('data', (d) => {
+      text += d.toString();
+    });
+    s.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    s.on('error', reject);
+  });
+}
