@@ -18,7 +18,7 @@ import type { Ctx, Services } from '../services/index.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
-  services: Pick<Services, 'directory' | 'mail'>;
+  services: Pick<Services, 'directory' | 'mail' | 'changes'>;
   log: Logger;
   /** Whether the listener speaks TLS (HSTS is sent only then). */
   secure: boolean;
@@ -53,6 +53,9 @@ export function canonicalPath(path: string): boolean {
   const segments = path.slice(1).split('/');
   return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..');
 }
+
+/** Event streams one account may hold open at once. */
+const MAX_EVENT_STREAMS = 10;
 
 /** A problem-details response (RFC 7807), as JMAP uses for request-level errors. */
 const problem = (status: number, type: string, detail: string): Response =>
@@ -204,6 +207,80 @@ export function createWebApp(deps: WebDeps): Hono {
       if (n > 0) inFlight.set(accountId, n);
       else inFlight.delete(accountId);
     }
+  });
+
+  // Push (RFC 8620 §7.3): a StateChange event after every change to the account.
+  const streams = new Map<number, number>();
+  app.get('/jmap/eventsource', async (c) => {
+    const ctx = await authenticate(c.req.raw, c.env);
+    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    const accountId = ctx.principal.accountId;
+    const params = new URL(c.req.url).searchParams;
+    const types = (params.get('types') ?? '*').split(',');
+    const known = ['Email', 'Mailbox', 'Thread', 'EmailDelivery'];
+    if (!types.every((t) => t === '*' || known.includes(t)))
+      return problem(400, 'urn:ietf:params:jmap:error:invalidArguments', 'unknown type in types');
+    const closeAfter = params.get('closeafter') ?? 'no';
+    const ping = Number(params.get('ping') ?? '0');
+    if (!['state', 'no'].includes(closeAfter) || !Number.isSafeInteger(ping) || ping < 0 || ping > 3600)
+      return problem(400, 'urn:ietf:params:jmap:error:invalidArguments', 'bad closeafter or ping');
+    if ((streams.get(accountId) ?? 0) >= MAX_EVENT_STREAMS)
+      return problem(
+        429,
+        'urn:ietf:params:jmap:error:limit',
+        `at most ${MAX_EVENT_STREAMS} event streams per account`,
+      );
+    streams.set(accountId, (streams.get(accountId) ?? 0) + 1);
+    const id = jmapAccountId(accountId);
+    const encoder = new TextEncoder();
+    let cleanup = (): void => {};
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const send = (text: string): void => {
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            cleanup();
+          }
+        };
+        const unwatch = services.changes.watch(ctx, (modseq) => {
+          const changed = Object.fromEntries(
+            (types.includes('*') ? known : types).map((t) => [t, String(modseq)]),
+          );
+          send(
+            `event: state\ndata: ${JSON.stringify({ '@type': 'StateChange', changed: { [id]: changed } })}\n\n`,
+          );
+          if (closeAfter === 'state') cleanup();
+        });
+        // The server may lengthen the ping interval; it never pings more often than every 10 s.
+        const timer =
+          ping > 0
+            ? setInterval(
+                () => send(`event: ping\ndata: {"interval":${Math.max(ping, 10)}}\n\n`),
+                Math.max(ping, 10) * 1000,
+              )
+            : null;
+        let done = false;
+        cleanup = () => {
+          if (done) return;
+          done = true;
+          unwatch?.();
+          if (timer) clearInterval(timer);
+          const n = (streams.get(accountId) ?? 1) - 1;
+          if (n > 0) streams.set(accountId, n);
+          else streams.delete(accountId);
+          try {
+            controller.close();
+          } catch {}
+        };
+        c.req.raw.signal.addEventListener('abort', () => cleanup());
+        send(': portcullis push\n\n');
+      },
+      cancel() {
+        cleanup();
+      },
+    });
+    return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
   });
 
   app.notFound(() => new Response('Not Found', { status: 404 }));

@@ -14,7 +14,7 @@ import { createWebApp } from './app.ts';
 
 /** Settings of one HTTP listener. */
 export interface HttpServerDeps {
-  services: Pick<Services, 'directory' | 'mail'>;
+  services: Pick<Services, 'directory' | 'mail' | 'changes'>;
   log: Logger;
   /** TLS key and certificate; null for plain HTTP (behind a trusted front end, or loopback). */
   tls: { key: Buffer; cert: Buffer } | null;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
 import { JamClient } from 'jmap-jam';
 import nodemailer from 'nodemailer';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
@@ -37,7 +38,12 @@ describe('JMAP', () => {
 
   before(async () => {
     data = makeDataDir({ domains: ['example.test'], users: [{ address: BOB.user, password: BOB.pass }] });
-    server = await startServer(data.path, ['smtp=127.0.0.1:0', 'http=127.0.0.1:0', 'https=127.0.0.1:0']);
+    server = await startServer(data.path, [
+      'smtp=127.0.0.1:0',
+      'http=127.0.0.1:0',
+      'https=127.0.0.1:0',
+      'imaps=127.0.0.1:0',
+    ]);
     base = `http://127.0.0.1:${server.ports['http']}`;
     auth = basic(BOB.user, BOB.pass);
     const t = nodemailer.createTransport({
@@ -270,6 +276,137 @@ describe('JMAP', () => {
       result.got.list.map((e) => e.subject),
       ['third', 'second', 'first'],
     );
+  });
+
+  const imapClient = async (): Promise<ImapFlow> => {
+    const c = new ImapFlow({
+      host: '127.0.0.1',
+      port: server.ports['imaps']!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: BOB,
+      logger: false,
+    });
+    await c.connect();
+    return c;
+  };
+  const archived = async (c: ImapFlow): Promise<number | undefined> => {
+    const st = await c.status('Archive', { messages: true });
+    return st ? st.messages : undefined;
+  };
+  const within = <T>(p: Promise<T>, ms: number): Promise<T | null> =>
+    Promise.race([p, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+
+  test('one view: JMAP changes reach an IMAP IDLE session within 1 s, IMAP changes show in JMAP', async () => {
+    const imap = await imapClient();
+    try {
+      await imap.mailboxOpen('INBOX');
+      const [boxes, query] = await call([
+        ['Mailbox/get', { properties: ['role'] }, 'b'],
+        ['Email/query', { filter: { text: 'number 1' } }, 'q'],
+      ]);
+      const archive = boxes![1].list.find((m: any) => m.role === 'archive').id;
+      const id = query![1].ids[0];
+      const stateBefore = boxes![1].state;
+
+      // JMAP flag → IMAP sees FETCH FLAGS in IDLE.
+      const flags = new Promise<{ flags: Set<string> }>((resolve) => imap.once('flags', resolve));
+      void imap.idle().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      const [set] = await call([
+        ['Email/set', { update: { [id]: { 'keywords/$seen': true, 'keywords/$flagged': true } } }, 's'],
+      ]);
+      assert.deepEqual(set![1].updated, { [id]: null });
+      assert.notEqual(set![1].newState, stateBefore, 'the state moved with the change log');
+      const ev = await within(flags, 1000);
+      assert.ok(ev, `FETCH FLAGS within 1 s (${Date.now() - started} ms)`);
+      assert.ok(ev.flags.has('\\Seen') && ev.flags.has('\\Flagged'), [...ev.flags].join(' '));
+
+      // IMAP flag → JMAP keywords, at once.
+      const uid = (await imap.search({ body: 'number 2' }, { uid: true })) as number[];
+      await imap.messageFlagsAdd(String(uid[0]), ['$Important'], { uid: true });
+      const [got] = await call([['Email/query', { filter: { hasKeyword: '$important' } }, 'k']]);
+      assert.equal(got![1].ids.length, 1);
+
+      // JMAP move → IMAP: gone from INBOX (EXPUNGE in IDLE), present in Archive.
+      const expunged = new Promise((resolve) => imap.once('expunge', resolve));
+      void imap.idle().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      const [moved] = await call([
+        ['Email/set', { update: { [id]: { mailboxIds: { [archive]: true } } } }, 'm'],
+      ]);
+      assert.deepEqual(moved![1].updated, { [id]: null });
+      assert.ok(await within(expunged, 1000), 'EXPUNGE within 1 s');
+      assert.equal(await archived(imap), 1);
+      const [after] = await call([['Email/get', { ids: [id], properties: ['mailboxIds', 'keywords'] }, 'g']]);
+      assert.deepEqual(after![1].list[0].mailboxIds, { [archive]: true });
+      assert.deepEqual(after![1].list[0].keywords, { $seen: true, $flagged: true });
+
+      // JMAP destroy → gone over IMAP too; errors for unknown ids and bad patches.
+      const [gone] = await call([
+        [
+          'Email/set',
+          {
+            destroy: [id, 'e999999'],
+            update: { e999998: { 'keywords/$seen': true }, [id]: { subject: 'x' } },
+          },
+          'd',
+        ],
+      ]);
+      assert.deepEqual(gone![1].destroyed, [id]);
+      assert.equal(gone![1].notDestroyed.e999999.type, 'notFound');
+      assert.equal(gone![1].notUpdated.e999998.type, 'notFound');
+      assert.equal(await archived(imap), 0);
+      const [stale] = await call([['Email/set', { ifInState: stateBefore, destroy: [] }, 'x']]);
+      assert.equal(stale![1].type, 'stateMismatch');
+    } finally {
+      await imap.logout();
+    }
+  });
+
+  test('push: an SMTP delivery sends a StateChange event on the event source', async () => {
+    const aborter = new AbortController();
+    const r = await fetch(`${base}/jmap/eventsource?types=Email&closeafter=state&ping=0`, {
+      headers: { Authorization: auth },
+      signal: aborter.signal,
+    });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = r.body!.getReader();
+    let text = '';
+    const event = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += Buffer.from(value).toString();
+        if (text.includes('event: state')) return text;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    const sent = Date.now();
+    await t.sendMail({
+      envelope: { from: 'alice@remote.test', to: [BOB.user] },
+      raw: 'Subject: pushed\r\n\r\nhi\r\n',
+    });
+    t.close();
+    const got = await within(event, 1000);
+    aborter.abort();
+    assert.ok(got, `a state event within 1 s of the 250 (${Date.now() - sent} ms)`);
+    const data = JSON.parse(/event: state\ndata: (.*)\n/.exec(got)![1]!);
+    assert.equal(data['@type'], 'StateChange');
+    const [changed] = Object.values(data.changed) as Record<string, string>[];
+    assert.deepEqual(Object.keys(changed!), ['Email']);
+    const session = (await (
+      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
+    ).json()) as any;
+    assert.equal(changed!['Email'], session.state, 'the pushed state is the session state');
   });
 
   test('PX-01/PX-04: routing headers change nothing; non-canonical paths never reach a handler', async () => {

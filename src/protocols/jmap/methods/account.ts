@@ -34,15 +34,27 @@ export function keywordsOf(flags: string[]): Record<string, true> {
   return out;
 }
 
+/** IMAP flags for JMAP keywords: the inverse of keywordsOf. */
+export function flagsOf(keywords: Record<string, unknown>): string[] {
+  const system: Record<string, string> = {
+    $seen: '\\Seen',
+    $flagged: '\\Flagged',
+    $answered: '\\Answered',
+    $draft: '\\Draft',
+  };
+  return Object.keys(keywords).map((k) => system[k.toLowerCase()] ?? k);
+}
+
 /** The state string: the account's highest modification sequence. */
 export async function accountState(mc: MethodContext): Promise<Result<string, string>> {
   const m = await mc.services.mail.highestModseq(mc.ctx);
   return m.ok ? ok(String(m.value)) : fail('forbidden');
 }
 
-/** Where each message of the account is, and its keywords. */
+/** Where each message of the account is (its UID and flags in each mailbox), and its keywords. */
 export interface Placement {
   mailboxIds: Set<number>;
+  entries: Map<number, { uid: number; flags: string[] }>;
   keywords: Record<string, true>;
 }
 
@@ -59,10 +71,11 @@ export async function loadAccount(
     for (const e of entries.value) {
       let p = placement.get(e.messageId);
       if (!p) {
-        p = { mailboxIds: new Set(), keywords: keywordsOf(e.flags) };
+        p = { mailboxIds: new Set(), entries: new Map(), keywords: keywordsOf(e.flags) };
         placement.set(e.messageId, p);
       }
       p.mailboxIds.add(box.id);
+      p.entries.set(box.id, { uid: e.uid, flags: e.flags });
     }
   }
   return ok({ mailboxes: boxes.value, placement });

@@ -5,6 +5,7 @@ import type { Method } from '../core/api.ts';
 import { coreEcho } from './core/echo.ts';
 import { emailGet } from './email/get.ts';
 import { emailQuery } from './email/query.ts';
+import { emailSet } from './email/set.ts';
 import { mailboxGet } from './mailbox/get.ts';
 
 export const METHODS: ReadonlyMap<string, Method> = new Map([
@@ -12,4 +13,5 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Mailbox/get', mailboxGet],
   ['Email/query', emailQuery],
   ['Email/get', emailGet],
+  ['Email/set', emailSet],
 ]);
