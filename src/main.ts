@@ -151,6 +151,7 @@ export async function serve(
           {
             services: app.services,
             log: log.child({ listener: name }),
+            hostname: config.hostname,
             tls: name === 'https' ? tls : null,
             publicUrl: config.http.publicUrl,
           },

@@ -12,14 +12,22 @@ import { Hono } from 'hono';
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap/core/api.ts';
-import { CAP_CORE, CAP_MAIL, CORE_LIMITS, parseRequest } from '../protocols/jmap/core/request.ts';
+import {
+  CAP_CORE,
+  CAP_MAIL,
+  CAP_SUBMISSION,
+  CORE_LIMITS,
+  parseRequest,
+} from '../protocols/jmap/core/request.ts';
 import { METHODS } from '../protocols/jmap/methods/index.ts';
 import type { Ctx, Services } from '../services/index.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'changes'>;
+  services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission'>;
   log: Logger;
+  /** This server's name. */
+  hostname: string;
   /** Whether the listener speaks TLS (HSTS is sent only then). */
   secure: boolean;
   /** Base URL clients are told to use; empty: this listener's scheme and the request's Host. */
@@ -129,13 +137,14 @@ export function createWebApp(deps: WebDeps): Hono {
     const id = jmapAccountId(ctx.principal.accountId);
     const url = base(request);
     return Response.json({
-      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {} },
+      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {}, [CAP_SUBMISSION]: {} },
       accounts: {
         [id]: {
           name: ctx.principal.address,
           isPersonal: true,
           isReadOnly: false,
           accountCapabilities: {
+            [CAP_SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
             [CAP_MAIL]: {
               maxMailboxesPerEmail: null,
               maxMailboxDepth: null,
@@ -147,7 +156,7 @@ export function createWebApp(deps: WebDeps): Hono {
           },
         },
       },
-      primaryAccounts: { [CAP_MAIL]: id },
+      primaryAccounts: { [CAP_MAIL]: id, [CAP_SUBMISSION]: id },
       username: ctx.principal.address,
       apiUrl: `${url}/jmap/api`,
       downloadUrl: `${url}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
@@ -194,13 +203,21 @@ export function createWebApp(deps: WebDeps): Hono {
       const request = parseRequest(body);
       if (!request.ok)
         return problem(400, `urn:ietf:params:jmap:error:${request.error}`, request.detail ?? request.error);
-      const mc: MethodContext = { ctx, services, accountId: jmapAccountId(accountId) };
+      const mc: MethodContext = {
+        ctx,
+        services,
+        accountId: jmapAccountId(accountId),
+        hostname: deps.hostname,
+        secure: deps.secure,
+        createdIds: new Map(Object.entries(request.value.createdIds ?? {})),
+        followUps: [],
+      };
       const methodResponses = await runRequest(request.value, mc, METHODS, log);
       const state = await services.mail.highestModseq(ctx);
       return Response.json({
         methodResponses,
         sessionState: state.ok ? String(state.value) : '0',
-        ...(request.value.createdIds ? { createdIds: request.value.createdIds } : {}),
+        ...(request.value.createdIds ? { createdIds: Object.fromEntries(mc.createdIds) } : {}),
       });
     } finally {
       const n = (inFlight.get(accountId) ?? 1) - 1;

@@ -14,8 +14,9 @@ import { createWebApp } from './app.ts';
 
 /** Settings of one HTTP listener. */
 export interface HttpServerDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'changes'>;
+  services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission'>;
   log: Logger;
+  hostname: string;
   /** TLS key and certificate; null for plain HTTP (behind a trusted front end, or loopback). */
   tls: { key: Buffer; cert: Buffer } | null;
   publicUrl: string;
@@ -36,6 +37,7 @@ export async function startHttpServer(
   const app = createWebApp({
     services: deps.services,
     log: deps.log,
+    hostname: deps.hostname,
     secure: deps.tls !== null,
     publicUrl: deps.publicUrl,
     remoteOf: (_request, env) =>

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { JamClient } from 'jmap-jam';
 import nodemailer from 'nodemailer';
+import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 
 const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
@@ -37,7 +38,13 @@ describe('JMAP', () => {
   };
 
   before(async () => {
-    data = makeDataDir({ domains: ['example.test'], users: [{ address: BOB.user, password: BOB.pass }] });
+    data = makeDataDir({
+      domains: ['example.test'],
+      users: [
+        { address: BOB.user, password: BOB.pass },
+        { address: 'carol@example.test', password: 'carol-password-1' },
+      ],
+    });
     server = await startServer(data.path, [
       'smtp=127.0.0.1:0',
       'http=127.0.0.1:0',
@@ -407,6 +414,100 @@ describe('JMAP', () => {
       await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
     ).json()) as any;
     assert.equal(changed!['Email'], session.state, 'the pushed state is the session state');
+  });
+
+  test('jmap-jam writes a draft and sends it: the recipient gets it, the draft moves to Sent', async () => {
+    const token = /: (\S+)$/.exec(
+      cliOk(data.path, [
+        'app-password',
+        'add',
+        BOB.user,
+        '--label',
+        'jam',
+        '--scope',
+        'jmap',
+        '--bearer',
+      ]).trim(),
+    )![1]!;
+    const jam = new JamClient({ sessionUrl: `${base}/.well-known/jmap`, bearerToken: token });
+    const accountId = await jam.getPrimaryAccount();
+    const [boxes] = await jam.api.Mailbox.get({ accountId, properties: ['role'] });
+    const role = (r: string) => (boxes.list as { id: string; role: string }[]).find((m) => m.role === r)!.id;
+    const [identities] = await jam.api.Identity.get({ accountId });
+    assert.deepEqual(
+      identities.list.map((i) => i.email),
+      [BOB.user],
+    );
+    const [result] = await jam.requestMany((t: any) => ({
+      draft: t.Email.set({
+        accountId,
+        create: {
+          d1: {
+            mailboxIds: { [role('drafts')]: true },
+            keywords: { $draft: true, $seen: true },
+            from: [{ name: 'Bob', email: BOB.user }],
+            to: [{ name: 'Carol Ö', email: 'carol@example.test' }],
+            subject: 'Lunch — Friday?',
+            bodyValues: { b: { value: 'Shall we?\n' } },
+            textBody: [{ partId: 'b', type: 'text/plain' }],
+          },
+        },
+      }),
+      send: t.EmailSubmission.set({
+        accountId,
+        create: { s1: { emailId: '#d1', identityId: identities.list[0]!.id } },
+        onSuccessUpdateEmail: {
+          '#s1': {
+            [`mailboxIds/${role('drafts')}`]: null,
+            [`mailboxIds/${role('sent')}`]: true,
+            'keywords/$draft': null,
+          },
+        },
+      }),
+    }));
+    const emailId = (result as any).draft.created.d1.id as string;
+    // jmap-jam keys responses by call id, so the implicit Email/set that follows a successful
+    // EmailSubmission/set (same id, RFC 8621 §7.5) is what it shows for "send".
+    assert.deepEqual((result as any).send.updated, { [emailId]: null }, JSON.stringify(result));
+    const [after] = await jam.api.Email.get({
+      accountId,
+      ids: [emailId],
+      properties: ['mailboxIds', 'keywords', 'subject'],
+    });
+    assert.deepEqual(
+      after.list[0]!.mailboxIds,
+      { [role('sent')]: true },
+      'moved to Sent by the implicit Email/set',
+    );
+    assert.deepEqual(after.list[0]!.keywords, { $seen: true });
+    assert.equal(after.list[0]!.subject, 'Lunch — Friday?');
+    const inbox = await readMailbox(data.path, 'carol@example.test', 'carol-password-1');
+    const got = inbox.find((m) => m.subject === 'Lunch — Friday?');
+    assert.ok(got, 'carol received it');
+    const text = got.raw.toString();
+    assert.match(
+      text,
+      /^Received: from jmap \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test \(Portcullis\) with HTTP id /m,
+    );
+    assert.match(text, /^To: =\?UTF-8\?Q\?Carol_=C3=96\?= <carol@example\.test>/m);
+    assert.match(text, /Shall we\?/);
+
+    // Sending as someone else is refused by the services, whatever the client claims.
+    const [forged] = await jam.requestMany((t: any) => ({
+      draft: t.Email.set({
+        accountId,
+        create: {
+          f: {
+            mailboxIds: { [role('drafts')]: true },
+            from: [{ name: null, email: 'carol@example.test' }],
+            to: [{ name: null, email: 'carol@example.test' }],
+            subject: 'forged',
+          },
+        },
+      }),
+      send: t.EmailSubmission.set({ accountId, create: { s: { emailId: '#f', identityId: 'i0' } } }),
+    }));
+    assert.equal((forged as any).send.notCreated.s.type, 'forbiddenFrom');
   });
 
   test('PX-01/PX-04: routing headers change nothing; non-canonical paths never reach a handler', async () => {

@@ -14,9 +14,17 @@ import { type Invocation, type JmapRequest, type Responses, resolveReferences } 
 /** What a method sees. */
 export interface MethodContext {
   ctx: Ctx;
-  services: Pick<Services, 'mail'>;
+  services: Pick<Services, 'mail' | 'submission'>;
   /** The caller's JMAP account id. */
   accountId: string;
+  /** This server's name, for trace fields and Message-IDs. */
+  hostname: string;
+  /** Whether the request came over TLS (recorded in the Received field of sent mail). */
+  secure: boolean;
+  /** Creation ids of this request (`#key` references) and the ids they became. */
+  createdIds: Map<string, string>;
+  /** Responses a method adds after its own (EmailSubmission's implicit Email/set). */
+  followUps: [string, Record<string, unknown>][];
 }
 
 /** A method: its capability and its implementation. Failures are JMAP error types. */
@@ -55,9 +63,12 @@ export async function runRequest(
       continue;
     }
     try {
+      mc.followUps.length = 0;
       const r = await method.run(mc, args.value);
-      if (r.ok) responses.push([name, r.value, id]);
-      else error(r.error, r.detail, id);
+      if (r.ok) {
+        responses.push([name, r.value, id]);
+        for (const [extra, extraArgs] of mc.followUps) responses.push([extra, extraArgs, id]);
+      } else error(r.error, r.detail, id);
     } catch (err) {
       log.error({ err, method: name, session: mc.ctx.sessionId }, 'jmap method failed');
       error('serverFail', undefined, id);

@@ -6,7 +6,9 @@ import { coreEcho } from './core/echo.ts';
 import { emailGet } from './email/get.ts';
 import { emailQuery } from './email/query.ts';
 import { emailSet } from './email/set.ts';
+import { identityGet } from './identity/get.ts';
 import { mailboxGet } from './mailbox/get.ts';
+import { emailSubmissionSet } from './submission/set.ts';
 
 export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Core/echo', coreEcho],
@@ -14,4 +16,6 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Email/query', emailQuery],
   ['Email/get', emailGet],
   ['Email/set', emailSet],
+  ['Identity/get', identityGet],
+  ['EmailSubmission/set', emailSubmissionSet],
 ]);

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
+import { formatReceived } from '../../../mail/received.ts';
 import { anonymousContext, type Ctx, type Services } from '../../../services/index.ts';
-import { formatReceived } from './received.ts';
 
 /** Limits of one SMTP listener. */
 export interface SmtpLimits {

@@ -8,8 +8,8 @@
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
+import { formatReceived } from '../../../mail/received.ts';
 import type { Ctx, Services } from '../../../services/index.ts';
-import { formatReceived } from './received.ts';
 import { listen, type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
 
 /** Dependencies of a submission listener. */

@@ -3,13 +3,17 @@
  * keyword by patch path), `mailboxIds` (whole, or one mailbox by patch path), and destroy. The
  * changes are made with the same service calls IMAP uses (flag stores, copies, expunges), so both
  * protocols see one state and one change log. A message gets its new mailboxes before it leaves
- * the old ones, so it is never without one. Creating emails is refused until drafts are built.
+ * the old ones, so it is never without one. Creating an email (a draft) composes a message from
+ * addresses, subject and one text and/or HTML body, and stores it like IMAP APPEND; attachments
+ * are not accepted yet.
  * Trust: every id, patch path and value is client input; counts are bounded by maxObjectsInSet.
  */
+import { randomId } from '../../../../core/ids.ts';
 import { fail, ok } from '../../../../core/result.ts';
+import { type Address, composeMessage } from '../../../../mail/compose.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
-import { accountState, flagsOf, loadAccount, type Placement } from '../account.ts';
+import { accountState, emailId, flagsOf, loadAccount, type Placement, threadId } from '../account.ts';
 import { idNumber } from '../args.ts';
 
 type SetError = { type: string; description?: string };
@@ -88,16 +92,22 @@ export const emailSet: Method = {
     const { placement, mailboxes } = account.value;
     const exists = new Set(mailboxes.map((m) => m.id));
 
+    const created: Record<string, Record<string, unknown>> = {};
     const notCreated: Record<string, SetError> = {};
-    for (const key of Object.keys(create))
-      notCreated[key] = {
-        type: 'forbidden',
-        description: 'creating emails is not supported yet; use IMAP APPEND',
-      };
+    for (const [key, value] of Object.entries(create)) {
+      const r = await createEmail(mc, value, exists);
+      if ('type' in r) notCreated[key] = r as SetError;
+      else {
+        created[key] = r;
+        mc.createdIds.set(key, r['id'] as string);
+      }
+    }
 
     const updated: Record<string, null> = {};
     const notUpdated: Record<string, SetError> = {};
-    for (const [id, patch] of Object.entries(update)) {
+    for (const [given, patch] of Object.entries(update)) {
+      // `#key` names an email created earlier in this request.
+      const id = given.startsWith('#') ? (mc.createdIds.get(given.slice(1)) ?? given) : given;
       const n = idNumber(id, 'e');
       const p = n === null ? undefined : placement.get(n);
       if (!p) {
@@ -143,7 +153,11 @@ export const emailSet: Method = {
 
     const destroyed: string[] = [];
     const notDestroyed: Record<string, SetError> = {};
-    for (const id of destroy) {
+    for (const given of destroy) {
+      const id =
+        typeof given === 'string' && given.startsWith('#')
+          ? (mc.createdIds.get(given.slice(1)) ?? given)
+          : given;
       const n = typeof id === 'string' ? idNumber(id, 'e') : null;
       const p = n === null ? undefined : placement.get(n);
       if (!p) {
@@ -160,7 +174,7 @@ export const emailSet: Method = {
       accountId: mc.accountId,
       oldState: oldState.value,
       newState: newState.ok ? newState.value : oldState.value,
-      created: null,
+      created: Object.keys(created).length > 0 ? created : null,
       updated: Object.keys(updated).length > 0 ? updated : null,
       destroyed: destroyed.length > 0 ? destroyed : null,
       notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
@@ -169,3 +183,133 @@ export const emailSet: Method = {
     });
   },
 };
+
+const CREATE_PROPERTIES = new Set([
+  'mailboxIds',
+  'keywords',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'replyTo',
+  'subject',
+  'inReplyTo',
+  'references',
+  'bodyValues',
+  'textBody',
+  'htmlBody',
+]);
+
+/** A list of EmailAddress objects, or null when malformed. */
+function addressList(v: unknown): Address[] | null {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > 1000) return null;
+  const out: Address[] = [];
+  for (const a of v) {
+    if (!isObject(a) || typeof a['email'] !== 'string' || !/^[^\s@<>",]+@[^\s@<>",]+$/.test(a['email']))
+      return null;
+    const name = a['name'];
+    if (name !== undefined && name !== null && (typeof name !== 'string' || /[\r\n]/.test(name))) return null;
+    out.push({ name: (name as string | null | undefined) ?? null, email: a['email'] });
+  }
+  return out;
+}
+
+/** The text of the one body part of `kind`, which points into bodyValues; null when absent. */
+function bodyText(
+  obj: Record<string, unknown>,
+  kind: 'textBody' | 'htmlBody',
+  type: string,
+): string | null | SetError {
+  const parts = obj[kind];
+  if (parts === undefined || parts === null) return null;
+  const values = obj['bodyValues'];
+  const part = Array.isArray(parts) && parts.length === 1 ? parts[0] : null;
+  if (!isObject(part) || !isObject(values))
+    return { type: 'invalidProperties', description: `${kind} must be one part with a value in bodyValues` };
+  const partId = part['partId'];
+  const value = typeof partId === 'string' ? values[partId] : undefined;
+  if ((part['type'] ?? type) !== type || !isObject(value) || typeof value['value'] !== 'string')
+    return { type: 'invalidProperties', description: `${kind} must be ${type} with a value in bodyValues` };
+  return value['value'];
+}
+
+/** Message ids of inReplyTo or references (without angle brackets), or null when malformed. */
+function idList(v: unknown): string[] | null {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) &&
+    v.length <= 100 &&
+    v.every((x) => typeof x === 'string' && /^[^\s<>]{1,250}$/.test(x))
+    ? (v as string[])
+    : null;
+}
+
+/** Creates one email from a JMAP Email object: composed, stored in its first mailbox with its
+ * keywords, and copied to the others. */
+async function createEmail(
+  mc: MethodContext,
+  value: unknown,
+  mailboxes: Set<number>,
+): Promise<Record<string, unknown> | SetError> {
+  if (!isObject(value)) return { type: 'invalidProperties', description: 'an email must be an object' };
+  const unknown = Object.keys(value).find((k) => !CREATE_PROPERTIES.has(k));
+  if (unknown) return { type: 'invalidProperties', description: `${unknown} cannot be set when creating` };
+  const placed = target(
+    { mailboxIds: value['mailboxIds'], keywords: value['keywords'] ?? {} },
+    { mailboxIds: new Set(), entries: new Map(), keywords: {} },
+  );
+  if ('type' in placed) return placed;
+  const boxes = [...placed.mailboxIds];
+  if (boxes.some((m) => !mailboxes.has(m)))
+    return { type: 'invalidProperties', description: 'no such mailbox' };
+  const [from, to, cc, bcc, replyTo] = ['from', 'to', 'cc', 'bcc', 'replyTo'].map((k) =>
+    addressList(value[k]),
+  );
+  if (!from || !to || !cc || !bcc || !replyTo || from.length > 1)
+    return { type: 'invalidProperties', description: 'addresses must be EmailAddress lists (one From)' };
+  const subject = value['subject'] ?? '';
+  if (typeof subject !== 'string' || subject.length > 2000)
+    return { type: 'invalidProperties', description: 'subject must be a string' };
+  const inReplyTo = idList(value['inReplyTo']);
+  const references = idList(value['references']);
+  if (!inReplyTo || !references)
+    return { type: 'invalidProperties', description: 'bad inReplyTo or references' };
+  const text = bodyText(value, 'textBody', 'text/plain');
+  const html = bodyText(value, 'htmlBody', 'text/html');
+  if (text !== null && typeof text === 'object') return text;
+  if (html !== null && typeof html === 'object') return html;
+  const raw = await composeMessage({
+    from,
+    to,
+    cc,
+    bcc,
+    replyTo,
+    subject,
+    text: text ?? (html === null ? '' : null),
+    html,
+    inReplyTo,
+    references,
+    messageId: `${randomId(16)}@${mc.hostname}`,
+    date: Date.now(),
+  });
+  const first = boxes[0]!;
+  const stored = await mc.services.mail.append(mc.ctx, first, raw, {
+    flags: flagsOf(placed.keywords),
+    receivedAt: null,
+  });
+  if (!stored.ok)
+    return stored.error === 'too-big' || stored.error === 'over-quota'
+      ? { type: 'overQuota', description: stored.error }
+      : { type: 'invalidProperties', description: stored.error };
+  const entries = await mc.services.mail.listEntries(mc.ctx, first);
+  const entry = entries.ok ? entries.value.find((e) => e.uid === stored.value.uid) : undefined;
+  if (!entry) return { type: 'serverFail' };
+  for (const m of boxes.slice(1)) await mc.services.mail.copy(mc.ctx, first, [entry.uid], m, false);
+  const view = await mc.services.mail.getMessage(mc.ctx, entry.messageId);
+  return {
+    id: emailId(entry.messageId),
+    blobId: `b${entry.messageId}`,
+    threadId: threadId(view.ok ? view.value.threadId : entry.messageId),
+    size: raw.length,
+  };
+}

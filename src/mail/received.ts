@@ -1,9 +1,10 @@
 /**
- * @module The Received trace header the SMTP server prepends (RFC 5321 §4.4).
+ * @module The Received trace header the server prepends to mail it accepts (RFC 5321 §4.4):
+ * over SMTP, submission, or JMAP.
  * Client-supplied text (the HELO name) is reduced to safe characters so it can never add a line
  * or a field to the header.
  */
-import { rfc5322Date } from '../../../mail/date.ts';
+import { rfc5322Date } from './date.ts';
 
 /** What the trace header records about one SMTP transaction. */
 export interface TraceInfo {

@@ -1,0 +1,149 @@
+/**
+ * @module EmailSubmission/set (RFC 8621 §7.5), create only: sends an email of the account through
+ * services.submission — the same sender checks, header fixes, DKIM signature, local delivery and
+ * outbound queue as SMTP submission, never through the SMTP listener. The envelope is the
+ * identity's address and the email's To, Cc and Bcc unless the client gives one. Then
+ * onSuccessUpdateEmail and onSuccessDestroyEmail run as an implicit Email/set (same call id).
+ * Trust: ids and envelope addresses are client input; the services decide who may send what.
+ */
+import { randomId } from '../../../../core/ids.ts';
+import { fail, ok } from '../../../../core/result.ts';
+import { formatReceived } from '../../../../mail/received.ts';
+import type { Method } from '../../core/api.ts';
+import { CAP_SUBMISSION } from '../../core/request.ts';
+import { accountState } from '../account.ts';
+import { idNumber } from '../args.ts';
+import { emailSet } from '../email/set.ts';
+import { identities } from '../identity/get.ts';
+
+type SetError = { type: string; description?: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** SetError types for the submission service's refusals (RFC 8621 §7.5). */
+const ERRORS: Record<string, string> = {
+  'not-owner': 'forbiddenFrom',
+  'rate-limited': 'forbiddenToSend',
+  'too-big': 'tooLarge',
+  'unknown-user': 'invalidRecipients',
+  forbidden: 'forbiddenToSend',
+  invalid: 'invalidEmail',
+};
+
+export const emailSubmissionSet: Method = {
+  capability: CAP_SUBMISSION,
+  async run(mc, args) {
+    const create = args['create'] ?? {};
+    if (!isObject(create)) return fail('invalidArguments', 'create must be an object');
+    if (
+      (args['update'] && Object.keys(args['update'] as object).length > 0) ||
+      (Array.isArray(args['destroy']) && args['destroy'].length > 0)
+    )
+      return fail('invalidArguments', 'submissions are final once made: only create is supported');
+    if (Object.keys(create).length > 50) return fail('requestTooLarge', 'at most 50 submissions at once');
+    const oldState = await accountState(mc);
+    if (!oldState.ok) return oldState;
+    const created: Record<string, Record<string, unknown>> = {};
+    const notCreated: Record<string, SetError> = {};
+    const sentEmails = new Map<string, string>();
+    for (const [key, value] of Object.entries(create)) {
+      if (!isObject(value)) {
+        notCreated[key] = { type: 'invalidProperties' };
+        continue;
+      }
+      const rawId = String(value['emailId'] ?? '');
+      const emailId = rawId.startsWith('#') ? (mc.createdIds.get(rawId.slice(1)) ?? '') : rawId;
+      const n = idNumber(emailId, 'e');
+      const identity = identities(mc).find((i) => i['id'] === value['identityId']);
+      if (!identity) {
+        notCreated[key] = { type: 'invalidProperties', description: 'no such identity' };
+        continue;
+      }
+      const view = n === null ? null : await mc.services.mail.getMessage(mc.ctx, n);
+      const raw = n === null ? null : await mc.services.mail.readRaw(mc.ctx, n);
+      if (!view?.ok || !raw?.ok) {
+        notCreated[key] = { type: 'invalidProperties', description: 'no such email' };
+        continue;
+      }
+      let mailFrom = identity['email'] as string;
+      let recipients: string[];
+      const envelope = value['envelope'];
+      if (isObject(envelope)) {
+        const from = envelope['mailFrom'];
+        const rcpts = envelope['rcptTo'];
+        if (!isObject(from) || typeof from['email'] !== 'string' || !Array.isArray(rcpts)) {
+          notCreated[key] = { type: 'invalidProperties', description: 'bad envelope' };
+          continue;
+        }
+        mailFrom = from['email'];
+        recipients = rcpts.map((r) => (isObject(r) && typeof r['email'] === 'string' ? r['email'] : ''));
+      } else {
+        const e = view.value.envelope;
+        recipients = [...(e.to ?? []), ...(e.cc ?? []), ...(e.bcc ?? [])]
+          .filter((a) => a.kind === 'mailbox' && a.local && a.domain)
+          .map((a) => (a.kind === 'mailbox' ? `${a.local}@${a.domain}` : ''));
+      }
+      recipients = [...new Set(recipients)];
+      if (recipients.length === 0 || recipients.some((r) => !/^[^\s@<>]+@[^\s@<>]+$/.test(r))) {
+        notCreated[key] = { type: 'noRecipients', description: 'no valid recipients' };
+        continue;
+      }
+      const sent = await mc.services.submission.submit(mc.ctx, {
+        mailFrom,
+        recipients,
+        raw: raw.value,
+        received: (id) =>
+          formatReceived({
+            helo: 'jmap',
+            remoteAddress: mc.ctx.remote,
+            hostname: mc.hostname,
+            with: mc.secure ? 'HTTPS' : 'HTTP',
+            id,
+            recipient: null,
+            tls: null,
+            time: Date.now(),
+          }),
+      });
+      if (!sent.ok) {
+        notCreated[key] = {
+          type: ERRORS[sent.error] ?? 'forbiddenToSend',
+          ...(sent.detail ? { description: sent.detail } : {}),
+        };
+        continue;
+      }
+      const id = `s${randomId(8)}`;
+      created[key] = { id, undoStatus: 'final', sendAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+      mc.createdIds.set(key, id);
+      sentEmails.set(`#${key}`, emailId);
+      sentEmails.set(id, emailId);
+    }
+    const response = {
+      accountId: mc.accountId,
+      oldState: oldState.value,
+      newState: oldState.value,
+      created: Object.keys(created).length > 0 ? created : null,
+      notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
+    };
+    // The implicit Email/set for the emails that were sent.
+    const update: Record<string, unknown> = {};
+    const onUpdate = args['onSuccessUpdateEmail'];
+    if (isObject(onUpdate))
+      for (const [ref, patch] of Object.entries(onUpdate)) {
+        const emailId = sentEmails.get(ref);
+        if (emailId) update[emailId] = patch;
+      }
+    const destroy: string[] = [];
+    const onDestroy = args['onSuccessDestroyEmail'];
+    if (Array.isArray(onDestroy))
+      for (const ref of onDestroy) {
+        const emailId = sentEmails.get(String(ref));
+        if (emailId) destroy.push(emailId);
+      }
+    if (Object.keys(update).length > 0 || destroy.length > 0) {
+      const r = await emailSet.run(mc, { accountId: mc.accountId, update, destroy });
+      if (r.ok) mc.followUps.push(['Email/set', r.value]);
+    }
+    return ok(response);
+  },
+};
