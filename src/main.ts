@@ -88,6 +88,8 @@ export async function serve(
       }
     : null;
   const closers: (() => Promise<void>)[] = [];
+  // Filled as the mail listeners start; autoconfiguration reads it at request time.
+  const mailPorts: Partial<Record<'imap' | 'imaps' | 'submission' | 'submissions', number>> = {};
   const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
@@ -152,6 +154,7 @@ export async function serve(
             services: app.services,
             log: log.child({ listener: name }),
             hostname: config.hostname,
+            mailPorts,
             tls: name === 'https' ? tls : null,
             publicUrl: config.http.publicUrl,
           },
@@ -160,6 +163,8 @@ export async function serve(
         );
       }
       const addr = listener.address();
+      if (name === 'imap' || name === 'imaps' || name === 'submission' || name === 'submissions')
+        mailPorts[name] = addr.port;
       log.info({ listener: name, address: `${addr.address}:${addr.port}` }, 'listening');
       closers.push(() => listener.close());
     }

@@ -10,6 +10,8 @@ import { fail, ok, type Result } from '../core/result.ts';
 import type { Envelope, MimePart } from '../mail/mime.ts';
 import { summarize } from '../mail/summary.ts';
 import type {
+  Change,
+  ChangeType,
   FlagOp,
   FlagUpdate,
   Mailbox,
@@ -331,6 +333,26 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       const a = await store.getAccount(accountId);
       if (!a) return fail('not-found');
       return ok({ usedBytes: a.usedBytes, quotaBytes: a.quotaBytes });
+    },
+
+    /** Change-log rows of the caller's account after `since`, oldest first (JMAP /changes). */
+    async changesSince(ctx: Ctx, since: number, limit: number): Promise<Result<Change[], MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(await store.changesSince(accountId, since, limit));
+    },
+
+    /** Which of the caller's objects already existed at modseq `at` (see Store.creationOf). */
+    async existedAt(
+      ctx: Ctx,
+      type: ChangeType,
+      ids: number[],
+      at: number,
+    ): Promise<Result<Set<number>, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const { born, unlogged } = await store.creationOf(accountId, type, ids, at);
+      return ok(new Set([...born, ...unlogged]));
     },
 
     async highestModseq(ctx: Ctx): Promise<Result<number, MailError>> {

@@ -372,6 +372,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         ],
       );
       assert.deepEqual(await store.changesSince(a.id, d2.modseq, 100), []);
+      // When each object first appeared in the log (JMAP /changes asks this).
+      const at = await store.creationOf(a.id, 'Email', [d1.messageId, d2.messageId, 9999], d1.modseq);
+      assert.deepEqual([...at.born], [d1.messageId]);
+      assert.deepEqual([...at.unlogged], [9999]);
       const m = await store.getMessage(a.id, d2.messageId);
       assert.equal(m?.subject, 'two');
       assert.equal(m?.blobHash, blob.hash);

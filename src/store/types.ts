@@ -402,6 +402,14 @@ export interface Store {
   searchText(accountId: number, query: string, limit: number): Promise<SearchHit[]>;
   /** Change-log rows after `sinceModseq`, oldest first, at most `limit`. */
   changesSince(accountId: number, sinceModseq: number, limit: number): Promise<Change[]>;
+  /** Of `objectIds` of `type`, those whose first create row has a modseq at or below `modseq`
+   * (`born`), and those with no create row at all (`unlogged`, made before they were logged). */
+  creationOf(
+    accountId: number,
+    type: ChangeType,
+    objectIds: number[],
+    modseq: number,
+  ): Promise<{ born: Set<number>; unlogged: Set<number> }>;
   highestModseq(accountId: number): Promise<number>;
 
   close(): Promise<void>;

@@ -28,6 +28,8 @@ export interface WebDeps {
   log: Logger;
   /** This server's name. */
   hostname: string;
+  /** Ports of the mail listeners that are on, for client autoconfiguration. */
+  mailPorts: Partial<Record<'imap' | 'imaps' | 'submission' | 'submissions', number>>;
   /** Whether the listener speaks TLS (HSTS is sent only then). */
   secure: boolean;
   /** Base URL clients are told to use; empty: this listener's scheme and the request's Host. */
@@ -300,12 +302,49 @@ export function createWebApp(deps: WebDeps): Hono {
     return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
   });
 
+  // Thunderbird-style autoconfiguration (public: it holds only server names and ports).
+  app.get('/.well-known/autoconfig/mail/config-v1.1.xml', () => autoconfig(deps.hostname, deps.mailPorts));
+  app.get('/mail/config-v1.1.xml', () => autoconfig(deps.hostname, deps.mailPorts));
+
   app.notFound(() => new Response('Not Found', { status: 404 }));
   app.onError((err) => {
     log.error({ err }, 'http request failed');
     return new Response('Internal Server Error', { status: 500 });
   });
   return app;
+}
+
+/** The autoconfig document (Thunderbird's config-v1.1 format) for this server's listeners. */
+function autoconfig(hostname: string, ports: WebDeps['mailPorts']): Response {
+  const host = hostname.replace(/[^A-Za-z0-9.-]/g, '');
+  const server = (kind: 'incoming' | 'outgoing', type: string, port: number, socket: string): string =>
+    [
+      `    <${kind}Server type="${type}">`,
+      `      <hostname>${host}</hostname>`,
+      `      <port>${port}</port>`,
+      `      <socketType>${socket}</socketType>`,
+      '      <authentication>password-cleartext</authentication>',
+      '      <username>%EMAILADDRESS%</username>',
+      `    </${kind}Server>`,
+    ].join('\n');
+  const servers = [
+    ports.imaps ? server('incoming', 'imap', ports.imaps, 'SSL') : null,
+    ports.imap ? server('incoming', 'imap', ports.imap, 'STARTTLS') : null,
+    ports.submissions ? server('outgoing', 'smtp', ports.submissions, 'SSL') : null,
+    ports.submission ? server('outgoing', 'smtp', ports.submission, 'STARTTLS') : null,
+  ].filter(Boolean);
+  const xml = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<clientConfig version="1.1">',
+    `  <emailProvider id="${host}">`,
+    '    <domain>%EMAILDOMAIN%</domain>',
+    `    <displayName>Portcullis (${host})</displayName>`,
+    ...servers,
+    '  </emailProvider>',
+    '</clientConfig>',
+    '',
+  ].join('\n');
+  return new Response(xml, { headers: { 'Content-Type': 'application/xml; charset=utf-8' } });
 }
 
 /** The body as text, or null when it is longer than `max` bytes (reading stops there). */

@@ -17,6 +17,7 @@ export interface HttpServerDeps {
   services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission'>;
   log: Logger;
   hostname: string;
+  mailPorts: Partial<Record<'imap' | 'imaps' | 'submission' | 'submissions', number>>;
   /** TLS key and certificate; null for plain HTTP (behind a trusted front end, or loopback). */
   tls: { key: Buffer; cert: Buffer } | null;
   publicUrl: string;
@@ -38,6 +39,7 @@ export async function startHttpServer(
     services: deps.services,
     log: deps.log,
     hostname: deps.hostname,
+    mailPorts: deps.mailPorts,
     secure: deps.tls !== null,
     publicUrl: deps.publicUrl,
     remoteOf: (_request, env) =>

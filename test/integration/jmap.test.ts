@@ -5,6 +5,7 @@
  * canonicalisation (ATTACKS.md PX-01, PX-04), and jmap-jam, a client we did not write.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
@@ -99,6 +100,24 @@ describe('JMAP', () => {
     assert.match(s.state, /^\d+$/);
   });
 
+  test('autoconfiguration: public, names the listeners that are on', async () => {
+    const r = await fetch(`${base}/.well-known/autoconfig/mail/config-v1.1.xml`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/xml/);
+    const xml = await r.text();
+    assert.match(
+      xml,
+      /<incomingServer type="imap">\s*<hostname>mx\.test<\/hostname>\s*<port>(\d+)<\/port>\s*<socketType>SSL<\/socketType>/,
+    );
+    assert.equal(Number(/<port>(\d+)<\/port>/.exec(xml)![1]), server.ports['imaps']);
+    assert.doesNotMatch(xml, /outgoingServer/, 'no submission listener in this test');
+    const post = await fetch(`${base}/.well-known/autoconfig/mail/config-v1.1.xml`, {
+      method: 'POST',
+      body: 'x',
+    });
+    assert.equal(post.status, 404, 'only GET is public');
+  });
+
   test('security headers on every response; HSTS over TLS', async () => {
     for (const r of [await fetch(`${base}/.well-known/jmap`), await fetch(`${base}/nothing-here`)]) {
       assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -187,6 +206,89 @@ describe('JMAP', () => {
     assert.equal(text![1].ids.length, 1);
     const [missing] = await call([['Email/get', { ids: ['e999999', 'bogus'] }, 'm']]);
     assert.deepEqual(missing![1].notFound, ['e999999', 'bogus']);
+  });
+
+  test('Email/get body properties: structure, text/html/attachments lists, decoded and truncated values', async () => {
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    await t.sendMail({
+      envelope: { from: 'sender@remote.test', to: [BOB.user] },
+      raw: readFileSync(new URL('../fixtures/mail/alternative-attachment.eml', import.meta.url)),
+    });
+    t.close();
+    const [q, g] = await call([
+      ['Email/query', { filter: { text: 'Quarterly' } }, 'q'],
+      [
+        'Email/get',
+        {
+          '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' },
+          properties: ['bodyStructure', 'textBody', 'htmlBody', 'attachments', 'bodyValues'],
+          fetchAllBodyValues: true,
+          maxBodyValueBytes: 10,
+        },
+        'g',
+      ],
+    ]);
+    assert.equal(q![1].ids.length, 1);
+    const e = g![1].list[0];
+    assert.equal(e.bodyStructure.type, 'multipart/mixed');
+    assert.deepEqual(
+      e.bodyStructure.subParts.map((p: any) => p.type),
+      ['multipart/alternative', 'application/pdf'],
+    );
+    assert.deepEqual(
+      e.textBody.map((p: any) => p.type),
+      ['text/plain'],
+    );
+    assert.deepEqual(
+      e.htmlBody.map((p: any) => p.type),
+      ['text/html'],
+    );
+    assert.deepEqual(
+      e.attachments.map((p: any) => [p.type, p.disposition]),
+      [['application/pdf', 'attachment']],
+    );
+    const text = e.bodyValues[e.textBody[0].partId];
+    assert.equal(text.isTruncated, true);
+    assert.ok(Buffer.byteLength(text.value) <= 10);
+    assert.ok(e.bodyValues[e.htmlBody[0].partId], 'the HTML value too');
+    assert.equal(e.bodyValues[e.attachments[0].partId], undefined, 'no value for a PDF');
+  });
+
+  test('Mailbox/query and Thread/get', async () => {
+    const [inbox, named, sorted, bad, threads] = await call([
+      ['Mailbox/query', { filter: { role: 'inbox' } }, 'a'],
+      ['Mailbox/query', { filter: { name: 'ARCH' } }, 'b'],
+      [
+        'Mailbox/query',
+        { sort: [{ property: 'sortOrder' }, { property: 'name' }], calculateTotal: true },
+        'c',
+      ],
+      ['Mailbox/query', { filter: { myRights: true } }, 'd'],
+      ['Thread/get', { '#ids': { resultOf: 'q', name: 'Email/get', path: '/list/*/threadId' } }, 'e'],
+    ]);
+    assert.equal(inbox![1].ids.length, 1);
+    assert.equal(named![1].ids.length, 1);
+    assert.equal(sorted![1].total, 6);
+    assert.equal(sorted![1].ids[0], inbox![1].ids[0], 'INBOX sorts first');
+    assert.equal(bad![1].type, 'unsupportedFilter');
+    assert.equal(threads![1].type, 'invalidResultReference', 'no call q before it');
+    const [, got, t] = await call([
+      ['Email/query', { filter: { inMailbox: inbox![1].ids[0] } }, 'q'],
+      [
+        'Email/get',
+        { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['threadId'] },
+        'g',
+      ],
+      ['Thread/get', { '#ids': { resultOf: 'g', name: 'Email/get', path: '/list/*/threadId' } }, 't'],
+    ]);
+    const ids = got![1].list.map((e: any) => e.id).sort();
+    assert.deepEqual(t![1].list.flatMap((x: any) => x.emailIds).sort(), ids, 'every email is in its thread');
+    assert.deepEqual(t![1].notFound, []);
   });
 
   test('RFC 8620 method-level errors', async () => {
@@ -280,7 +382,7 @@ describe('JMAP', () => {
       };
     });
     assert.deepEqual(
-      result.got.list.map((e) => e.subject),
+      result.got.list.map((e) => e.subject).filter((s) => ['first', 'second', 'third'].includes(s ?? '')),
       ['third', 'second', 'first'],
     );
   });
@@ -508,6 +610,66 @@ describe('JMAP', () => {
       send: t.EmailSubmission.set({ accountId, create: { s: { emailId: '#f', identityId: 'i0' } } }),
     }));
     assert.equal((forged as any).send.notCreated.s.type, 'forbiddenFrom');
+  });
+
+  test('Email/changes and Mailbox/changes from the change log: created, updated, destroyed, paging', async () => {
+    const [start] = await call([['Email/get', { ids: [] }, 's']]);
+    const since = start![1].state as string;
+    const [all] = await call([
+      ['Email/query', { sort: [{ property: 'receivedAt', isAscending: true }] }, 'q'],
+    ]);
+    const [toFlag, toDestroy] = all![1].ids as string[];
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    await t.sendMail({
+      envelope: { from: 'alice@remote.test', to: [BOB.user] },
+      raw: 'Subject: new one\r\n\r\nhi\r\n',
+    });
+    t.close();
+    await call([
+      ['Email/set', { update: { [toFlag!]: { 'keywords/$answered': true } }, destroy: [toDestroy] }, 'x'],
+    ]);
+    const [created] = await call([['Email/query', { filter: { text: 'new one' } }, 'n']]);
+    const [changes, boxes] = await call([
+      ['Email/changes', { sinceState: since }, 'c'],
+      ['Mailbox/changes', { sinceState: since }, 'm'],
+    ]);
+    assert.deepEqual(changes![1].created, created![1].ids);
+    assert.deepEqual(changes![1].updated, [toFlag]);
+    assert.deepEqual(changes![1].destroyed, [toDestroy]);
+    assert.equal(changes![1].hasMoreChanges, false);
+    const [now] = await call([['Email/get', { ids: [] }, 'g']]);
+    assert.equal(changes![1].newState, now![1].state);
+    assert.ok(boxes![1].updated.length >= 1);
+    assert.deepEqual(boxes![1].updatedProperties, [
+      'totalEmails',
+      'unreadEmails',
+      'totalThreads',
+      'unreadThreads',
+    ]);
+
+    // One change at a time: the same ids, in several rounds.
+    const seen = new Set<string>();
+    let state = since;
+    for (let round = 0; round < 20; round++) {
+      const [page] = await call([['Email/changes', { sinceState: state, maxChanges: 1 }, 'p']]);
+      for (const k of ['created', 'updated', 'destroyed']) for (const id of page![1][k]) seen.add(id);
+      state = page![1].newState;
+      if (!page![1].hasMoreChanges) break;
+    }
+    assert.equal(state, now![1].state);
+    assert.deepEqual([...seen].sort(), [...created![1].ids, toFlag, toDestroy].sort());
+
+    const [future, junk] = await call([
+      ['Email/changes', { sinceState: '999999999' }, 'f'],
+      ['Email/changes', { sinceState: 'abc' }, 'j'],
+    ]);
+    assert.equal(future![1].type, 'cannotCalculateChanges');
+    assert.equal(junk![1].type, 'cannotCalculateChanges');
   });
 
   test('PX-01/PX-04: routing headers change nothing; non-canonical paths never reach a handler', async () => {

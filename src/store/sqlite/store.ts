@@ -197,6 +197,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        JOIN messages m ON m.rowid = message_text.rowid
        WHERE message_text MATCH ? AND m.account_id = ? ORDER BY rank LIMIT ?`,
     ),
+    firstCreate: db.prepare(
+      `SELECT value AS id, (SELECT MIN(modseq) FROM changes WHERE account_id = ? AND type = ? AND object_id = value AND op = 'create') AS born
+       FROM json_each(?)`,
+    ),
     changesSince: db.prepare(
       'SELECT * FROM changes WHERE account_id = ? AND modseq > ? ORDER BY modseq, rowid LIMIT ?',
     ),
@@ -480,6 +484,16 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return (q.search.all(match, accountId, limit) as Row[]).map(
         (r): SearchHit => ({ messageId: r['id'] as number, rank: r['rank'] as number }),
       );
+    },
+    async creationOf(accountId, type, objectIds, modseq) {
+      const born = new Set<number>();
+      const unlogged = new Set<number>();
+      for (const r of q.firstCreate.all(accountId, type, JSON.stringify(objectIds)) as Row[]) {
+        const first = r['born'] as number | null;
+        if (first === null) unlogged.add(r['id'] as number);
+        else if (first <= modseq) born.add(r['id'] as number);
+      }
+      return { born, unlogged };
     },
     async changesSince(accountId, sinceModseq, limit) {
       return (q.changesSince.all(accountId, sinceModseq, limit) as Row[]).map(

@@ -3,18 +3,26 @@
  */
 import type { Method } from '../core/api.ts';
 import { coreEcho } from './core/echo.ts';
+import { emailChanges } from './email/changes.ts';
 import { emailGet } from './email/get.ts';
 import { emailQuery } from './email/query.ts';
 import { emailSet } from './email/set.ts';
 import { identityGet } from './identity/get.ts';
+import { mailboxChanges } from './mailbox/changes.ts';
 import { mailboxGet } from './mailbox/get.ts';
+import { mailboxQuery } from './mailbox/query.ts';
 import { emailSubmissionSet } from './submission/set.ts';
+import { threadGet } from './thread/get.ts';
 
 export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Core/echo', coreEcho],
   ['Mailbox/get', mailboxGet],
+  ['Mailbox/changes', mailboxChanges],
+  ['Mailbox/query', mailboxQuery],
+  ['Thread/get', threadGet],
   ['Email/query', emailQuery],
   ['Email/get', emailGet],
+  ['Email/changes', emailChanges],
   ['Email/set', emailSet],
   ['Identity/get', identityGet],
   ['EmailSubmission/set', emailSubmissionSet],

@@ -1,7 +1,8 @@
 /**
- * @module Email/get (RFC 8621 §4.2) for the metadata and header convenience properties: ids,
- * mailboxes, keywords, size, dates, addresses, subject, Message-ID and In-Reply-To, preview and
- * hasAttachment, all from the caches made at delivery (no message is re-parsed here).
+ * @module Email/get (RFC 8621 §4.2): ids, mailboxes, keywords, size, dates, addresses, subject,
+ * Message-ID, In-Reply-To, preview and hasAttachment from the caches made at delivery, and the
+ * body properties (bodyStructure, textBody, htmlBody, attachments, bodyValues) from the cached
+ * MIME structure; message bytes are read only when body values are asked for.
  * Trust: ids are client input; messages of other accounts are "not found" (the services check).
  */
 import { fail, ok } from '../../../../core/result.ts';
@@ -10,7 +11,8 @@ import { decodeWords } from '../../../../mail/header.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, mailboxId, threadId } from '../account.ts';
-import { getIds, getProperties, idNumber, pick } from '../args.ts';
+import { getIds, getProperties, idNumber, pick, unsigned } from '../args.ts';
+import { BODY_PROPERTIES, bodyProperties } from './body.ts';
 
 const PROPERTIES = [
   'id',
@@ -32,7 +34,11 @@ const PROPERTIES = [
   'sentAt',
   'hasAttachment',
   'preview',
+  ...BODY_PROPERTIES,
 ] as const;
+
+/** Properties returned when the client names none (RFC 8621 §4.2). */
+const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure');
 
 /** Most emails one call may fetch without ids (a client must page with Email/query). */
 const MAX_ALL = 500;
@@ -61,8 +67,19 @@ export const emailGet: Method = {
   async run(mc, args) {
     const ids = getIds(args);
     if (!ids.ok) return ids;
-    const props = getProperties(args, PROPERTIES, PROPERTIES);
+    const props = getProperties(args, PROPERTIES, DEFAULTS);
     if (!props.ok) return props;
+    const maxBytes = unsigned(args, 'maxBodyValueBytes', 0);
+    if (!maxBytes.ok) return maxBytes;
+    const options = {
+      fetchText: args['fetchTextBodyValues'] === true,
+      fetchHtml: args['fetchHTMLBodyValues'] === true,
+      fetchAll: args['fetchAllBodyValues'] === true,
+      maxBytes: maxBytes.value,
+    };
+    const needBody = BODY_PROPERTIES.some((b) => props.value.has(b));
+    const needRaw =
+      props.value.has('bodyValues') && (options.fetchText || options.fetchHtml || options.fetchAll);
     const state = await accountState(mc);
     if (!state.ok) return state;
     const account = await loadAccount(mc);
@@ -91,6 +108,11 @@ export const emailGet: Method = {
         continue;
       }
       const e = v.envelope;
+      let body: Record<string, unknown> = {};
+      if (needBody) {
+        const raw = needRaw ? await mc.services.mail.readRawOf(mc.ctx, v) : null;
+        body = bodyProperties(v.id, raw?.ok ? raw.value : null, v.structure, props.value, options);
+      }
       list.push(
         pick(
           {
@@ -113,6 +135,7 @@ export const emailGet: Method = {
             sentAt: v.sentAt === null ? null : utcDate(v.sentAt),
             hasAttachment: v.hasAttachment,
             preview: v.preview,
+            ...body,
           },
           props.value,
         ),

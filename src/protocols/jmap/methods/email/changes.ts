@@ -1,0 +1,27 @@
+/**
+ * @module Email/changes (RFC 8621 §4.3, RFC 8620 §5.2), from the change log.
+ */
+import { ok } from '../../../../core/result.ts';
+import type { Method } from '../../core/api.ts';
+import { CAP_MAIL } from '../../core/request.ts';
+import { emailId, loadAccount } from '../account.ts';
+import { delta } from '../changes.ts';
+
+export const emailChanges: Method = {
+  capability: CAP_MAIL,
+  async run(mc, args) {
+    const account = await loadAccount(mc);
+    if (!account.ok) return account;
+    const d = await delta(mc, args, 'Email', (id) => account.value.placement.has(id));
+    if (!d.ok) return d;
+    return ok({
+      accountId: mc.accountId,
+      oldState: d.value.oldState,
+      newState: d.value.newState,
+      hasMoreChanges: d.value.hasMoreChanges,
+      created: d.value.created.map(emailId),
+      updated: d.value.updated.map(emailId),
+      destroyed: d.value.destroyed.map(emailId),
+    });
+  },
+};
