@@ -8,7 +8,7 @@ import { MESSAGE_VIEW_CACHE } from '../core/limits.ts';
 import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Envelope, MimePart } from '../mail/mime.ts';
-import { summarize } from '../mail/summary.ts';
+import { decodePartBody, summarize } from '../mail/summary.ts';
 import type {
   Change,
   ChangeType,
@@ -157,6 +157,35 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       const m = await store.getMessage(accountId, messageId);
       if (!m) return fail('not-found');
       return ok(await store.blobs.read(m.blobHash));
+    },
+
+    /**
+     * A message's bytes, or one leaf part's decoded content when `partNumber` is given (parts
+     * numbered depth-first from 1, as JMAP numbers them).
+     */
+    async readPart(
+      ctx: Ctx,
+      messageId: number,
+      partNumber: number | null,
+    ): Promise<Result<Buffer, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const m = await store.getMessage(accountId, messageId);
+      if (!m) return fail('not-found');
+      const raw = await store.blobs.read(m.blobHash);
+      if (partNumber === null) return ok(raw);
+      let n = 0;
+      const find = (part: MimePart): MimePart | null => {
+        if (++n === partNumber) return part;
+        for (const sub of part.parts ?? []) {
+          const hit = find(sub);
+          if (hit) return hit;
+        }
+        return null;
+      };
+      const part = find(view(m).structure);
+      if (!part || part.parts) return fail('not-found');
+      return ok(decodePartBody(raw, part));
     },
 
     async search(ctx: Ctx, text: string, limit = 100): Promise<Result<number[], MailError>> {

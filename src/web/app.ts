@@ -53,15 +53,25 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /**
- * True when a request path is already in canonical form: ASCII, absolute, no empty, `.` or `..`
- * segment, no backslash, semicolon or NUL, and no percent-encoding at all (none of our routes
- * needs it, and every encoded `.`, `/` or `\` trick is one).
+ * True when a request path is already in canonical form: absolute, ASCII, no empty, `.` or `..`
+ * segment, no backslash, semicolon or NUL. Percent-encoding is allowed only where it decodes to
+ * valid UTF-8 that holds no `/`, `\`, control character or dot segment (a file name in a
+ * download URL); every encoded traversal or overlong trick is refused (ATTACKS.md PX-04).
  */
 export function canonicalPath(path: string): boolean {
   if (!path.startsWith('/') || path.length > 2048) return false;
-  if (!/^[A-Za-z0-9/_.~-]*$/.test(path)) return false;
   const segments = path.slice(1).split('/');
-  return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..');
+  return segments.every((s, i) => {
+    if (s === '') return i === segments.length - 1;
+    if (!/^(?:[A-Za-z0-9_.~-]|%[0-9A-Fa-f]{2})+$/.test(s)) return false;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(s);
+    } catch {
+      return false;
+    }
+    return decoded !== '.' && decoded !== '..' && !/[/\\\x00-\x1f\x7f]/.test(decoded);
+  });
 }
 
 /** Event streams one account may hold open at once. */
@@ -300,6 +310,31 @@ export function createWebApp(deps: WebDeps): Hono {
       },
     });
     return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
+  });
+
+  // Blob download (RFC 8620 §6.2): a whole message (`b<id>`) or one part (`b<id>.<part>`),
+  // always as an attachment so a browser never renders mail content in our origin.
+  app.get('/jmap/download/:account/:blob/:name', async (c) => {
+    const ctx = await authenticate(c.req.raw, c.env);
+    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    if (c.req.param('account') !== jmapAccountId(ctx.principal.accountId))
+      return new Response('Not Found', { status: 404 });
+    const m = /^b([1-9]\d{0,14})(?:\.([1-9]\d{0,5}))?$/.exec(c.req.param('blob'));
+    if (!m) return new Response('Not Found', { status: 404 });
+    const bytes = await services.mail.readPart(ctx, Number(m[1]), m[2] ? Number(m[2]) : null);
+    if (!bytes.ok) return new Response('Not Found', { status: 404 });
+    const asked = c.req.query('type') ?? '';
+    const type = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}$/.test(asked)
+      ? asked
+      : 'application/octet-stream';
+    const name = c.req.param('name').slice(0, 200);
+    return new Response(bytes.value, {
+      headers: {
+        'Content-Type': type,
+        'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'Content-Length': String(bytes.value.length),
+      },
+    });
   });
 
   // Thunderbird-style autoconfiguration (public: it holds only server names and ports).

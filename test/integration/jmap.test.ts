@@ -257,6 +257,42 @@ describe('JMAP', () => {
     assert.ok(Buffer.byteLength(text.value) <= 10);
     assert.ok(e.bodyValues[e.htmlBody[0].partId], 'the HTML value too');
     assert.equal(e.bodyValues[e.attachments[0].partId], undefined, 'no value for a PDF');
+
+    // Download: the decoded part and the whole message, as attachments, only for their owner.
+    const session = (await (
+      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
+    ).json()) as any;
+    const url = (blobId: string, name: string, type: string) =>
+      session.downloadUrl
+        .replace('{accountId}', session.primaryAccounts['urn:ietf:params:jmap:mail'])
+        .replace('{blobId}', blobId)
+        .replace('{name}', encodeURIComponent(name))
+        .replace('{type}', encodeURIComponent(type));
+    const pdf = await fetch(url(e.attachments[0].blobId, '€ figures.pdf', 'application/pdf'), {
+      headers: { Authorization: auth },
+    });
+    assert.equal(pdf.status, 200);
+    assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+    assert.equal(
+      pdf.headers.get('content-disposition'),
+      "attachment; filename*=UTF-8''%E2%82%AC%20figures.pdf",
+    );
+    assert.ok((await pdf.arrayBuffer()).byteLength > 0);
+    const html = await fetch(url(e.htmlBody[0].blobId, 'x.html', 'text/html'), {
+      headers: { Authorization: auth },
+    });
+    assert.match(html.headers.get('content-disposition') ?? '', /^attachment/, 'never rendered inline');
+    assert.match(html.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.match(await html.text(), /<script>alert\(1\)<\/script>/, 'bytes as stored, decoded');
+    const whole = await fetch(url(q![1].ids[0].replace(/^e/, 'b'), 'm.eml', 'message/rfc822'), {
+      headers: { Authorization: auth },
+    });
+    assert.match(await whole.text(), /Subject: Quarterly figures/);
+    const carol = basic('carol@example.test', 'carol-password-1');
+    const stolen = await fetch(url(e.attachments[0].blobId, 'x', 'application/pdf'), {
+      headers: { Authorization: carol },
+    });
+    assert.equal(stolen.status, 404, 'another user gets nothing, not even that it exists');
   });
 
   test('Mailbox/query and Thread/get', async () => {
