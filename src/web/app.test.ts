@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { canonicalPath } from './app.ts';
 
 test('PX-04: only canonical paths pass; percent-encoding only for harmless segment content', () => {
-  for (const ok of ['/', '/jmap/api', '/jmap/download/a1/b3.2/figures.pdf', '/jmap/download/a1/b3/%E2%82%AC%20figures.pdf', '/x/'])
+  for (const ok of [
+    '/',
+    '/jmap/api',
+    '/jmap/download/a1/b3.2/figures.pdf',
+    '/jmap/download/a1/b3/%E2%82%AC%20figures.pdf',
+    '/x/',
+  ])
     assert.equal(canonicalPath(ok), true, ok);
   for (const bad of [
     'jmap',

@@ -144,7 +144,7 @@ export function createWebApp(deps: WebDeps): Hono {
 
   const session = async (request: Request, env: unknown): Promise<Response> => {
     const ctx = await authenticate(request, env);
-    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    if (ctx?.principal.kind !== 'account') return unauthorized();
     const state = await services.mail.highestModseq(ctx);
     const id = jmapAccountId(ctx.principal.accountId);
     const url = base(request);
@@ -182,7 +182,7 @@ export function createWebApp(deps: WebDeps): Hono {
 
   app.post('/jmap/api', async (c) => {
     const ctx = await authenticate(c.req.raw, c.env);
-    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    if (ctx?.principal.kind !== 'account') return unauthorized();
     const accountId = ctx.principal.accountId;
     if ((inFlight.get(accountId) ?? 0) >= CORE_LIMITS.maxConcurrentRequests)
       return problem(
@@ -242,7 +242,7 @@ export function createWebApp(deps: WebDeps): Hono {
   const streams = new Map<number, number>();
   app.get('/jmap/eventsource', async (c) => {
     const ctx = await authenticate(c.req.raw, c.env);
-    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    if (ctx?.principal.kind !== 'account') return unauthorized();
     const accountId = ctx.principal.accountId;
     const params = new URL(c.req.url).searchParams;
     const types = (params.get('types') ?? '*').split(',');
@@ -316,7 +316,7 @@ export function createWebApp(deps: WebDeps): Hono {
   // always as an attachment so a browser never renders mail content in our origin.
   app.get('/jmap/download/:account/:blob/:name', async (c) => {
     const ctx = await authenticate(c.req.raw, c.env);
-    if (!ctx || ctx.principal.kind !== 'account') return unauthorized();
+    if (ctx?.principal.kind !== 'account') return unauthorized();
     if (c.req.param('account') !== jmapAccountId(ctx.principal.accountId))
       return new Response('Not Found', { status: 404 });
     const m = /^b([1-9]\d{0,14})(?:\.([1-9]\d{0,5}))?$/.exec(c.req.param('blob'));
