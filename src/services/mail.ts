@@ -4,6 +4,7 @@
  * system read path (ATTACKS.md R2, R9). Shared mailboxes will come through ACLs checked here.
  */
 import type { Clock } from '../core/clock.ts';
+import { randomId } from '../core/ids.ts';
 import { MESSAGE_VIEW_CACHE } from '../core/limits.ts';
 import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
@@ -77,6 +78,9 @@ function view(m: Message): MessageView {
 function ownAccount(ctx: Ctx): number | null {
   return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
 }
+
+/** How long an upload waits for a message to use it (RFC 8620 §6.1 asks for at least an hour). */
+const UPLOAD_LIFETIME_MS = 24 * 3_600_000;
 
 /** Dependencies of the mail service. */
 export interface MailDeps {
@@ -186,6 +190,33 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       const part = find(view(m).structure);
       if (!part || part.parts) return fail('not-found');
       return ok(decodePartBody(raw, part));
+    },
+
+    /** Keeps bytes a user uploaded (JMAP) for a day, until a message uses them. */
+    async upload(
+      ctx: Ctx,
+      bytes: Buffer,
+      type: string,
+    ): Promise<Result<{ id: string; size: number }, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const now = clock.now();
+      await store.expireUploads(now - UPLOAD_LIFETIME_MS);
+      const writer = store.blobs.create();
+      await writer.write(bytes);
+      const up = await store.addUpload(
+        { accountId, id: randomId(10), type, createdAt: now },
+        await writer.finish(),
+      );
+      return up === 'not-found' ? fail('not-found') : ok({ id: up.id, size: up.size });
+    },
+
+    /** The bytes of one of the caller's uploads. */
+    async readUpload(ctx: Ctx, id: string): Promise<Result<Buffer, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      const up = await store.getUpload(accountId, id);
+      return up ? ok(await store.blobs.read(up.blobHash)) : fail('not-found');
     },
 
     async search(ctx: Ctx, text: string, limit = 100): Promise<Result<number[], MailError>> {

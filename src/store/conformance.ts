@@ -673,6 +673,37 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       },
     );
 
+    withStore(
+      'uploads: kept with a blob reference, found per account, expired, gone with the account',
+      async (store) => {
+        const a = await account(store);
+        const b = await account(store, 'bob@example.test');
+        const blob = await putBlob(store, 'uploaded bytes');
+        const up = await store.addUpload(
+          { accountId: a.id, id: 'u1', type: 'text/plain', createdAt: 10 },
+          blob,
+        );
+        assert.ok(typeof up === 'object');
+        assert.equal(up.size, blob.size);
+        assert.equal(
+          await store.addUpload({ accountId: 9999, id: 'u9', type: 'x/y', createdAt: 10 }, blob),
+          'not-found',
+        );
+        await store.addUpload(
+          { accountId: b.id, id: 'u2', type: 'text/plain', createdAt: 20 },
+          await putBlob(store, 'bob bytes'),
+        );
+        assert.equal((await store.getUpload(a.id, 'u1'))?.blobHash, blob.hash);
+        assert.equal(await store.getUpload(b.id, 'u1'), null, 'per account');
+        assert.equal((await store.blobs.read(blob.hash)).toString(), 'uploaded bytes');
+        assert.equal(await store.expireUploads(15), 1);
+        assert.equal(await store.getUpload(a.id, 'u1'), null);
+        assert.equal(await store.blobs.has(blob.hash), false, 'its blob went with it');
+        assert.equal(await store.deleteAccount(b.id), 'ok');
+        assert.equal(await store.expireUploads(Number.MAX_SAFE_INTEGER), 0, 'the account took its uploads');
+      },
+    );
+
     withStore('data survives close and reopen', async (_store, reopen) => {
       const a = await account(_store);
       const blob = await putBlob(_store, 'persist');

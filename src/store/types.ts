@@ -70,6 +70,16 @@ export interface AppPassword {
   lastUsedAt: number | null;
 }
 
+/** A blob an account uploaded (JMAP), kept for a while until a message uses it. */
+export interface Upload {
+  accountId: number;
+  id: string;
+  blobHash: string;
+  size: number;
+  type: string;
+  createdAt: number;
+}
+
 /** IMAP special-use attributes (RFC 6154), also JMAP mailbox roles. */
 export type SpecialUse = '\\Inbox' | '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive';
 
@@ -305,6 +315,13 @@ export interface Store {
   retryOutbound(id: number, now: number): Promise<'ok' | 'not-found'>;
   /** Removes a message from the queue, whatever its state, and releases its blob. */
   deleteOutbound(id: number): Promise<'ok' | 'not-found'>;
+
+  // Uploads
+  /** Keeps an uploaded blob for an account (durable when this resolves). */
+  addUpload(upload: Omit<Upload, 'blobHash' | 'size'>, blob: StagedBlob): Promise<Upload | 'not-found'>;
+  getUpload(accountId: number, id: string): Promise<Upload | null>;
+  /** Removes uploads created before `before`, releasing their blobs; returns how many. */
+  expireUploads(before: number): Promise<number>;
 
   // Directory
   createDomain(name: string, now: number): Promise<'ok' | 'exists'>;

@@ -199,7 +199,7 @@ export function createWebApp(deps: WebDeps): Hono {
           'urn:ietf:params:jmap:error:notJSON',
           'the content type must be application/json',
         );
-      const text = await readBounded(c.req.raw, CORE_LIMITS.maxSizeRequest);
+      const text = (await readBounded(c.req.raw, CORE_LIMITS.maxSizeRequest))?.toString('utf8') ?? null;
       if (text === null)
         return problem(
           413,
@@ -312,6 +312,46 @@ export function createWebApp(deps: WebDeps): Hono {
     return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
   });
 
+  // Blob upload (RFC 8620 §6.1), bounded by maxSizeUpload and maxConcurrentUpload.
+  const uploading = new Map<number, number>();
+  app.post('/jmap/upload/:account', async (c) => {
+    const ctx = await authenticate(c.req.raw, c.env);
+    if (ctx?.principal.kind !== 'account') return unauthorized();
+    const accountId = ctx.principal.accountId;
+    if (c.req.param('account') !== jmapAccountId(accountId))
+      return new Response('Not Found', { status: 404 });
+    if ((uploading.get(accountId) ?? 0) >= CORE_LIMITS.maxConcurrentUpload)
+      return problem(
+        429,
+        'urn:ietf:params:jmap:error:limit',
+        'too many uploads at once (maxConcurrentUpload)',
+      );
+    uploading.set(accountId, (uploading.get(accountId) ?? 0) + 1);
+    try {
+      const bytes = await readBounded(c.req.raw, CORE_LIMITS.maxSizeUpload);
+      if (bytes === null)
+        return problem(
+          413,
+          'urn:ietf:params:jmap:error:limit',
+          `larger than maxSizeUpload (${CORE_LIMITS.maxSizeUpload} bytes)`,
+        );
+      const asked = c.req.header('content-type') ?? '';
+      const type = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}/.test(asked)
+        ? asked.split(';', 1)[0]!.trim().toLowerCase()
+        : 'application/octet-stream';
+      const up = await services.mail.upload(ctx, bytes, type);
+      if (!up.ok) return new Response('Not Found', { status: 404 });
+      return Response.json(
+        { accountId: jmapAccountId(accountId), blobId: `u${up.value.id}`, type, size: up.value.size },
+        { status: 201 },
+      );
+    } finally {
+      const n = (uploading.get(accountId) ?? 1) - 1;
+      if (n > 0) uploading.set(accountId, n);
+      else uploading.delete(accountId);
+    }
+  });
+
   // Blob download (RFC 8620 §6.2): a whole message (`b<id>`) or one part (`b<id>.<part>`),
   // always as an attachment so a browser never renders mail content in our origin.
   app.get('/jmap/download/:account/:blob/:name', async (c) => {
@@ -382,11 +422,11 @@ function autoconfig(hostname: string, ports: WebDeps['mailPorts']): Response {
   return new Response(xml, { headers: { 'Content-Type': 'application/xml; charset=utf-8' } });
 }
 
-/** The body as text, or null when it is longer than `max` bytes (reading stops there). */
-async function readBounded(request: Request, max: number): Promise<string | null> {
+/** The body, or null when it is longer than `max` bytes (reading stops there). */
+async function readBounded(request: Request, max: number): Promise<Buffer | null> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > max) return null;
-  if (!request.body) return '';
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -400,5 +440,5 @@ async function readBounded(request: Request, max: number): Promise<string | null
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

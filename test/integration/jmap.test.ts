@@ -708,6 +708,93 @@ describe('JMAP', () => {
     assert.equal(junk![1].type, 'cannotCalculateChanges');
   });
 
+  test('upload and Email/import (jmap-jam uploadBlob); upload limits; blobs are per account', async () => {
+    const token = /: (\S+)$/.exec(
+      cliOk(data.path, [
+        'app-password',
+        'add',
+        BOB.user,
+        '--label',
+        'import',
+        '--scope',
+        'jmap',
+        '--bearer',
+      ]).trim(),
+    )![1]!;
+    const jam = new JamClient({ sessionUrl: `${base}/.well-known/jmap`, bearerToken: token });
+    const accountId = await jam.getPrimaryAccount();
+    const raw =
+      'From: Old <old@archive.test>\r\nSubject: imported from the archive\r\nDate: Tue, 01 Jan 2019 09:00:00 +0000\r\n\r\nkept for years\r\n';
+    const up = await jam.uploadBlob(accountId, new Blob([raw], { type: 'message/rfc822' }));
+    assert.equal(up.size, raw.length);
+    assert.equal(up.type, 'message/rfc822');
+    const [boxes] = await jam.api.Mailbox.get({ accountId, properties: ['role'] });
+    const archive = (boxes.list as { id: string; role: string }[]).find((m) => m.role === 'archive')!.id;
+    const [imported] = await jam.api.Email.import({
+      accountId,
+      emails: {
+        x: {
+          blobId: up.blobId,
+          mailboxIds: { [archive]: true },
+          keywords: { $seen: true },
+          receivedAt: '2019-01-01T09:00:05Z',
+        },
+      },
+    });
+    const id = (imported as any).created.x.id as string;
+    const [got] = await jam.api.Email.get({
+      accountId,
+      ids: [id],
+      properties: ['subject', 'receivedAt', 'mailboxIds', 'keywords'],
+    });
+    assert.deepEqual(got.list[0], {
+      id,
+      subject: 'imported from the archive',
+      receivedAt: '2019-01-01T09:00:05Z',
+      mailboxIds: { [archive]: true },
+      keywords: { $seen: true },
+    });
+    const [missing] = await jam.api.Email.import({
+      accountId,
+      emails: { y: { blobId: 'unosuchblob', mailboxIds: { [archive]: true } } as any },
+    });
+    assert.equal((missing as any).notCreated.y.type, 'blobNotFound');
+
+    // Another user cannot import bob's upload into her own mailbox.
+    const carol = basic('carol@example.test', 'carol-password-1');
+    const asCarol = async (calls: unknown[]) =>
+      (
+        (await (
+          await fetch(`${base}/jmap/api`, {
+            method: 'POST',
+            headers: { Authorization: carol, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ using: USING, methodCalls: calls }),
+          })
+        ).json()) as any
+      ).methodResponses;
+    const [[, carolBoxes]] = await asCarol([['Mailbox/query', { filter: { role: 'inbox' } }, 'q']]);
+    const [[, stolen]] = await asCarol([
+      [
+        'Email/import',
+        { emails: { z: { blobId: up.blobId, mailboxIds: { [carolBoxes.ids[0]]: true } } } },
+        'c',
+      ],
+    ]);
+    assert.equal(stolen.notCreated.z.type, 'blobNotFound');
+    const big = await fetch(`${base}/jmap/upload/${accountId}`, {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(50_000_001),
+    });
+    assert.equal(big.status, 413);
+    const other = await fetch(`${base}/jmap/upload/a999`, {
+      method: 'POST',
+      headers: { Authorization: auth },
+      body: 'x',
+    });
+    assert.equal(other.status, 404);
+  });
+
   test('PX-01/PX-04: routing headers change nothing; non-canonical paths never reach a handler', async () => {
     const plain = await fetch(`${base}/.well-known/jmap`, { headers: { Authorization: auth } });
     const tricked = await fetch(`${base}/.well-known/jmap`, {

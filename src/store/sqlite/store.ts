@@ -25,7 +25,7 @@ import type {
   SpecialUse,
   Store,
 } from '../types.ts';
-import { blobRefs, sqliteBlobStore } from './blobs.ts';
+import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
 import { mailboxOps } from './mailboxes.ts';
 import { queueOps } from './queue.ts';
@@ -102,6 +102,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   let writer: Writer | null = null;
 
   const refs = blobRefs(db);
+  const stage = blobStager(db);
   const q = {
     insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     listDomains: db.prepare('SELECT name, created_at FROM domains ORDER BY name'),
@@ -210,10 +211,20 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       'SELECT blob_hash, COUNT(*) AS n FROM messages WHERE account_id = ? GROUP BY blob_hash',
     ),
     blobExists: db.prepare('SELECT 1 FROM blobs WHERE hash = ?'),
+    accountUploads: db.prepare(
+      'SELECT blob_hash, COUNT(*) AS n FROM uploads WHERE account_id = ? GROUP BY blob_hash',
+    ),
+    insertUpload: db.prepare(
+      `INSERT INTO uploads (account_id, id, blob_hash, size, type, created_at)
+       SELECT id, ?, ?, ?, ?, ? FROM accounts WHERE id = ?`,
+    ),
+    getUpload: db.prepare('SELECT * FROM uploads WHERE account_id = ? AND id = ?'),
+    oldUploads: db.prepare('DELETE FROM uploads WHERE created_at < ? RETURNING blob_hash'),
   };
 
   const deleteAccountTables = [
     'DELETE FROM changes WHERE account_id = ?',
+    'DELETE FROM uploads WHERE account_id = ?',
     'DELETE FROM mailbox_messages WHERE account_id = ?',
     'DELETE FROM messages WHERE account_id = ?',
     'DELETE FROM mailboxes WHERE account_id = ?',
@@ -328,7 +339,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           if (!q.getAccount.get(id)) return null;
           for (const r of q.accountRowids.all(id) as Row[]) q.deleteText.run(r['rowid']);
           const gone: string[] = [];
-          for (const r of q.accountBlobs.all(id) as Row[]) {
+          for (const r of [...(q.accountBlobs.all(id) as Row[]), ...(q.accountUploads.all(id) as Row[])]) {
             // Inline bytes go with the transaction; files are removed after it commits.
             const file = refs.release(r['blob_hash'] as string, r['n'] as number);
             if (file) gone.push(file);
@@ -341,6 +352,54 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       // A blob may have been referenced again since; only files with no row left are removed.
       await blobs.remove(released.filter((h) => !q.blobExists.get(h)));
       return 'ok';
+    },
+
+    async addUpload(upload, blob) {
+      const r = db
+        .transaction((): boolean => {
+          if (!q.getAccount.get(upload.accountId)) return false;
+          stage(blob);
+          refs.add(blob.hash, blob.size);
+          q.insertUpload.run(
+            upload.id,
+            blob.hash,
+            blob.size,
+            upload.type,
+            upload.createdAt,
+            upload.accountId,
+          );
+          return true;
+        })
+        .immediate();
+      return r ? { ...upload, blobHash: blob.hash, size: blob.size } : 'not-found';
+    },
+    async getUpload(accountId, id) {
+      const r = q.getUpload.get(accountId, id) as Row | undefined;
+      return r
+        ? {
+            accountId,
+            id,
+            blobHash: r['blob_hash'] as string,
+            size: r['size'] as number,
+            type: r['type'] as string,
+            createdAt: r['created_at'] as number,
+          }
+        : null;
+    },
+    async expireUploads(before) {
+      const { count, files } = db
+        .transaction(() => {
+          const rows = q.oldUploads.all(before) as Row[];
+          const gone: string[] = [];
+          for (const r of rows) {
+            const file = refs.release(r['blob_hash'] as string);
+            if (file) gone.push(file);
+          }
+          return { count: rows.length, files: gone };
+        })
+        .immediate();
+      await blobs.remove(files.filter((h) => !q.blobExists.get(h)));
+      return count;
     },
 
     async getPassword(accountId) {

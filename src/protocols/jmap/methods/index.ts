@@ -5,6 +5,7 @@ import type { Method } from '../core/api.ts';
 import { coreEcho } from './core/echo.ts';
 import { emailChanges } from './email/changes.ts';
 import { emailGet } from './email/get.ts';
+import { emailImport } from './email/import.ts';
 import { emailQuery } from './email/query.ts';
 import { emailSet } from './email/set.ts';
 import { identityGet } from './identity/get.ts';
@@ -24,6 +25,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Email/get', emailGet],
   ['Email/changes', emailChanges],
   ['Email/set', emailSet],
+  ['Email/import', emailImport],
   ['Identity/get', identityGet],
   ['EmailSubmission/set', emailSubmissionSet],
 ]);
