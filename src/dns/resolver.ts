@@ -5,6 +5,7 @@
  * configuration names (`dns.servers`), each query bounded in time.
  */
 import { Resolver as DnsResolver } from 'node:dns/promises';
+import { Lru } from '../core/lru.ts';
 
 /** An MX record. */
 export interface MxRecord {
@@ -31,6 +32,12 @@ export interface Resolver {
 
 /** Milliseconds one query waits for an answer before a retry. */
 const QUERY_TIMEOUT_MS = 3000;
+/** How long answers (and "no such record") are reused. Node does not expose TTLs of every
+ * record type, so a short fixed time stands in; a burst of mail from one domain then costs one
+ * lookup per record, not one per message. */
+const CACHE_MS = 60_000;
+/** Most answers kept. */
+const CACHE_ENTRIES = 10_000;
 
 const missing = (err: unknown): boolean =>
   ['ENODATA', 'ENOTFOUND', 'NXDOMAIN'].includes((err as { code?: string }).code ?? '');
@@ -41,6 +48,7 @@ const missing = (err: unknown): boolean =>
  */
 export function createResolver(servers: string[] = []): Resolver {
   const dns = new DnsResolver({ timeout: QUERY_TIMEOUT_MS, tries: 2 });
+  const cache = new Lru<string, { answer: Promise<unknown[]>; until: number }>(CACHE_ENTRIES);
   if (servers.length > 0) dns.setServers(servers);
   return {
     async mx(domain) {
@@ -63,7 +71,24 @@ export function createResolver(servers: string[] = []): Resolver {
       return out;
     },
     resolve(name, type) {
-      return dns.resolve(name, type) as Promise<unknown[]>;
+      // Identical lookups in flight share one query; settled answers are reused for a while.
+      const key = `${type} ${name.toLowerCase()}`;
+      const hit = cache.get(key);
+      if (hit && hit.until > Date.now()) return hit.answer;
+      const answer = dns.resolve(name, type) as Promise<unknown[]>;
+      const entry = { answer, until: Date.now() + QUERY_TIMEOUT_MS * 3 };
+      cache.set(key, entry);
+      answer.then(
+        () => {
+          entry.until = Date.now() + CACHE_MS;
+        },
+        (err: unknown) => {
+          // Missing records are an answer; failures (timeouts, refusals) are asked again.
+          if (missing(err)) entry.until = Date.now() + CACHE_MS;
+          else cache.delete(key);
+        },
+      );
+      return answer;
     },
   };
 }

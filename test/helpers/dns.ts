@@ -65,13 +65,17 @@ export interface DnsServer {
   address: string;
   /** The zone it serves; changes take effect at once. */
   zone: Zone;
+  /** Questions answered so far. */
+  readonly queries: number;
   close(): Promise<void>;
 }
 
 /** Serves `zone` over UDP on 127.0.0.1 (authoritative answers, NXDOMAIN for unknown names). */
 export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   const socket = createSocket('udp4');
+  let queries = 0;
   socket.on('message', (msg, peer) => {
+    queries++;
     let query: packet.Packet;
     try {
       query = packet.decode(msg);
@@ -115,6 +119,9 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   return {
     address: `127.0.0.1:${port}`,
     zone,
+    get queries() {
+      return queries;
+    },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

@@ -295,6 +295,59 @@ describe('JMAP', () => {
     assert.equal(stolen.status, 404, 'another user gets nothing, not even that it exists');
   });
 
+  test('Mailbox/set: create under a parent, rename, subscribe, refuse what must stay, destroy', async () => {
+    const imap = await imapClient();
+    try {
+      const [made] = await call([
+        [
+          'Mailbox/set',
+          {
+            create: {
+              p: { name: 'Projects', isSubscribed: true },
+              c: { name: 'Apollo', parentId: '#p' },
+              bad: { name: 'a/b' },
+            },
+          },
+          's',
+        ],
+      ]);
+      const parent = made![1].created.p.id;
+      const child = made![1].created.c.id;
+      assert.equal(made![1].notCreated.bad.type, 'invalidProperties');
+      const names = async () => (await imap.list()).map((m) => m.path).sort();
+      assert.ok((await names()).includes('Projects/Apollo'), 'IMAP sees the new mailboxes');
+      const [boxes] = await call([
+        ['Mailbox/get', { ids: [child, parent], properties: ['name', 'parentId', 'isSubscribed'] }, 'g'],
+      ]);
+      assert.deepEqual(boxes![1].list, [
+        { id: child, name: 'Apollo', parentId: parent, isSubscribed: false },
+        { id: parent, name: 'Projects', parentId: null, isSubscribed: true },
+      ]);
+      const [inboxQ] = await call([['Mailbox/query', { filter: { role: 'inbox' } }, 'i']]);
+      const inbox = inboxQ![1].ids[0];
+      const [changed] = await call([
+        [
+          'Mailbox/set',
+          {
+            update: { [child]: { name: 'Artemis', parentId: null }, [inbox]: { name: 'Elsewhere' } },
+            destroy: [parent, inbox],
+          },
+          'u',
+        ],
+      ]);
+      assert.deepEqual(changed![1].updated, { [child]: null });
+      assert.equal(changed![1].notUpdated[inbox].type, 'forbidden');
+      assert.deepEqual(changed![1].destroyed, [parent]);
+      assert.equal(changed![1].notDestroyed[inbox].type, 'mailboxHasEmail');
+      assert.ok((await names()).includes('Artemis'));
+      assert.ok(!(await names()).includes('Projects'));
+      const [gone] = await call([['Mailbox/set', { destroy: [child] }, 'd']]);
+      assert.deepEqual(gone![1].destroyed, [child]);
+    } finally {
+      await imap.logout();
+    }
+  });
+
   test('Mailbox/query and Thread/get', async () => {
     const [inbox, named, sorted, bad, threads] = await call([
       ['Mailbox/query', { filter: { role: 'inbox' } }, 'a'],

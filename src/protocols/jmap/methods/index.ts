@@ -12,6 +12,7 @@ import { identityGet } from './identity/get.ts';
 import { mailboxChanges } from './mailbox/changes.ts';
 import { mailboxGet } from './mailbox/get.ts';
 import { mailboxQuery } from './mailbox/query.ts';
+import { mailboxSet } from './mailbox/set.ts';
 import { emailSubmissionSet } from './submission/set.ts';
 import { threadGet } from './thread/get.ts';
 
@@ -20,6 +21,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Mailbox/get', mailboxGet],
   ['Mailbox/changes', mailboxChanges],
   ['Mailbox/query', mailboxQuery],
+  ['Mailbox/set', mailboxSet],
   ['Thread/get', threadGet],
   ['Email/query', emailQuery],
   ['Email/get', emailGet],
