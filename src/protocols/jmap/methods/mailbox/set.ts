@@ -86,7 +86,8 @@ export const mailboxSet: Method = {
         notCreated[key] = refused(r.error, r.detail);
         continue;
       }
-      if (value['isSubscribed'] === true) await mc.services.mail.setSubscribed(mc.ctx, r.value.id, true);
+      // JMAP's default is unsubscribed (RFC 8621 §2); IMAP CREATE subscribes.
+      await mc.services.mail.setSubscribed(mc.ctx, r.value.id, value['isSubscribed'] === true);
       created[key] = {
         id: mailboxId(r.value.id),
         totalEmails: 0,
