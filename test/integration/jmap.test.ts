@@ -834,6 +834,20 @@ describe('JMAP', () => {
       ],
     ]);
     assert.equal(stolen.notCreated.z.type, 'blobNotFound');
+    // Email/parse reads an upload without storing it.
+    const [parsed] = await jam.api.Email.parse({
+      accountId,
+      blobIds: [up.blobId, 'unosuch'],
+      properties: ['subject', 'from', 'sentAt', 'textBody', 'bodyValues'],
+      fetchTextBodyValues: true,
+    } as any);
+    const p = (parsed as any).parsed[up.blobId];
+    assert.equal(p.subject, 'imported from the archive');
+    assert.deepEqual(p.from, [{ name: 'Old', email: 'old@archive.test' }]);
+    assert.equal(p.sentAt, '2019-01-01T09:00:00Z');
+    assert.equal(p.bodyValues[p.textBody[0].partId].value, 'kept for years\r\n');
+    assert.deepEqual((parsed as any).notFound, ['unosuch']);
+
     const big = await fetch(`${base}/jmap/upload/${accountId}`, {
       method: 'POST',
       headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },

@@ -6,6 +6,7 @@ import { coreEcho } from './core/echo.ts';
 import { emailChanges } from './email/changes.ts';
 import { emailGet } from './email/get.ts';
 import { emailImport } from './email/import.ts';
+import { emailParse } from './email/parse.ts';
 import { emailQuery } from './email/query.ts';
 import { emailSet } from './email/set.ts';
 import { identityGet } from './identity/get.ts';
@@ -28,6 +29,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Email/changes', emailChanges],
   ['Email/set', emailSet],
   ['Email/import', emailImport],
+  ['Email/parse', emailParse],
   ['Identity/get', identityGet],
   ['EmailSubmission/set', emailSubmissionSet],
 ]);

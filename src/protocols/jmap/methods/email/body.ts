@@ -30,12 +30,12 @@ const isInline = (p: MimePart): boolean => p.disposition?.type.toLowerCase() !==
 const nameOf = (p: MimePart): string | null => p.disposition?.params['filename'] ?? p.params['name'] ?? null;
 
 /** One EmailBodyPart object. */
-function bodyPart(messageId: number, n: Numbered, withSub: boolean): Record<string, unknown> {
+function bodyPart(blob: string, n: Numbered, withSub: boolean): Record<string, unknown> {
   const p = n.part;
   const leaf = !p.parts;
   return {
     partId: leaf ? n.partId : null,
-    blobId: leaf ? `b${messageId}.${n.partId}` : null,
+    blobId: leaf ? `${blob}.${n.partId}` : null,
     size: leaf ? p.bodyEnd - p.bodyStart : 0,
     name: nameOf(p),
     type: typeOf(p),
@@ -44,7 +44,7 @@ function bodyPart(messageId: number, n: Numbered, withSub: boolean): Record<stri
     cid: p.id ? p.id.replace(/^<|>$/g, '') : null,
     language: p.language,
     location: p.location,
-    ...(withSub && !leaf ? { subParts: n.sub.map((s) => bodyPart(messageId, s, true)) } : {}),
+    ...(withSub && !leaf ? { subParts: n.sub.map((s) => bodyPart(blob, s, true)) } : {}),
   };
 }
 
@@ -131,7 +131,8 @@ function truncate(text: string, max: number): { value: string; truncated: boolea
 
 /** The body properties that were asked for. */
 export function bodyProperties(
-  messageId: number,
+  /** Blob id of the message; part blob ids are `<it>.<partId>`. */
+  blob: string,
   raw: Buffer | null,
   structure: MimePart,
   props: Set<string>,
@@ -140,11 +141,10 @@ export function bodyProperties(
   const root = number(structure);
   const chosen = lists(root);
   const out: Record<string, unknown> = {};
-  if (props.has('bodyStructure')) out['bodyStructure'] = bodyPart(messageId, root, true);
-  if (props.has('textBody')) out['textBody'] = chosen.text.map((n) => bodyPart(messageId, n, false));
-  if (props.has('htmlBody')) out['htmlBody'] = chosen.html.map((n) => bodyPart(messageId, n, false));
-  if (props.has('attachments'))
-    out['attachments'] = chosen.attachments.map((n) => bodyPart(messageId, n, false));
+  if (props.has('bodyStructure')) out['bodyStructure'] = bodyPart(blob, root, true);
+  if (props.has('textBody')) out['textBody'] = chosen.text.map((n) => bodyPart(blob, n, false));
+  if (props.has('htmlBody')) out['htmlBody'] = chosen.html.map((n) => bodyPart(blob, n, false));
+  if (props.has('attachments')) out['attachments'] = chosen.attachments.map((n) => bodyPart(blob, n, false));
   if (props.has('bodyValues')) {
     const values: Record<string, unknown> = {};
     const wanted = new Map<string, Numbered>();

@@ -43,10 +43,10 @@ const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure');
 /** Most emails one call may fetch without ids (a client must page with Email/query). */
 const MAX_ALL = 500;
 
-const utcDate = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const utcDate = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** JMAP EmailAddress objects of a header's addresses (group markers are dropped). */
-function addresses(list: HeaderAddress[] | null): { name: string | null; email: string }[] | null {
+export function addresses(list: HeaderAddress[] | null): { name: string | null; email: string }[] | null {
   if (!list) return null;
   const out: { name: string | null; email: string }[] = [];
   for (const a of list)
@@ -59,7 +59,7 @@ function addresses(list: HeaderAddress[] | null): { name: string | null; email: 
 }
 
 /** The ids of a Message-ID style header, without angle brackets. */
-const msgIds = (value: string | null): string[] | null =>
+export const msgIds = (value: string | null): string[] | null =>
   value ? (value.match(/<([^<>\s]+)>/g)?.map((s) => s.slice(1, -1)) ?? null) : null;
 
 export const emailGet: Method = {
@@ -111,7 +111,7 @@ export const emailGet: Method = {
       let body: Record<string, unknown> = {};
       if (needBody) {
         const raw = needRaw ? await mc.services.mail.readRawOf(mc.ctx, v) : null;
-        body = bodyProperties(v.id, raw?.ok ? raw.value : null, v.structure, props.value, options);
+        body = bodyProperties(`b${v.id}`, raw?.ok ? raw.value : null, v.structure, props.value, options);
       }
       list.push(
         pick(

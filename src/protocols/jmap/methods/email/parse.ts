@@ -1,0 +1,102 @@
+/**
+ * @module Email/parse (RFC 8621 §4.9): reads uploaded messages (or attached ones, by blob id)
+ * as Email objects without storing them, e.g. to show a forwarded message/rfc822 attachment.
+ * Trust: the bytes are untrusted and go through the same bounded parser as delivery.
+ */
+import { fail, ok } from '../../../../core/result.ts';
+import type { Envelope, MimePart } from '../../../../mail/mime.ts';
+import { summarize } from '../../../../mail/summary.ts';
+import type { Method } from '../../core/api.ts';
+import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
+import { getProperties, pick, stringList, unsigned } from '../args.ts';
+import { BODY_PROPERTIES, bodyProperties } from './body.ts';
+import { addresses, msgIds, utcDate } from './get.ts';
+
+const PROPERTIES = [
+  'blobId',
+  'size',
+  'messageId',
+  'inReplyTo',
+  'references',
+  'sender',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'replyTo',
+  'subject',
+  'sentAt',
+  'hasAttachment',
+  'preview',
+  ...BODY_PROPERTIES,
+] as const;
+const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure');
+
+export const emailParse: Method = {
+  capability: CAP_MAIL,
+  async run(mc, args) {
+    const blobIds = stringList(args, 'blobIds');
+    if (!blobIds.ok) return blobIds;
+    if (!blobIds.value) return fail('invalidArguments', 'blobIds is required');
+    if (blobIds.value.length > CORE_LIMITS.maxObjectsInGet) return fail('requestTooLarge');
+    const props = getProperties(args, PROPERTIES, DEFAULTS);
+    if (!props.ok) return props;
+    props.value.delete('id');
+    const maxBytes = unsigned(args, 'maxBodyValueBytes', 0);
+    if (!maxBytes.ok) return maxBytes;
+    const options = {
+      fetchText: args['fetchTextBodyValues'] === true,
+      fetchHtml: args['fetchHTMLBodyValues'] === true,
+      fetchAll: args['fetchAllBodyValues'] === true,
+      maxBytes: maxBytes.value,
+    };
+    const parsed: Record<string, unknown> = {};
+    const notParsable: string[] = [];
+    const notFound: string[] = [];
+    for (const blobId of blobIds.value) {
+      const part = /^b([1-9]\d{0,14})\.([1-9]\d{0,5})$/.exec(blobId);
+      const bytes = blobId.startsWith('u')
+        ? await mc.services.mail.readUpload(mc.ctx, blobId.slice(1))
+        : part
+          ? await mc.services.mail.readPart(mc.ctx, Number(part[1]), Number(part[2]))
+          : null;
+      if (!bytes?.ok) {
+        notFound.push(blobId);
+        continue;
+      }
+      const s = summarize(bytes.value);
+      const e = JSON.parse(s.envelope) as Envelope;
+      if (!e.from && !e.subject && !e.date && !e.messageId) {
+        notParsable.push(blobId);
+        continue;
+      }
+      parsed[blobId] = pick(
+        {
+          blobId,
+          size: bytes.value.length,
+          messageId: msgIds(e.messageId),
+          inReplyTo: msgIds(e.inReplyTo),
+          references: s.references.length > 0 ? s.references : null,
+          sender: addresses(e.sender),
+          from: addresses(e.from),
+          to: addresses(e.to),
+          cc: addresses(e.cc),
+          bcc: addresses(e.bcc),
+          replyTo: addresses(e.replyTo),
+          subject: s.subject || null,
+          sentAt: s.sentAt === null ? null : utcDate(s.sentAt),
+          hasAttachment: s.hasAttachment,
+          preview: s.preview,
+          ...bodyProperties(blobId, bytes.value, JSON.parse(s.structure) as MimePart, props.value, options),
+        },
+        props.value,
+      );
+    }
+    return ok({
+      accountId: mc.accountId,
+      parsed: Object.keys(parsed).length > 0 ? parsed : null,
+      notParsable: notParsable.length > 0 ? notParsable : null,
+      notFound: notFound.length > 0 ? notFound : null,
+    });
+  },
+};
