@@ -39,7 +39,8 @@ export interface JmapRequest {
 /** Request-level problems (RFC 8620 §3.6.1), sent as problem details. */
 export type RequestProblem = 'notRequest' | 'unknownCapability' | 'limit';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object (not an array, not null). */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks the shape of a request object. */

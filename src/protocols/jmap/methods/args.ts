@@ -4,6 +4,7 @@
  * Trust: every value here is client input.
  */
 import { fail, ok, type Result } from '../../../core/result.ts';
+import type { MethodContext } from '../core/api.ts';
 import { CORE_LIMITS } from '../core/request.ts';
 
 type Args = Record<string, unknown>;
@@ -60,5 +61,27 @@ export function idNumber(id: string, prefix: string): number | null {
 export function pick(obj: Record<string, unknown>, props: Set<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of props) if (p in obj) out[p] = obj[p];
+  return out;
+}
+
+/** The id `#key` stands for when it names an object created earlier in the request. */
+export function createdId(mc: MethodContext, id: string): string {
+  return id.startsWith('#') ? (mc.createdIds.get(id.slice(1)) ?? id) : id;
+}
+
+/** True when the request's `ifInState` (if any) does not match the current state. */
+export const stateMismatch = (args: Args, state: string): boolean =>
+  args['ifInState'] !== undefined && args['ifInState'] !== null && args['ifInState'] !== state;
+
+/** A /set response (RFC 8620 §5.3): empty maps and lists become null. */
+export function setResponse(
+  mc: MethodContext,
+  oldState: string,
+  newState: string,
+  parts: Record<string, Record<string, unknown> | unknown[]>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { accountId: mc.accountId, oldState, newState };
+  for (const [k, v] of Object.entries(parts))
+    out[k] = (Array.isArray(v) ? v.length : Object.keys(v).length) > 0 ? v : null;
   return out;
 }

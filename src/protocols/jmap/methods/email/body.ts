@@ -5,8 +5,10 @@
  * Trust: the structure was parsed (bounded) at delivery; bodies are decoded here from the stored
  * bytes and never interpreted.
  */
+import { ok, type Result } from '../../../../core/result.ts';
 import type { MimePart } from '../../../../mail/mime.ts';
 import { decodePartBody, partText } from '../../../../mail/summary.ts';
+import { unsigned } from '../args.ts';
 
 /** A part with its JMAP partId (depth-first order, starting at 1). */
 interface Numbered {
@@ -109,6 +111,20 @@ function lists(root: Numbered): { text: Numbered[]; html: Numbered[]; attachment
     );
   else walk([root], 'mixed', false, html, text);
   return { text, html, attachments };
+}
+
+/** The bodyValues options of an Email/get or Email/parse call (RFC 8621 §4.2). */
+export function bodyValueOptions(
+  args: Record<string, unknown>,
+): Result<BodyValueOptions, 'invalidArguments'> {
+  const maxBytes = unsigned(args, 'maxBodyValueBytes', 0);
+  if (!maxBytes.ok) return maxBytes;
+  return ok({
+    fetchText: args['fetchTextBodyValues'] === true,
+    fetchHtml: args['fetchHTMLBodyValues'] === true,
+    fetchAll: args['fetchAllBodyValues'] === true,
+    maxBytes: maxBytes.value,
+  });
 }
 
 /** Options of Email/get that choose which bodyValues to send. */

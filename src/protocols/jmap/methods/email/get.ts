@@ -11,8 +11,8 @@ import { decodeWords } from '../../../../mail/header.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, mailboxId, threadId } from '../account.ts';
-import { getIds, getProperties, idNumber, pick, unsigned } from '../args.ts';
-import { BODY_PROPERTIES, bodyProperties } from './body.ts';
+import { getIds, getProperties, idNumber, pick } from '../args.ts';
+import { BODY_PROPERTIES, bodyProperties, bodyValueOptions } from './body.ts';
 
 const PROPERTIES = [
   'id',
@@ -69,14 +69,9 @@ export const emailGet: Method = {
     if (!ids.ok) return ids;
     const props = getProperties(args, PROPERTIES, DEFAULTS);
     if (!props.ok) return props;
-    const maxBytes = unsigned(args, 'maxBodyValueBytes', 0);
-    if (!maxBytes.ok) return maxBytes;
-    const options = {
-      fetchText: args['fetchTextBodyValues'] === true,
-      fetchHtml: args['fetchHTMLBodyValues'] === true,
-      fetchAll: args['fetchAllBodyValues'] === true,
-      maxBytes: maxBytes.value,
-    };
+    const bodyOptions = bodyValueOptions(args);
+    if (!bodyOptions.ok) return bodyOptions;
+    const options = bodyOptions.value;
     const needBody = BODY_PROPERTIES.some((b) => props.value.has(b));
     const needRaw =
       props.value.has('bodyValues') && (options.fetchText || options.fetchHtml || options.fetchAll);

@@ -6,14 +6,11 @@
  */
 import { fail, ok } from '../../../../core/result.ts';
 import type { Method } from '../../core/api.ts';
-import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
+import { CAP_MAIL, CORE_LIMITS, isObject } from '../../core/request.ts';
 import { accountState, emailId, flagsOf, loadAccount, threadId } from '../account.ts';
-import { idNumber } from '../args.ts';
+import { idNumber, setResponse, stateMismatch } from '../args.ts';
 
 type SetError = { type: string; description?: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const emailImport: Method = {
   capability: CAP_MAIL,
@@ -24,8 +21,7 @@ export const emailImport: Method = {
       return fail('requestTooLarge', `at most ${CORE_LIMITS.maxObjectsInSet} emails`);
     const oldState = await accountState(mc);
     if (!oldState.ok) return oldState;
-    if (args['ifInState'] !== undefined && args['ifInState'] !== null && args['ifInState'] !== oldState.value)
-      return fail('stateMismatch');
+    if (stateMismatch(args, oldState.value)) return fail('stateMismatch');
     const account = await loadAccount(mc);
     if (!account.ok) return account;
     const boxes = new Set(account.value.mailboxes.map((m) => m.id));
@@ -94,12 +90,8 @@ export const emailImport: Method = {
       mc.createdIds.set(key, emailId(entry.messageId));
     }
     const newState = await accountState(mc);
-    return ok({
-      accountId: mc.accountId,
-      oldState: oldState.value,
-      newState: newState.ok ? newState.value : oldState.value,
-      created: Object.keys(created).length > 0 ? created : null,
-      notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
-    });
+    return ok(
+      setResponse(mc, oldState.value, newState.ok ? newState.value : oldState.value, { created, notCreated }),
+    );
   },
 };

@@ -8,8 +8,8 @@ import type { Envelope, MimePart } from '../../../../mail/mime.ts';
 import { summarize } from '../../../../mail/summary.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
-import { getProperties, pick, stringList, unsigned } from '../args.ts';
-import { BODY_PROPERTIES, bodyProperties } from './body.ts';
+import { getProperties, pick, stringList } from '../args.ts';
+import { BODY_PROPERTIES, bodyProperties, bodyValueOptions } from './body.ts';
 import { addresses, msgIds, utcDate } from './get.ts';
 
 const PROPERTIES = [
@@ -42,14 +42,9 @@ export const emailParse: Method = {
     const props = getProperties(args, PROPERTIES, DEFAULTS);
     if (!props.ok) return props;
     props.value.delete('id');
-    const maxBytes = unsigned(args, 'maxBodyValueBytes', 0);
-    if (!maxBytes.ok) return maxBytes;
-    const options = {
-      fetchText: args['fetchTextBodyValues'] === true,
-      fetchHtml: args['fetchHTMLBodyValues'] === true,
-      fetchAll: args['fetchAllBodyValues'] === true,
-      maxBytes: maxBytes.value,
-    };
+    const bodyOptions = bodyValueOptions(args);
+    if (!bodyOptions.ok) return bodyOptions;
+    const options = bodyOptions.value;
     const parsed: Record<string, unknown> = {};
     const notParsable: string[] = [];
     const notFound: string[] = [];

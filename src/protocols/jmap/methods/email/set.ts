@@ -12,14 +12,11 @@ import { randomId } from '../../../../core/ids.ts';
 import { fail, ok } from '../../../../core/result.ts';
 import { type Address, composeMessage } from '../../../../mail/compose.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
-import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
+import { CAP_MAIL, CORE_LIMITS, isObject } from '../../core/request.ts';
 import { accountState, emailId, flagsOf, loadAccount, type Placement, threadId } from '../account.ts';
-import { idNumber } from '../args.ts';
+import { createdId, idNumber, setResponse, stateMismatch } from '../args.ts';
 
 type SetError = { type: string; description?: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const KEYWORD = /^[\x21-\x7e]{1,255}$/;
 const validKeyword = (k: string): boolean => KEYWORD.test(k) && !/[(){\]%*"\\]/.test(k);
@@ -85,8 +82,7 @@ export const emailSet: Method = {
       return fail('requestTooLarge', `at most ${CORE_LIMITS.maxObjectsInSet} objects in one /set`);
     const oldState = await accountState(mc);
     if (!oldState.ok) return oldState;
-    if (args['ifInState'] !== undefined && args['ifInState'] !== null && args['ifInState'] !== oldState.value)
-      return fail('stateMismatch');
+    if (stateMismatch(args, oldState.value)) return fail('stateMismatch');
     const account = await loadAccount(mc);
     if (!account.ok) return account;
     const { placement, mailboxes } = account.value;
@@ -107,7 +103,7 @@ export const emailSet: Method = {
     const notUpdated: Record<string, SetError> = {};
     for (const [given, patch] of Object.entries(update)) {
       // `#key` names an email created earlier in this request.
-      const id = given.startsWith('#') ? (mc.createdIds.get(given.slice(1)) ?? given) : given;
+      const id = createdId(mc, given);
       const n = idNumber(id, 'e');
       const p = n === null ? undefined : placement.get(n);
       if (!p) {
@@ -154,10 +150,7 @@ export const emailSet: Method = {
     const destroyed: string[] = [];
     const notDestroyed: Record<string, SetError> = {};
     for (const given of destroy) {
-      const id =
-        typeof given === 'string' && given.startsWith('#')
-          ? (mc.createdIds.get(given.slice(1)) ?? given)
-          : given;
+      const id = typeof given === 'string' ? createdId(mc, given) : given;
       const n = typeof id === 'string' ? idNumber(id, 'e') : null;
       const p = n === null ? undefined : placement.get(n);
       if (!p) {
@@ -170,17 +163,16 @@ export const emailSet: Method = {
       else notDestroyed[id as string] = { type: 'serverFail' };
     }
     const newState = await accountState(mc);
-    return ok({
-      accountId: mc.accountId,
-      oldState: oldState.value,
-      newState: newState.ok ? newState.value : oldState.value,
-      created: Object.keys(created).length > 0 ? created : null,
-      updated: Object.keys(updated).length > 0 ? updated : null,
-      destroyed: destroyed.length > 0 ? destroyed : null,
-      notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
-      notUpdated: Object.keys(notUpdated).length > 0 ? notUpdated : null,
-      notDestroyed: Object.keys(notDestroyed).length > 0 ? notDestroyed : null,
-    });
+    return ok(
+      setResponse(mc, oldState.value, newState.ok ? newState.value : oldState.value, {
+        created,
+        updated,
+        destroyed,
+        notCreated,
+        notUpdated,
+        notDestroyed,
+      }),
+    );
   },
 };
 

@@ -8,14 +8,11 @@
 import { fail, ok } from '../../../../core/result.ts';
 import type { Mailbox } from '../../../../services/index.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
-import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
+import { CAP_MAIL, CORE_LIMITS, isObject } from '../../core/request.ts';
 import { accountState, mailboxId } from '../account.ts';
-import { idNumber } from '../args.ts';
+import { createdId, idNumber, setResponse, stateMismatch } from '../args.ts';
 
 type SetError = { type: string; description?: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const SETTABLE = new Set(['name', 'parentId', 'isSubscribed', 'sortOrder']);
 
@@ -24,12 +21,7 @@ function fullName(mc: MethodContext, boxes: Mailbox[], name: unknown, parentId: 
   if (typeof name !== 'string' || name.length === 0 || name.length > 255 || name.includes('/'))
     return { type: 'invalidProperties', description: 'name must be 1 to 255 characters without "/"' };
   if (parentId === null || parentId === undefined) return name;
-  const id =
-    typeof parentId === 'string'
-      ? parentId.startsWith('#')
-        ? mc.createdIds.get(parentId.slice(1))
-        : parentId
-      : null;
+  const id = typeof parentId === 'string' ? createdId(mc, parentId) : null;
   const parent = boxes.find((b) => mailboxId(b.id) === id);
   if (!parent) return { type: 'invalidProperties', description: 'no such parent' };
   return `${parent.name}/${name}`;
@@ -59,8 +51,7 @@ export const mailboxSet: Method = {
       return fail('requestTooLarge');
     const oldState = await accountState(mc);
     if (!oldState.ok) return oldState;
-    if (args['ifInState'] !== undefined && args['ifInState'] !== null && args['ifInState'] !== oldState.value)
-      return fail('stateMismatch');
+    if (stateMismatch(args, oldState.value)) return fail('stateMismatch');
     const list = async (): Promise<Mailbox[]> => {
       const r = await mc.services.mail.listMailboxes(mc.ctx);
       return r.ok ? r.value : [];
@@ -162,16 +153,15 @@ export const mailboxSet: Method = {
       else destroyed.push(String(id));
     }
     const newState = await accountState(mc);
-    return ok({
-      accountId: mc.accountId,
-      oldState: oldState.value,
-      newState: newState.ok ? newState.value : oldState.value,
-      created: Object.keys(created).length > 0 ? created : null,
-      updated: Object.keys(updated).length > 0 ? updated : null,
-      destroyed: destroyed.length > 0 ? destroyed : null,
-      notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
-      notUpdated: Object.keys(notUpdated).length > 0 ? notUpdated : null,
-      notDestroyed: Object.keys(notDestroyed).length > 0 ? notDestroyed : null,
-    });
+    return ok(
+      setResponse(mc, oldState.value, newState.ok ? newState.value : oldState.value, {
+        created,
+        updated,
+        destroyed,
+        notCreated,
+        notUpdated,
+        notDestroyed,
+      }),
+    );
   },
 };

@@ -10,16 +10,13 @@ import { randomId } from '../../../../core/ids.ts';
 import { fail, ok } from '../../../../core/result.ts';
 import { formatReceived } from '../../../../mail/received.ts';
 import type { Method } from '../../core/api.ts';
-import { CAP_SUBMISSION } from '../../core/request.ts';
+import { CAP_SUBMISSION, isObject } from '../../core/request.ts';
 import { accountState } from '../account.ts';
-import { idNumber } from '../args.ts';
+import { createdId, idNumber, setResponse } from '../args.ts';
 import { emailSet } from '../email/set.ts';
 import { identities } from '../identity/get.ts';
 
 type SetError = { type: string; description?: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** SetError types for the submission service's refusals (RFC 8621 §7.5). */
 const ERRORS: Record<string, string> = {
@@ -53,7 +50,7 @@ export const emailSubmissionSet: Method = {
         continue;
       }
       const rawId = String(value['emailId'] ?? '');
-      const emailId = rawId.startsWith('#') ? (mc.createdIds.get(rawId.slice(1)) ?? '') : rawId;
+      const emailId = createdId(mc, rawId);
       const n = idNumber(emailId, 'e');
       const identity = identities(mc).find((i) => i['id'] === value['identityId']);
       if (!identity) {
@@ -118,13 +115,7 @@ export const emailSubmissionSet: Method = {
       sentEmails.set(`#${key}`, emailId);
       sentEmails.set(id, emailId);
     }
-    const response = {
-      accountId: mc.accountId,
-      oldState: oldState.value,
-      newState: oldState.value,
-      created: Object.keys(created).length > 0 ? created : null,
-      notCreated: Object.keys(notCreated).length > 0 ? notCreated : null,
-    };
+    const response = setResponse(mc, oldState.value, oldState.value, { created, notCreated });
     // The implicit Email/set for the emails that were sent.
     const update: Record<string, unknown> = {};
     const onUpdate = args['onSuccessUpdateEmail'];
