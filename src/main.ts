@@ -45,6 +45,10 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
       hostname: config.hostname,
       maxMessagesPerHour: config.submission.maxMessagesPerHour,
       inbound: config.inbound.authenticate ? { dmarcReject: config.inbound.dmarcReject } : null,
+      sessions: {
+        idleMs: config.http.sessionIdle * 60_000,
+        lifetimeMs: config.http.sessionLifetime * 3_600_000,
+      },
     },
   });
   return { config, store, services, resolver, close: () => store.close() };

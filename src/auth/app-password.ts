@@ -25,17 +25,23 @@ export function appPasswordHash(typed: string): string | null {
   return createHash('sha256').update(normal).digest('hex');
 }
 
-/** A new bearer token for an account: `ptk_<account id>_<32 symbols>` (160 random bits). The
+/** Kinds of tokens: `ptk` bearer tokens of API clients, `pcs` browser session cookies. */
+export type TokenKind = 'ptk' | 'pcs';
+
+/** A new token for an account: `<kind>_<account id>_<32 symbols>` (160 random bits). The
  * account id lets the token be found per account, as every credential lookup is. */
-export function newToken(accountId: number): string {
+export function newToken(accountId: number, kind: TokenKind = 'ptk'): string {
   let secret = '';
   for (let i = 0; i < 32; i++) secret += ALPHABET[randomInt(32)];
-  return `ptk_${accountId}_${secret}`;
+  return `${kind}_${accountId}_${secret}`;
 }
 
-/** The account id and SHA-256 of a presented bearer token, or null when it is not one of ours. */
-export function parseToken(token: string): { accountId: number; hash: string } | null {
-  const m = /^ptk_([1-9]\d{0,14})_([a-z2-9]{32})$/.exec(token);
-  if (!m || ![...m[2]!].every((c) => ALPHABET.includes(c))) return null;
-  return { accountId: Number(m[1]), hash: createHash('sha256').update(token).digest('hex') };
+/** The account id and SHA-256 of a presented token of that kind, or null when it is not one. */
+export function parseToken(
+  token: string,
+  kind: TokenKind = 'ptk',
+): { accountId: number; hash: string } | null {
+  const m = /^([a-z]{3})_([1-9]\d{0,14})_([a-z2-9]{32})$/.exec(token);
+  if (!m || m[1] !== kind || ![...m[3]!].every((c) => ALPHABET.includes(c))) return null;
+  return { accountId: Number(m[2]), hash: createHash('sha256').update(token).digest('hex') };
 }

@@ -236,6 +236,20 @@ export const SCHEMA = {
       doc: "Base URL clients are told to use for JMAP (e.g. `https://mail.example.org`). Empty: the listener's scheme and the Host the client asked for (a plain host and port only).",
       default: '',
     },
+    sessionIdle: {
+      kind: 'int',
+      doc: 'Minutes without a request after which a web session ends.',
+      default: 480,
+      min: 5,
+      max: 43_200,
+    },
+    sessionLifetime: {
+      kind: 'int',
+      doc: 'Hours after sign-in after which a web session ends, active or not.',
+      default: 336,
+      min: 1,
+      max: 8_760,
+    },
   },
   inbound: {
     authenticate: {

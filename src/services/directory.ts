@@ -9,7 +9,6 @@ import { appPasswordHash, newAppPassword, newToken, parseToken } from '../auth/a
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
-import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import { canonicalAddress, canonicalDomain } from '../mail/address.ts';
 import {
@@ -22,7 +21,16 @@ import {
   type SpecialUse,
   type Store,
 } from '../store/types.ts';
-import { type Ctx, isIssued, issue, type Origin, type Protocol } from './principal.ts';
+import type { Audit } from './audit.ts';
+import {
+  type Ctx,
+  freshlyAuthenticated,
+  isIssued,
+  issue,
+  type Origin,
+  type Protocol,
+  proofOf,
+} from './principal.ts';
 
 /** Mailboxes every new account gets, with their special-use attributes (RFC 6154). */
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
@@ -49,7 +57,15 @@ const SCOPE_OF: Partial<Record<Protocol, AppScope>> = {
 export type AppPasswordInfo = Omit<AppPassword, 'secretHash'>;
 
 /** Expected failures of directory calls. */
-export type DirectoryError = 'forbidden' | 'invalid' | 'exists' | 'not-found' | 'no-domain' | 'in-use';
+export type DirectoryError =
+  | 'forbidden'
+  | 'invalid'
+  | 'exists'
+  | 'not-found'
+  | 'no-domain'
+  | 'in-use'
+  /** The account must enter its password again first (fresh authentication). */
+  | 'stale';
 
 /** Outcome of resolving an envelope recipient. */
 export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user' | 'over-quota';
@@ -58,7 +74,7 @@ export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user' | 'over
 export interface DirectoryDeps {
   store: Store;
   clock: Clock;
-  log: Logger;
+  audit: Audit;
 }
 
 function isAdmin(ctx: Ctx): boolean {
@@ -66,14 +82,16 @@ function isAdmin(ctx: Ctx): boolean {
 }
 
 /** Creates the directory service. */
-export function createDirectory({ store, clock, log }: DirectoryDeps) {
+export function createDirectory({ store, clock, audit }: DirectoryDeps) {
   const admin = (ctx: Ctx, action: string): boolean => {
-    if (isAdmin(ctx)) {
-      log.info({ admin: ctx.principal.kind === 'admin' ? ctx.principal.name : '', action }, 'admin action');
-      return true;
-    }
-    log.warn({ session: ctx.sessionId, action }, 'admin action refused');
-    return false;
+    const allowed = isAdmin(ctx);
+    audit({
+      action: `admin.${action}`,
+      outcome: allowed ? 'ok' : 'refused',
+      origin: ctx,
+      detail: { admin: ctx.principal.kind === 'admin' ? ctx.principal.name : null },
+    });
+    return allowed;
   };
 
   async function accountOf(address: string): Promise<Account | null> {
@@ -187,9 +205,23 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
         ctx.principal.accountId === account?.id;
       if (!self && !admin(ctx, 'user.passwd')) return fail('forbidden');
       if (!account) return fail('not-found');
+      if (self && !freshlyAuthenticated(ctx, clock.now())) return fail('stale');
       const problem = passwordProblem(password);
       if (problem) return fail('invalid', problem);
       await store.setPassword(account.id, await hashPassword(password), clock.now());
+      // Every browser session ends, except the one the owner changed it from.
+      const proof = self ? proofOf(ctx.principal) : undefined;
+      const ended = await store.removeWebSessions(
+        account.id,
+        proof?.method === 'session' ? proof.credential : null,
+      );
+      audit({
+        action: 'credential.password.change',
+        outcome: 'ok',
+        origin: ctx,
+        account: account.id,
+        detail: { by: self ? 'owner' : 'admin', sessionsEnded: ended },
+      });
       return ok(undefined);
     },
 
@@ -250,38 +282,57 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
     },
 
     /**
-     * Checks a password for a login name and returns an account context. Unknown names and wrong
-     * passwords give the same answer after the same work.
-     */
-    /**
-     * Checks a user name and password: the account password, or an app password whose scopes
-     * cover the protocol of `origin` and that has not expired.
+     * Checks a user name and password: an app password whose scopes cover the protocol of
+     * `origin` and that has not expired, or the account password when the account has no second
+     * factor (with one, only web sign-in accepts the password, together with a code). Unknown
+     * names and wrong passwords give the same answer after the same work.
      */
     async authenticate(origin: Origin, username: string, password: string): Promise<Result<Ctx, 'invalid'>> {
       const c = canonicalAddress(username);
       const account = c.ok ? await store.getAccountByAddress(c.address) : null;
-      let via = 'password';
       const appHash = account ? appPasswordHash(password) : null;
       const app = account && appHash ? await store.findAppPassword(account.id, appHash) : null;
       let good = false;
+      let reason = 'wrong';
       if (app?.kind === 'app') {
         const scope = SCOPE_OF[origin.protocol];
-        good = scope !== undefined && app.scopes.includes(scope) && (app.expiresAt ?? Infinity) > clock.now();
-        via = `app:${app.id}`;
+        const inScope = scope !== undefined && app.scopes.includes(scope);
+        good = inScope && (app.expiresAt ?? Infinity) > clock.now();
+        if (!good) reason = inScope ? 'expired' : 'scope';
         if (good) await store.touchAppPassword(app.accountId, app.id, clock.now());
       } else {
         const credential = account ? await store.getPassword(account.id) : null;
         good = await verifyPassword(credential?.secret ?? null, password);
+        if (good && account && (await store.getTotp(account.id))?.confirmed) {
+          good = false;
+          reason = 'second-factor';
+        }
       }
+      const method = app?.kind === 'app' ? ('app-password' as const) : ('password' as const);
+      const credential = app?.kind === 'app' ? `app:${app.id}` : null;
       if (!good || !account) {
-        log.info(
-          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote, via },
-          'authentication failed',
-        );
+        audit({
+          action: 'auth.login',
+          outcome: 'failed',
+          origin,
+          account: account?.id ?? null,
+          credential,
+          detail: { method, reason },
+        });
         return fail('invalid');
       }
-      log.debug({ session: origin.sessionId, account: account.id, via }, 'authenticated');
-      const principal = issue({ kind: 'account' as const, accountId: account.id, address: account.address });
+      audit({
+        action: 'auth.login',
+        outcome: 'ok',
+        origin,
+        account: account.id,
+        credential,
+        detail: { method },
+      });
+      const principal = issue(
+        { kind: 'account' as const, accountId: account.id, address: account.address },
+        { method, at: clock.now(), credential },
+      );
       return ok(Object.freeze({ principal, ...origin }));
     },
 
@@ -301,14 +352,30 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
         found.scopes.includes(scope) &&
         (found.expiresAt ?? Infinity) > clock.now();
       if (!good || !found || !account) {
-        log.info(
-          { session: origin.sessionId, protocol: origin.protocol, remote: origin.remote, via: 'token' },
-          'authentication failed',
-        );
+        audit({
+          action: 'auth.login',
+          outcome: 'failed',
+          origin,
+          account: found?.accountId ?? null,
+          credential: found ? `token:${found.id}` : null,
+          detail: { method: 'token' },
+        });
         return fail('invalid');
       }
       await store.touchAppPassword(found.accountId, found.id, clock.now());
-      const principal = issue({ kind: 'account' as const, accountId: account.id, address: account.address });
+      const credential = `token:${found.id}`;
+      audit({
+        action: 'auth.login',
+        outcome: 'ok',
+        origin,
+        account: account.id,
+        credential,
+        detail: { method: 'token' },
+      });
+      const principal = issue(
+        { kind: 'account' as const, accountId: account.id, address: account.address },
+        { method: 'token', at: clock.now(), credential },
+      );
       return ok(Object.freeze({ principal, ...origin }));
     },
 
@@ -323,6 +390,7 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
     ): Promise<Result<AppPasswordInfo & { password: string }, DirectoryError>> {
       const account = await ownerOrAdmin(ctx, address, 'app-password.add');
       if (!account.ok) return account;
+      if (!freshlyAuthenticated(ctx, clock.now())) return fail('stale');
       const label = options.label.trim();
       if (label.length === 0 || label.length > 100 || /[\x00-\x1f\x7f]/.test(label))
         return fail('invalid', 'the label must be 1 to 100 printable characters');
@@ -347,10 +415,14 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
         lastUsedAt: null,
       };
       if ((await store.addAppPassword(record)) !== 'ok') return fail('not-found');
-      log.info(
-        { session: ctx.sessionId, account: record.accountId, id: record.id, scopes },
-        'app password created',
-      );
+      audit({
+        action: `credential.${kind === 'app' ? 'app-password' : 'token'}.add`,
+        outcome: 'ok',
+        origin: ctx,
+        account: record.accountId,
+        credential: `${kind}:${record.id}`,
+        detail: { scopes: scopes.join(' '), expires: record.expiresAt },
+      });
       const { secretHash: _, ...info } = record;
       return ok({ ...info, password });
     },
@@ -365,7 +437,13 @@ export function createDirectory({ store, clock, log }: DirectoryDeps) {
       const account = await ownerOrAdmin(ctx, address, 'app-password.remove');
       if (!account.ok) return account;
       if ((await store.removeAppPassword(account.value.id, id)) !== 'ok') return fail('not-found');
-      log.info({ session: ctx.sessionId, account: account.value.id, id }, 'app password removed');
+      audit({
+        action: 'credential.app-password.remove',
+        outcome: 'ok',
+        origin: ctx,
+        account: account.value.id,
+        credential: id,
+      });
       return ok(undefined);
     },
 

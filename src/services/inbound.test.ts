@@ -36,6 +36,7 @@ function bundle(store: Store, dmarcReject: boolean): Services {
       hostname: 'mx.b.test',
       maxMessagesPerHour: 100,
       inbound: { dmarcReject },
+      sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
     },
   });
 }

@@ -5,12 +5,14 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import type { Store } from '../store/types.ts';
+import { logAudit } from './audit.ts';
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createDkim, type DkimService } from './dkim.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
+import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
 
 export type { FlagOp, Mailbox, MailboxEntry } from '../store/types.ts';
@@ -25,6 +27,7 @@ export interface Services {
   outbound: OutboundService;
   submission: SubmissionService;
   dkim: DkimService;
+  signIn: SignInService;
   /** Change notifications; protocols may only `watch`. */
   changes: Pick<Changes, 'watch'>;
 }
@@ -39,6 +42,8 @@ export interface ServiceSettings {
   maxMessagesPerHour: number;
   /** Checks of mail from other servers (SPF, DKIM, DMARC, ARC); null: none. */
   inbound: { dmarcReject: boolean } | null;
+  /** Browser sessions: idle and absolute lifetime in ms. */
+  sessions: { idleMs: number; lifetimeMs: number };
 }
 
 /** Builds the services on a store. */
@@ -51,7 +56,8 @@ export function createServices(deps: {
   resolver: Resolver;
 }): Services {
   const { store, clock, log, settings, resolver } = deps;
-  const directory = createDirectory({ store, clock, log: log.child({ svc: 'directory' }) });
+  const audit = logAudit(log.child({ svc: 'audit' }));
+  const directory = createDirectory({ store, clock, audit });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
   const delivery = createDelivery({
@@ -73,6 +79,12 @@ export function createServices(deps: {
     outbound,
     delivery,
     dkim,
+    signIn: createSignIn({
+      store,
+      clock,
+      audit,
+      settings: { ...settings.sessions, issuer: settings.hostname },
+    }),
     submission: createSubmission({
       store,
       directory,

@@ -32,13 +32,31 @@ export interface Origin {
   sessionId: string;
 }
 
+/** How the holder of an account principal proved who they are, and when. */
+export interface AuthProof {
+  /** `password`: the account password (with the second factor when enrolled) just now;
+   * `session`: a browser session, whose password was last entered at `at`. */
+  method: 'password' | 'app-password' | 'token' | 'session';
+  /** When the password was entered (Unix ms). */
+  at: number;
+  /** The app password, token or browser session used; null for the account password. */
+  credential: string | null;
+}
+
 const issued = new WeakSet<Principal>();
+const proofs = new WeakMap<Principal, AuthProof>();
 
 /** Issues a principal. Internal to services/: not exported from services/index.ts. */
-export function issue<P extends Principal>(principal: P): P {
+export function issue<P extends Principal>(principal: P, proof?: AuthProof): P {
   Object.freeze(principal);
   issued.add(principal);
+  if (proof) proofs.set(principal, Object.freeze({ ...proof }));
   return principal;
+}
+
+/** How an issued account principal was authenticated. Internal to services/. */
+export function proofOf(principal: Principal): AuthProof | undefined {
+  return proofs.get(principal);
 }
 
 /** True when the principal was issued by this process's services layer. */
@@ -49,4 +67,22 @@ export function isIssued(principal: Principal): boolean {
 /** A context for an unauthenticated network peer. */
 export function anonymousContext(origin: Origin): Ctx {
   return Object.freeze({ principal: issue({ kind: 'anonymous' as const }), ...origin });
+}
+
+/** How long after entering the password an account may change its credentials. */
+export const FRESH_AUTH_MS = 5 * 60_000;
+
+/**
+ * True when the caller may change credentials: the administrator, or an account that entered
+ * its password (not an app password or token) within FRESH_AUTH_MS.
+ */
+export function freshlyAuthenticated(ctx: Ctx, now: number): boolean {
+  if (!isIssued(ctx.principal)) return false;
+  if (ctx.principal.kind === 'admin') return true;
+  const proof = proofOf(ctx.principal);
+  return (
+    ctx.principal.kind === 'account' &&
+    (proof?.method === 'password' || proof?.method === 'session') &&
+    now - proof.at <= FRESH_AUTH_MS
+  );
 }

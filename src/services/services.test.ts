@@ -37,6 +37,7 @@ describe('services authorization', () => {
         hostname: 'mail.example.test',
         maxMessagesPerHour: 100,
         inbound: null,
+        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
       },
       resolver: zoneResolver({}),
     });
@@ -176,6 +177,58 @@ describe('services authorization', () => {
     assert.ok(!JSON.stringify(listed.value).includes(smtp.value.password), 'never listed again');
     assert.equal((await d.removeAppPassword(alice, 'alice@example.test', smtp.value.id)).ok, true);
     assert.equal(await login('submission', smtp.value.password), false, 'revoked');
+  });
+
+  test('credential changes need the password entered within five minutes, never an app password', async () => {
+    const d = svc.directory;
+    const web = { protocol: 'web' as const, remote: '127.0.0.1', sessionId: 'w' };
+    const app = await d.addAppPassword(localAdminContext(), 'alice@example.test', {
+      label: 'imap client',
+      scopes: ['imap'],
+      expiresAt: null,
+    });
+    assert.ok(app.ok);
+    const viaApp = await d.authenticate(origin, 'alice@example.test', app.value.password);
+    assert.ok(viaApp.ok);
+    const item = { label: 'x', scopes: ['imap'], expiresAt: null };
+    assert.deepEqual(await d.addAppPassword(viaApp.value, 'alice@example.test', item), {
+      ok: false,
+      error: 'stale',
+    });
+    assert.equal((await d.setPassword(viaApp.value, 'alice@example.test', 'other-password-1')).ok, false);
+
+    const signedIn = await svc.signIn.signIn(web, 'test', 'alice@example.test', 'new-alice-password');
+    assert.ok(signedIn.ok);
+    const token = signedIn.value.token;
+    assert.equal((await d.addAppPassword(signedIn.value.ctx, 'alice@example.test', item)).ok, true, 'fresh');
+    clock.t += 6 * 60_000;
+    const later = await svc.signIn.resume(web, token);
+    assert.ok(later.ok);
+    const ctx = later.value.ctx;
+    assert.deepEqual(await d.addAppPassword(ctx, 'alice@example.test', item), { ok: false, error: 'stale' });
+    assert.deepEqual(await svc.signIn.beginTotp(ctx), { ok: false, error: 'stale' });
+    assert.deepEqual(await svc.signIn.removeTotp(ctx), { ok: false, error: 'stale' });
+    assert.deepEqual(await d.setPassword(ctx, 'alice@example.test', 'other-password-1'), {
+      ok: false,
+      error: 'stale',
+    });
+    assert.equal((await svc.signIn.reauthenticate(ctx, 'wrong-password')).ok, false);
+    const again = await svc.signIn.reauthenticate(ctx, 'new-alice-password');
+    assert.ok(again.ok);
+    assert.equal((await d.addAppPassword(again.value, 'alice@example.test', item)).ok, true);
+    // The session remembers: the next request of the same browser is fresh too.
+    const resumed = await svc.signIn.resume(web, token);
+    assert.ok(resumed.ok);
+    assert.equal((await svc.signIn.beginTotp(resumed.value.ctx)).ok, true);
+    // Bob cannot act on Alice's sessions.
+    const sessions = await svc.signIn.listSessions(resumed.value.ctx);
+    assert.ok(sessions.ok);
+    const id = sessions.value[0]!.id;
+    assert.deepEqual(await svc.signIn.revokeSession(bob, id), { ok: false, error: 'not-found' });
+    // An idle session ends after the idle time (an hour here); signing in again works.
+    clock.t += 61 * 60_000;
+    assert.equal((await svc.signIn.resume(web, token)).ok, false);
+    assert.equal((await svc.signIn.resume(web, token.replace(/_(\d+)_/, '_999_'))).ok, false);
   });
 
   test('the outbound queue: a user may only add to it; only the administrator reads it', async () => {

@@ -180,6 +180,82 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.listAppPasswords(a.id), []);
     });
 
+    withStore('web sessions: find by token hash per account, expire, touch, revoke', async (store) => {
+      const a = await account(store);
+      const w = {
+        accountId: a.id,
+        id: 's1',
+        tokenHash: 'a'.repeat(64),
+        csrf: 'c1',
+        createdAt: 10,
+        authenticatedAt: 10,
+        lastSeenAt: 10,
+        expiresAt: 100,
+        remote: '127.0.0.1',
+        userAgent: 'test',
+      };
+      assert.equal(await store.createWebSession(w), 'ok');
+      assert.equal(await store.createWebSession({ ...w, accountId: a.id + 99 }), 'not-found');
+      await store.createWebSession({ ...w, id: 's2', tokenHash: 'b'.repeat(64), createdAt: 11 });
+      assert.deepEqual(await store.findWebSession(a.id, 'a'.repeat(64), 50), w);
+      assert.equal(await store.findWebSession(a.id + 1, 'a'.repeat(64), 50), null, 'per account');
+      assert.equal(await store.findWebSession(a.id, 'a'.repeat(64), 100), null, 'expired');
+      await store.touchWebSession(a.id, 's1', 60, 200);
+      await store.reauthenticateWebSession(a.id, 's1', 70);
+      const s1 = await store.findWebSession(a.id, 'a'.repeat(64), 150);
+      assert.deepEqual([s1?.lastSeenAt, s1?.expiresAt, s1?.authenticatedAt], [60, 200, 70]);
+      assert.deepEqual(
+        (await store.listWebSessions(a.id, 150)).map((x) => x.id),
+        ['s1'],
+        's2 expired',
+      );
+      assert.deepEqual(
+        (await store.listWebSessions(a.id, 50)).map((x) => x.id),
+        ['s1', 's2'],
+      );
+      assert.equal(await store.purgeWebSessions(150), 1);
+      await store.createWebSession({ ...w, id: 's3', tokenHash: 'c'.repeat(64), expiresAt: 500 });
+      await store.createWebSession({ ...w, id: 's4', tokenHash: 'd'.repeat(64), expiresAt: 500 });
+      assert.equal(await store.removeWebSessions(a.id, 's3'), 2);
+      assert.deepEqual(
+        (await store.listWebSessions(a.id, 0)).map((x) => x.id),
+        ['s3'],
+      );
+      assert.equal(await store.removeWebSession(a.id, 's3'), 'ok');
+      assert.equal(await store.removeWebSession(a.id, 's3'), 'not-found');
+      await store.createWebSession({ ...w, id: 's5', tokenHash: 'e'.repeat(64), expiresAt: 500 });
+      assert.equal(await store.deleteAccount(a.id), 'ok');
+      assert.deepEqual(await store.listWebSessions(a.id, 0), []);
+    });
+
+    withStore('TOTP: pending, confirm with recovery codes, one use per step, remove', async (store) => {
+      const a = await account(store);
+      assert.equal(await store.getTotp(a.id), null);
+      assert.equal(await store.setPendingTotp(a.id, 'SECRET1', 1), 'ok');
+      assert.equal(await store.setPendingTotp(a.id, 'SECRET2', 2), 'ok', 'a new enrolment replaces');
+      assert.deepEqual(await store.getTotp(a.id), { secret: 'SECRET2', confirmed: false, lastStepAt: null });
+      assert.equal(await store.useTotpStep(a.id, 30_000), false, 'a pending secret signs in nobody');
+      assert.equal(await store.confirmTotp(a.id, 30_000, ['h1', 'h2'], 3), 'ok');
+      assert.equal(await store.confirmTotp(a.id, 30_000, ['h3'], 3), 'not-found', 'nothing pending');
+      assert.deepEqual(await store.getTotp(a.id), { secret: 'SECRET2', confirmed: true, lastStepAt: 30_000 });
+      assert.equal(await store.setPendingTotp(a.id, 'SECRET3', 4), 'exists');
+      assert.equal(await store.useTotpStep(a.id, 30_000), false, 'the confirming step is used');
+      assert.equal(await store.useTotpStep(a.id, 60_000), true);
+      assert.equal(await store.useTotpStep(a.id, 60_000), false, 'no replay');
+      assert.equal(await store.useTotpStep(a.id, 30_000), false, 'no earlier step');
+      assert.equal(await store.countRecoveryCodes(a.id), 2);
+      assert.equal(await store.useRecoveryCode(a.id, 'h1'), true);
+      assert.equal(await store.useRecoveryCode(a.id, 'h1'), false, 'once');
+      assert.equal(await store.useRecoveryCode(a.id + 1, 'h2'), false, 'per account');
+      assert.equal(await store.countRecoveryCodes(a.id), 1);
+      assert.equal((await store.getPassword(a.id))?.kind, 'password');
+      assert.deepEqual(await store.listAppPasswords(a.id), [], 'not app passwords');
+      assert.equal(await store.removeTotp(a.id), 'ok');
+      assert.equal(await store.getTotp(a.id), null);
+      assert.equal(await store.countRecoveryCodes(a.id), 0);
+      assert.equal(await store.removeTotp(a.id), 'not-found');
+    });
+
     withStore('accounts: create with mailboxes, duplicate, missing domain, lookup', async (store) => {
       const a = await account(store);
       assert.equal(a.address, 'alice@example.test');

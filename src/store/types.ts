@@ -70,6 +70,32 @@ export interface AppPassword {
   lastUsedAt: number | null;
 }
 
+/** A signed-in browser session. The cookie value itself is never stored, only its hash. */
+export interface WebSession {
+  accountId: number;
+  /** Public id, shown in the session list and used to revoke it. */
+  id: string;
+  /** SHA-256 (hex) of the cookie value. */
+  tokenHash: string;
+  /** The token the browser must send back in a header with every state-changing request. */
+  csrf: string;
+  createdAt: number;
+  /** When the password (and second factor) were last entered in this session. */
+  authenticatedAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  remote: string;
+  userAgent: string;
+}
+
+/** An account's TOTP secret (RFC 6238), pending until the first code confirms it. */
+export interface TotpSecret {
+  secret: string;
+  confirmed: boolean;
+  /** Start (Unix ms) of the time step of the last accepted code; null: none yet. */
+  lastStepAt: number | null;
+}
+
 /** A blob an account uploaded (JMAP), kept for a while until a message uses it. */
 export interface Upload {
   accountId: number;
@@ -361,6 +387,41 @@ export interface Store {
   /** Records a successful use. */
   touchAppPassword(accountId: number, id: string, now: number): Promise<void>;
   removeAppPassword(accountId: number, id: string): Promise<'ok' | 'not-found'>;
+
+  createWebSession(s: WebSession): Promise<'ok' | 'not-found'>;
+  /** The unexpired session of an account with this token hash. */
+  findWebSession(accountId: number, tokenHash: string, now: number): Promise<WebSession | null>;
+  /** Records activity and moves the expiry. */
+  touchWebSession(accountId: number, id: string, now: number, expiresAt: number): Promise<void>;
+  /** Records that the password was entered again in this session. */
+  reauthenticateWebSession(accountId: number, id: string, now: number): Promise<void>;
+  listWebSessions(accountId: number, now: number): Promise<WebSession[]>;
+  removeWebSession(accountId: number, id: string): Promise<'ok' | 'not-found'>;
+  /** Removes every session of an account but `keep`; returns how many went. */
+  removeWebSessions(accountId: number, keep: string | null): Promise<number>;
+  /** Removes expired sessions of all accounts; returns how many went. */
+  purgeWebSessions(now: number): Promise<number>;
+
+  getTotp(accountId: number): Promise<TotpSecret | null>;
+  /** Starts enrolment: a pending secret replaces any earlier pending one. A confirmed secret
+   * stays until removed. */
+  setPendingTotp(accountId: number, secret: string, now: number): Promise<'ok' | 'not-found' | 'exists'>;
+  /** Confirms the pending secret at the step of its first code and stores the recovery code
+   * hashes, in one transaction. */
+  confirmTotp(
+    accountId: number,
+    stepAt: number,
+    recoveryHashes: string[],
+    now: number,
+  ): Promise<'ok' | 'not-found'>;
+  /** Accepts a code's time step only if it is later than the last accepted one (atomic). */
+  useTotpStep(accountId: number, stepAt: number): Promise<boolean>;
+  /** Consumes a recovery code (atomic); false if there is none with this hash. */
+  useRecoveryCode(accountId: number, hash: string): Promise<boolean>;
+  countRecoveryCodes(accountId: number): Promise<number>;
+  /** Removes the secret (pending or confirmed) and the recovery codes. */
+  removeTotp(accountId: number): Promise<'ok' | 'not-found'>;
+
   /** Sets the storage quota in bytes (0: unlimited). */
   setQuota(accountId: number, bytes: number): Promise<'ok' | 'not-found'>;
 

@@ -1,15 +1,15 @@
 /**
  * @module The HTTP application (Hono): security headers on every response, one canonical parse of
- * the path that routing and authorization both use, authentication, and the JMAP routes
- * (`/.well-known/jmap`, `/jmap/session`, `/jmap/api`).
- * Trust: everything in a request is untrusted. Identity comes only from the Authorization header
- * checked by the directory service (HTTP Basic with an app password or the account password, or
- * an app password as a bearer token); no header, cookie or path segment routes a request or
+ * the path that routing and authorization both use, and the routes: JMAP (`/.well-known/jmap`,
+ * `/jmap/...`), web sign-in and account security (`/auth/...`, account.ts) and client setup
+ * documents (clients.ts).
+ * Trust: everything in a request is untrusted. Identity comes only from credentials the
+ * directory and sign-in services check (identity.ts: HTTP Basic, bearer tokens, or the session
+ * cookie together with its CSRF token); no header, cookie or path segment routes a request or
  * names a user (ATTACKS.md R1, R3). Paths that are not already canonical are refused, not
  * repaired (R4, PX-04). Request bodies are bounded before they are parsed.
  */
-import { Hono } from 'hono';
-import { randomId } from '../core/ids.ts';
+import { type Context, Hono } from 'hono';
 import type { Logger } from '../core/log.ts';
 import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap/core/api.ts';
 import {
@@ -21,10 +21,13 @@ import {
 } from '../protocols/jmap/core/request.ts';
 import { METHODS } from '../protocols/jmap/methods/index.ts';
 import type { Ctx, Services } from '../services/index.ts';
+import { addAccountRoutes } from './account.ts';
+import { addClientSetupRoutes } from './clients.ts';
+import { identify } from './identity.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission'>;
+  services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission' | 'signIn'>;
   log: Logger;
   /** This server's name. */
   hostname: string;
@@ -106,24 +109,18 @@ export function createWebApp(deps: WebDeps): Hono {
     if (deps.secure) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   });
 
-  /** The caller's context from the Authorization header, or null. */
-  async function authenticate(request: Request, env: unknown): Promise<Ctx | null> {
-    const header = request.headers.get('authorization') ?? '';
-    const origin = { protocol: 'jmap' as const, remote: deps.remoteOf(request, env), sessionId: randomId(8) };
-    const basic = /^Basic ([A-Za-z0-9+/=]{1,2000})$/i.exec(header);
-    if (basic) {
-      const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
-      const colon = text.indexOf(':');
-      if (colon <= 0) return null;
-      const r = await services.directory.authenticate(origin, text.slice(0, colon), text.slice(colon + 1));
-      return r.ok ? r.value : null;
-    }
-    const bearer = /^Bearer ([A-Za-z0-9._~+/-]{1,200}=*)$/i.exec(header);
-    if (bearer) {
-      const r = await services.directory.authenticateToken(origin, bearer[1]!);
-      return r.ok ? r.value : null;
-    }
-    return null;
+  /** The caller of a JMAP route (Authorization header or browser session), or a refusal. */
+  async function authenticate(c: Context): Promise<Ctx | Response> {
+    const r = await identify(services, c.req.raw, {
+      protocol: 'jmap',
+      remote: deps.remoteOf(c.req.raw, c.env),
+      ownOrigin: base(c.req.raw),
+      cookies: true,
+      headers: true,
+    });
+    if (r === 'csrf') return new Response('Forbidden: CSRF token missing or wrong', { status: 403 });
+    if (r?.ctx.principal.kind !== 'account') return unauthorized();
+    return r.ctx;
   }
 
   const unauthorized = (): Response =>
@@ -142,9 +139,11 @@ export function createWebApp(deps: WebDeps): Hono {
     return `${deps.secure ? 'https' : 'http'}://${safe}`;
   };
 
-  const session = async (request: Request, env: unknown): Promise<Response> => {
-    const ctx = await authenticate(request, env);
-    if (ctx?.principal.kind !== 'account') return unauthorized();
+  const session = async (c: Context): Promise<Response> => {
+    const ctx = await authenticate(c);
+    if (ctx instanceof Response) return ctx;
+    if (ctx.principal.kind !== 'account') return unauthorized();
+    const request = c.req.raw;
     const state = await services.mail.highestModseq(ctx);
     const id = jmapAccountId(ctx.principal.accountId);
     const url = base(request);
@@ -177,12 +176,13 @@ export function createWebApp(deps: WebDeps): Hono {
       state: state.ok ? String(state.value) : '0',
     });
   };
-  app.get('/.well-known/jmap', (c) => session(c.req.raw, c.env));
-  app.get('/jmap/session', (c) => session(c.req.raw, c.env));
+  app.get('/.well-known/jmap', (c) => session(c));
+  app.get('/jmap/session', (c) => session(c));
 
   app.post('/jmap/api', async (c) => {
-    const ctx = await authenticate(c.req.raw, c.env);
-    if (ctx?.principal.kind !== 'account') return unauthorized();
+    const ctx = await authenticate(c);
+    if (ctx instanceof Response) return ctx;
+    if (ctx.principal.kind !== 'account') return unauthorized();
     const accountId = ctx.principal.accountId;
     if ((inFlight.get(accountId) ?? 0) >= CORE_LIMITS.maxConcurrentRequests)
       return problem(
@@ -241,8 +241,9 @@ export function createWebApp(deps: WebDeps): Hono {
   // Push (RFC 8620 §7.3): a StateChange event after every change to the account.
   const streams = new Map<number, number>();
   app.get('/jmap/eventsource', async (c) => {
-    const ctx = await authenticate(c.req.raw, c.env);
-    if (ctx?.principal.kind !== 'account') return unauthorized();
+    const ctx = await authenticate(c);
+    if (ctx instanceof Response) return ctx;
+    if (ctx.principal.kind !== 'account') return unauthorized();
     const accountId = ctx.principal.accountId;
     const params = new URL(c.req.url).searchParams;
     const types = (params.get('types') ?? '*').split(',');
@@ -315,8 +316,9 @@ export function createWebApp(deps: WebDeps): Hono {
   // Blob upload (RFC 8620 §6.1), bounded by maxSizeUpload and maxConcurrentUpload.
   const uploading = new Map<number, number>();
   app.post('/jmap/upload/:account', async (c) => {
-    const ctx = await authenticate(c.req.raw, c.env);
-    if (ctx?.principal.kind !== 'account') return unauthorized();
+    const ctx = await authenticate(c);
+    if (ctx instanceof Response) return ctx;
+    if (ctx.principal.kind !== 'account') return unauthorized();
     const accountId = ctx.principal.accountId;
     if (c.req.param('account') !== jmapAccountId(accountId))
       return new Response('Not Found', { status: 404 });
@@ -355,8 +357,9 @@ export function createWebApp(deps: WebDeps): Hono {
   // Blob download (RFC 8620 §6.2): a whole message (`b<id>`) or one part (`b<id>.<part>`),
   // always as an attachment so a browser never renders mail content in our origin.
   app.get('/jmap/download/:account/:blob/:name', async (c) => {
-    const ctx = await authenticate(c.req.raw, c.env);
-    if (ctx?.principal.kind !== 'account') return unauthorized();
+    const ctx = await authenticate(c);
+    if (ctx instanceof Response) return ctx;
+    if (ctx.principal.kind !== 'account') return unauthorized();
     if (c.req.param('account') !== jmapAccountId(ctx.principal.accountId))
       return new Response('Not Found', { status: 404 });
     const m = /^b([1-9]\d{0,14})(?:\.([1-9]\d{0,5}))?$/.exec(c.req.param('blob'));
@@ -377,9 +380,22 @@ export function createWebApp(deps: WebDeps): Hono {
     });
   });
 
-  // Thunderbird-style autoconfiguration (public: it holds only server names and ports).
-  app.get('/.well-known/autoconfig/mail/config-v1.1.xml', () => autoconfig(deps.hostname, deps.mailPorts));
-  app.get('/mail/config-v1.1.xml', () => autoconfig(deps.hostname, deps.mailPorts));
+  addAccountRoutes(app, { services, remoteOf: deps.remoteOf, ownOrigin: base, readBounded });
+  addClientSetupRoutes(app, {
+    hostname: deps.hostname,
+    mailPorts: deps.mailPorts,
+    readBounded,
+    signedIn: async (c) => {
+      const r = await identify(services, c.req.raw, {
+        protocol: 'web',
+        remote: deps.remoteOf(c.req.raw, c.env),
+        ownOrigin: base(c.req.raw),
+        cookies: true,
+        headers: false,
+      });
+      return r === 'csrf' || r === null ? null : r.ctx;
+    },
+  });
 
   app.notFound(() => new Response('Not Found', { status: 404 }));
   app.onError((err) => {
@@ -389,41 +405,8 @@ export function createWebApp(deps: WebDeps): Hono {
   return app;
 }
 
-/** The autoconfig document (Thunderbird's config-v1.1 format) for this server's listeners. */
-function autoconfig(hostname: string, ports: WebDeps['mailPorts']): Response {
-  const host = hostname.replace(/[^A-Za-z0-9.-]/g, '');
-  const server = (kind: 'incoming' | 'outgoing', type: string, port: number, socket: string): string =>
-    [
-      `    <${kind}Server type="${type}">`,
-      `      <hostname>${host}</hostname>`,
-      `      <port>${port}</port>`,
-      `      <socketType>${socket}</socketType>`,
-      '      <authentication>password-cleartext</authentication>',
-      '      <username>%EMAILADDRESS%</username>',
-      `    </${kind}Server>`,
-    ].join('\n');
-  const servers = [
-    ports.imaps ? server('incoming', 'imap', ports.imaps, 'SSL') : null,
-    ports.imap ? server('incoming', 'imap', ports.imap, 'STARTTLS') : null,
-    ports.submissions ? server('outgoing', 'smtp', ports.submissions, 'SSL') : null,
-    ports.submission ? server('outgoing', 'smtp', ports.submission, 'STARTTLS') : null,
-  ].filter(Boolean);
-  const xml = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<clientConfig version="1.1">',
-    `  <emailProvider id="${host}">`,
-    '    <domain>%EMAILDOMAIN%</domain>',
-    `    <displayName>Portcullis (${host})</displayName>`,
-    ...servers,
-    '  </emailProvider>',
-    '</clientConfig>',
-    '',
-  ].join('\n');
-  return new Response(xml, { headers: { 'Content-Type': 'application/xml; charset=utf-8' } });
-}
-
 /** The body, or null when it is longer than `max` bytes (reading stops there). */
-async function readBounded(request: Request, max: number): Promise<Buffer | null> {
+export async function readBounded(request: Request, max: number): Promise<Buffer | null> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > max) return null;
   if (!request.body) return Buffer.alloc(0);

@@ -24,6 +24,7 @@ import type {
   SearchHit,
   SpecialUse,
   Store,
+  WebSession,
 } from '../types.ts';
 import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
@@ -52,6 +53,19 @@ const toAccount = (r: Row): Account => ({
 /** The columns of a Message (the kept header block is read only by getHeaders). */
 const MESSAGE_COLUMNS =
   'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
+
+const toWebSession = (r: Row): WebSession => ({
+  accountId: r['account_id'] as number,
+  id: r['id'] as string,
+  tokenHash: r['token_hash'] as string,
+  csrf: r['csrf'] as string,
+  createdAt: r['created_at'] as number,
+  authenticatedAt: r['authenticated_at'] as number,
+  lastSeenAt: r['last_seen_at'] as number,
+  expiresAt: r['expires_at'] as number,
+  remote: r['remote'] as string,
+  userAgent: r['user_agent'] as string,
+});
 
 const toAppPassword = (r: Row): AppPassword => ({
   accountId: r['account_id'] as number,
@@ -156,6 +170,52 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ),
     removeAppPassword: db.prepare(
       "DELETE FROM credentials WHERE account_id = ? AND id = ? AND kind IN ('app', 'token')",
+    ),
+    insertWebSession: db.prepare(
+      `INSERT INTO web_sessions (account_id, id, token_hash, csrf, created_at, authenticated_at,
+         last_seen_at, expires_at, remote, user_agent)
+       SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM accounts WHERE id = ?`,
+    ),
+    findWebSession: db.prepare(
+      'SELECT * FROM web_sessions WHERE account_id = ? AND token_hash = ? AND expires_at > ?',
+    ),
+    touchWebSession: db.prepare(
+      'UPDATE web_sessions SET last_seen_at = ?, expires_at = ? WHERE account_id = ? AND id = ?',
+    ),
+    reauthWebSession: db.prepare(
+      'UPDATE web_sessions SET authenticated_at = ? WHERE account_id = ? AND id = ?',
+    ),
+    listWebSessions: db.prepare(
+      'SELECT * FROM web_sessions WHERE account_id = ? AND expires_at > ? ORDER BY created_at, id',
+    ),
+    removeWebSession: db.prepare('DELETE FROM web_sessions WHERE account_id = ? AND id = ?'),
+    removeWebSessions: db.prepare('DELETE FROM web_sessions WHERE account_id = ? AND id IS NOT ?'),
+    purgeWebSessions: db.prepare('DELETE FROM web_sessions WHERE expires_at <= ?'),
+    getTotp: db.prepare(
+      "SELECT * FROM credentials WHERE account_id = ? AND kind IN ('totp', 'totp-pending') ORDER BY kind LIMIT 1",
+    ),
+    deletePendingTotp: db.prepare("DELETE FROM credentials WHERE account_id = ? AND kind = 'totp-pending'"),
+    insertPendingTotp: db.prepare(
+      `INSERT INTO credentials (account_id, id, kind, secret, created_at)
+       SELECT id, 'totp', 'totp-pending', ?, ? FROM accounts WHERE id = ?`,
+    ),
+    confirmTotp: db.prepare(
+      "UPDATE credentials SET kind = 'totp', created_at = ?, last_used_at = ? WHERE account_id = ? AND kind = 'totp-pending'",
+    ),
+    insertRecovery: db.prepare(
+      "INSERT INTO credentials (account_id, id, kind, secret, created_at) VALUES (?, ?, 'recovery', ?, ?)",
+    ),
+    useTotpStep: db.prepare(
+      "UPDATE credentials SET last_used_at = ? WHERE account_id = ? AND kind = 'totp' AND (last_used_at IS NULL OR last_used_at < ?)",
+    ),
+    useRecovery: db.prepare(
+      "DELETE FROM credentials WHERE account_id = ? AND kind = 'recovery' AND secret = ?",
+    ),
+    countRecovery: db.prepare(
+      "SELECT count(*) AS n FROM credentials WHERE account_id = ? AND kind = 'recovery'",
+    ),
+    removeTotp: db.prepare(
+      "DELETE FROM credentials WHERE account_id = ? AND kind IN ('totp', 'totp-pending', 'recovery')",
     ),
     insertAlias: db.prepare(
       'INSERT INTO aliases (source, account_id, domain, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -439,6 +499,87 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async removeAppPassword(accountId, id) {
       return q.removeAppPassword.run(accountId, id).changes === 1 ? 'ok' : 'not-found';
     },
+
+    async createWebSession(w) {
+      const r = q.insertWebSession.run(
+        w.id,
+        w.tokenHash,
+        w.csrf,
+        w.createdAt,
+        w.authenticatedAt,
+        w.lastSeenAt,
+        w.expiresAt,
+        w.remote,
+        w.userAgent,
+        w.accountId,
+      );
+      return r.changes === 1 ? 'ok' : 'not-found';
+    },
+    async findWebSession(accountId, tokenHash, now) {
+      const r = q.findWebSession.get(accountId, tokenHash, now) as Row | undefined;
+      return r ? toWebSession(r) : null;
+    },
+    async touchWebSession(accountId, id, now, expiresAt) {
+      q.touchWebSession.run(now, expiresAt, accountId, id);
+    },
+    async reauthenticateWebSession(accountId, id, now) {
+      q.reauthWebSession.run(now, accountId, id);
+    },
+    async listWebSessions(accountId, now) {
+      return (q.listWebSessions.all(accountId, now) as Row[]).map(toWebSession);
+    },
+    async removeWebSession(accountId, id) {
+      return q.removeWebSession.run(accountId, id).changes === 1 ? 'ok' : 'not-found';
+    },
+    async removeWebSessions(accountId, keep) {
+      return q.removeWebSessions.run(accountId, keep).changes;
+    },
+    async purgeWebSessions(now) {
+      return q.purgeWebSessions.run(now).changes;
+    },
+
+    async getTotp(accountId) {
+      const r = q.getTotp.get(accountId) as Row | undefined;
+      if (!r) return null;
+      return {
+        secret: r['secret'] as string,
+        confirmed: r['kind'] === 'totp',
+        lastStepAt: (r['last_used_at'] as number | null) ?? null,
+      };
+    },
+    async setPendingTotp(accountId, secret, now) {
+      return db
+        .transaction((): 'ok' | 'not-found' | 'exists' => {
+          const current = q.getTotp.get(accountId) as Row | undefined;
+          if (current?.['kind'] === 'totp') return 'exists';
+          q.deletePendingTotp.run(accountId);
+          return q.insertPendingTotp.run(secret, now, accountId).changes === 1 ? 'ok' : 'not-found';
+        })
+        .immediate();
+    },
+    async confirmTotp(accountId, stepAt, recoveryHashes, now) {
+      return db
+        .transaction((): 'ok' | 'not-found' => {
+          if (q.confirmTotp.run(now, stepAt, accountId).changes !== 1) return 'not-found';
+          for (const [i, h] of recoveryHashes.entries())
+            q.insertRecovery.run(accountId, `recovery-${i}`, h, now);
+          return 'ok';
+        })
+        .immediate();
+    },
+    async useTotpStep(accountId, stepAt) {
+      return q.useTotpStep.run(stepAt, accountId, stepAt).changes === 1;
+    },
+    async useRecoveryCode(accountId, hash) {
+      return q.useRecovery.run(accountId, hash).changes === 1;
+    },
+    async countRecoveryCodes(accountId) {
+      return (q.countRecovery.get(accountId) as { n: number }).n;
+    },
+    async removeTotp(accountId) {
+      return q.removeTotp.run(accountId).changes > 0 ? 'ok' : 'not-found';
+    },
+
     async setQuota(accountId, bytes) {
       return q.setQuota.run(bytes, accountId).changes === 1 ? 'ok' : 'not-found';
     },
