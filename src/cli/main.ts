@@ -230,6 +230,16 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     });
 
   user
+    .command('reset-2fa <address>')
+    .description('remove the second factor (TOTP and recovery codes) and end all web sessions')
+    .action(async (address: string) => {
+      await withServices(async (s) =>
+        unwrap(await s.directory.resetSecondFactor(admin(), address), `user ${address}`),
+      );
+      out(`second factor of ${address} removed; web sessions ended`);
+    });
+
+  user
     .command('quota <address> <bytes>')
     .description('set the storage quota in bytes (K, M, G suffixes allowed; 0 for unlimited)')
     .action(async (address: string, text: string) => {

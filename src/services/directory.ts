@@ -225,6 +225,27 @@ export function createDirectory({ store, clock, audit }: DirectoryDeps) {
       return ok(undefined);
     },
 
+    /**
+     * Removes an account's second factor and ends its browser sessions (the administrator, for
+     * a user who lost both the authenticator and the recovery codes).
+     */
+    async resetSecondFactor(ctx: Ctx, address: string): Promise<Result<void, DirectoryError>> {
+      if (!admin(ctx, 'user.second-factor.reset')) return fail('forbidden');
+      const account = await accountOf(address);
+      if (!account) return fail('not-found');
+      if ((await store.removeTotp(account.id)) !== 'ok')
+        return fail('not-found', `${address} has no second factor`);
+      const ended = await store.removeWebSessions(account.id, null);
+      audit({
+        action: 'credential.totp.remove',
+        outcome: 'ok',
+        origin: ctx,
+        account: account.id,
+        detail: { by: 'admin', sessionsEnded: ended },
+      });
+      return ok(undefined);
+    },
+
     /** Sets an account's storage quota in bytes; 0 means unlimited. */
     async setQuota(ctx: Ctx, address: string, bytes: number): Promise<Result<void, DirectoryError>> {
       if (!admin(ctx, 'user.quota')) return fail('forbidden');

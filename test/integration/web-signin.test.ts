@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { totpCode } from '../../src/auth/totp.ts';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { cli, cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 
 const USER = 'dana@example.test';
 const PASS = 'dana-password-1';
@@ -370,6 +370,29 @@ describe('web sign-in', () => {
     assert.equal(remove.status, 204, remove.text);
     assert.equal((await basicSession(PASS)).status, 200);
     assert.equal(await imapLogin(PASS), true);
+  });
+
+  test('the administrator resets a lost second factor, which ends the web sessions', async () => {
+    const s = await signIn();
+    const begin = await call('POST', '/auth/totp', { cookie: s.cookie, csrf: s.csrf, body: {} });
+    const code = totpCode(begin.json.secret, Date.now());
+    assert.equal(
+      (await call('POST', '/auth/totp/confirm', { cookie: s.cookie, csrf: s.csrf, body: { code } })).status,
+      200,
+    );
+    assert.equal(
+      (await call('POST', '/auth/login', { body: { username: USER, password: PASS } })).status,
+      401,
+    );
+    assert.match(
+      cliOk(data.path, ['user', 'reset-2fa', USER]),
+      /second factor of dana@example\.test removed/,
+    );
+    assert.equal((await call('GET', '/auth/session', { cookie: s.cookie })).status, 401);
+    await signIn();
+    const again = cli(data.path, ['user', 'reset-2fa', USER]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no second factor/);
   });
 
   test('a password change ends every other session and needs the current password', async () => {
