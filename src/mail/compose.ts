@@ -1,6 +1,7 @@
 /**
  * @module Writing new messages (JMAP Email/set create): RFC 5322 headers with encoded words,
- * text and HTML bodies (multipart/alternative when both), built with nodemailer's MailComposer.
+ * text and HTML bodies (multipart/alternative when both) and attachments given as bytes, built
+ * with nodemailer's MailComposer.
  * Trust: every value is user input. Bodies are given as strings only, and file and URL access
  * are switched off, so nothing a user writes makes the server read a file or fetch a URL
  * (ATTACKS.md R16); header values are encoded by the composer, so CR/LF cannot add fields.
@@ -11,6 +12,17 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 export interface Address {
   name: string | null;
   email: string;
+}
+
+/** A file attached to a new message. */
+export interface Attachment {
+  content: Buffer;
+  /** Media type, e.g. `application/pdf`; `message/rfc822` attaches a whole message. */
+  type: string;
+  name: string | null;
+  /** Content-ID for inline parts referred to from HTML (`cid:`). */
+  cid: string | null;
+  inline: boolean;
 }
 
 /** What a new message says. */
@@ -25,6 +37,7 @@ export interface Draft {
   html: string | null;
   inReplyTo: string[];
   references: string[];
+  attachments?: Attachment[];
   messageId: string;
   date: number;
 }
@@ -46,6 +59,13 @@ export async function composeMessage(d: Draft): Promise<Buffer> {
     ...(d.references.length > 0 ? { references: d.references.map((i) => `<${i}>`) } : {}),
     ...(d.text !== null ? { text: d.text } : {}),
     ...(d.html !== null ? { html: d.html } : {}),
+    attachments: (d.attachments ?? []).map((a) => ({
+      content: a.content,
+      contentType: a.type,
+      contentDisposition: a.inline ? ('inline' as const) : ('attachment' as const),
+      ...(a.name !== null ? { filename: a.name } : {}),
+      ...(a.cid !== null ? { cid: a.cid } : {}),
+    })),
     disableFileAccess: true,
     disableUrlAccess: true,
   });

@@ -166,6 +166,27 @@ function addressText(list: HeaderAddress[] | null): string {
     .trim();
 }
 
+/**
+ * The readable text of a message: its inline text/plain and text/html parts (HTML reduced to
+ * text), decoded, at most FTS_MAX_TEXT_BYTES characters.
+ */
+export function messageText(raw: Buffer, root: MimePart): string {
+  let body = '';
+  for (const leaf of leaves(root)) {
+    if (isAttachment(leaf)) continue;
+    if (leaf.type !== 'text' || leaf.opaque || body.length >= FTS_MAX_TEXT_BYTES) continue;
+    if (leaf.subtype !== 'plain' && leaf.subtype !== 'html') continue;
+    const slice =
+      leaf.bodyEnd - leaf.bodyStart > FTS_MAX_TEXT_BYTES * 2
+        ? { ...leaf, bodyEnd: leaf.bodyStart + FTS_MAX_TEXT_BYTES * 2 }
+        : leaf;
+    let text = partText(decodePartBody(raw, slice), slice);
+    if (leaf.subtype === 'html') text = htmlToText(text);
+    body += `${text}\n`;
+  }
+  return body.slice(0, FTS_MAX_TEXT_BYTES);
+}
+
 /** Summarises a raw message for the store's caches. */
 export function summarize(raw: Buffer): MessageSummary {
   const { root, fields } = parseStructure(raw);
@@ -181,24 +202,8 @@ export function summarize(raw: Buffer): MessageSummary {
     ...messageIds(envelope.inReplyTo),
   ].slice(-MAX_REFERENCES);
 
-  let body = '';
-  let hasAttachment = false;
-  for (const leaf of leaves(root)) {
-    if (isAttachment(leaf)) {
-      hasAttachment = true;
-      continue;
-    }
-    if (leaf.type !== 'text' || leaf.opaque || body.length >= FTS_MAX_TEXT_BYTES) continue;
-    if (leaf.subtype !== 'plain' && leaf.subtype !== 'html') continue;
-    const slice =
-      leaf.bodyEnd - leaf.bodyStart > FTS_MAX_TEXT_BYTES * 2
-        ? { ...leaf, bodyEnd: leaf.bodyStart + FTS_MAX_TEXT_BYTES * 2 }
-        : leaf;
-    let text = partText(decodePartBody(raw, slice), slice);
-    if (leaf.subtype === 'html') text = htmlToText(text);
-    body += `${text}\n`;
-  }
-  body = body.slice(0, FTS_MAX_TEXT_BYTES);
+  const hasAttachment = leaves(root).some(isAttachment);
+  const body = messageText(raw, root);
   const preview = body.replace(/\s+/g, ' ').trim().slice(0, PREVIEW_CHARS);
   const addresses = [envelope.from, envelope.to, envelope.cc, envelope.bcc].map(addressText).join(' ').trim();
   return {

@@ -15,7 +15,15 @@ import { createOutbound, type OutboundService } from './outbound.ts';
 import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
 
-export type { FlagOp, Mailbox, MailboxEntry } from '../store/types.ts';
+export type {
+  FlagOp,
+  Identity,
+  Mailbox,
+  MailboxEntry,
+  NamedAddress,
+  SubmissionRecord,
+  VacationResponse,
+} from '../store/types.ts';
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
 export { anonymousContext } from './principal.ts';
 
@@ -91,6 +99,7 @@ export function createServices(deps: {
       delivery,
       outbound,
       dkim,
+      changes,
       clock,
       log: log.child({ svc: 'submission' }),
       hostname: settings.hostname,

@@ -19,7 +19,9 @@ import type {
   MailboxDelta,
   MailboxEntry,
   Message,
+  SearchField,
   Store,
+  VacationResponse,
 } from '../store/types.ts';
 import type { Changes } from './changes.ts';
 import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
@@ -81,6 +83,9 @@ function ownAccount(ctx: Ctx): number | null {
 
 /** How long an upload waits for a message to use it (RFC 8620 §6.1 asks for at least an hour). */
 const UPLOAD_LIFETIME_MS = 24 * 3_600_000;
+
+/** Longest vacation response body, in characters. */
+const MAX_VACATION_BODY = 64 * 1024;
 
 /** Dependencies of the mail service. */
 export interface MailDeps {
@@ -219,10 +224,16 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       return up ? ok(await store.blobs.read(up.blobHash)) : fail('not-found');
     },
 
-    async search(ctx: Ctx, text: string, limit = 100): Promise<Result<number[], MailError>> {
+    /** Messages of the caller with every word of `text` (in one field, or anywhere). */
+    async search(
+      ctx: Ctx,
+      text: string,
+      limit = 100,
+      field: SearchField | null = null,
+    ): Promise<Result<number[], MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
-      return ok((await store.searchText(accountId, text, limit)).map((h) => h.messageId));
+      return ok((await store.searchText(accountId, text, limit, field ?? undefined)).map((h) => h.messageId));
     },
 
     async findByMessageId(ctx: Ctx, id: string): Promise<Result<number[], MailError>> {
@@ -413,6 +424,37 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       if (accountId === null) return fail('forbidden');
       const { born, unlogged } = await store.creationOf(accountId, type, ids, at);
       return ok(new Set([...born, ...unlogged]));
+    },
+
+    /** The caller's vacation response; disabled and empty when never set. */
+    async getVacation(ctx: Ctx): Promise<Result<VacationResponse, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(
+        (await store.getVacation(accountId)) ?? {
+          isEnabled: false,
+          fromDate: null,
+          toDate: null,
+          subject: null,
+          textBody: null,
+          htmlBody: null,
+        },
+      );
+    },
+
+    /** Replaces the caller's vacation response (checked: dates in order, bounded text). */
+    async setVacation(ctx: Ctx, v: VacationResponse): Promise<Result<void, MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      if (v.fromDate !== null && v.toDate !== null && v.toDate <= v.fromDate)
+        return fail('invalid', 'toDate must be after fromDate');
+      if ((v.subject?.length ?? 0) > 998 || /[\r\n]/.test(v.subject ?? ''))
+        return fail('invalid', 'the subject must be one line of at most 998 characters');
+      if ((v.textBody?.length ?? 0) > MAX_VACATION_BODY || (v.htmlBody?.length ?? 0) > MAX_VACATION_BODY)
+        return fail('invalid', `bodies are limited to ${MAX_VACATION_BODY} characters`);
+      const r = await store.setVacation(accountId, v);
+      if (r === 'not-found') return fail('not-found');
+      return published(accountId, r.modseq, ok(undefined));
     },
 
     async highestModseq(ctx: Ctx): Promise<Result<number, MailError>> {

@@ -12,7 +12,8 @@ import { fail, ok, type Result } from '../core/result.ts';
 import { canonicalAddress, canonicalDomain, parseAddressList } from '../mail/address.ts';
 import { rfc5322Date } from '../mail/date.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
-import type { Store } from '../store/types.ts';
+import type { Identity, NamedAddress, Store, SubmissionRecord } from '../store/types.ts';
+import type { Changes } from './changes.ts';
 import type { DeliveryService } from './delivery.ts';
 import type { Directory } from './directory.ts';
 import type { DkimService } from './dkim.ts';
@@ -22,6 +23,11 @@ import { type Ctx, isIssued } from './principal.ts';
 /** Expected failures of a submission. */
 export type SubmitError = 'forbidden' | 'not-owner' | 'invalid' | 'unknown-user' | 'too-big' | 'rate-limited';
 
+/** Identities one account may have. */
+const MAX_IDENTITIES = 100;
+/** Longest signature, in characters. */
+const MAX_SIGNATURE = 64 * 1024;
+
 /** Dependencies of the submission service. */
 export interface SubmissionDeps {
   store: Store;
@@ -29,6 +35,7 @@ export interface SubmissionDeps {
   delivery: DeliveryService;
   outbound: OutboundService;
   dkim: Pick<DkimService, 'sign'>;
+  changes: Pick<Changes, 'publish'>;
   clock: { now(): number };
   log: Logger;
   hostname: string;
@@ -65,7 +72,7 @@ export function prepareHeaders(raw: Buffer, now: number, hostname: string): Buff
 
 /** Creates the submission service. */
 export function createSubmission(deps: SubmissionDeps) {
-  const { directory, delivery, outbound, dkim, store, clock, log, hostname } = deps;
+  const { directory, delivery, outbound, dkim, store, clock, log, hostname, changes } = deps;
   const account = (ctx: Ctx) =>
     isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal : null;
   // Submission times per account within the last hour (this process; a cluster shares the store).
@@ -109,8 +116,16 @@ export function createSubmission(deps: SubmissionDeps) {
      */
     async submit(
       ctx: Ctx,
-      input: { mailFrom: string; recipients: string[]; raw: Buffer; received: (id: string) => string },
-    ): Promise<Result<{ id: string; local: number; queued: number }, SubmitError>> {
+      input: {
+        mailFrom: string;
+        recipients: string[];
+        raw: Buffer;
+        received: (id: string) => string;
+        /** Keep a record of the submission (JMAP EmailSubmission): which identity sent which
+         * email of the account. */
+        record?: { identityId: string; messageId: number; threadId: number };
+      },
+    ): Promise<Result<{ id: string; local: number; queued: number; record: number | null }, SubmitError>> {
       const who = account(ctx);
       if (!who) return fail('forbidden');
       if (!(await directory.mayUseAddress(ctx, input.mailFrom))) return fail('not-owner');
@@ -155,6 +170,7 @@ export function createSubmission(deps: SubmissionDeps) {
         if (!r.ok) return fail(r.error === 'too-big' ? 'too-big' : 'invalid', r.error);
         delivered = r.value.accounts;
       }
+      let outboundId: number | null = null;
       if (remote.length > 0) {
         const w = store.blobs.create();
         await w.write(message);
@@ -164,10 +180,109 @@ export function createSubmission(deps: SubmissionDeps) {
           recipients: remote,
         });
         if (!q.ok) return fail('invalid', q.detail ?? q.error);
+        outboundId = q.value.id;
       }
       sent.set(who.accountId, [...recent(who.accountId), clock.now()]);
+      let record: number | null = null;
+      if (input.record) {
+        const r = await store.addSubmission({
+          accountId: who.accountId,
+          ...input.record,
+          mailFrom: input.mailFrom,
+          sendAt: clock.now(),
+          outboundId,
+          local,
+          remote,
+        });
+        if (r !== 'not-found') {
+          record = r.id;
+          changes.publish(who.accountId, r.modseq);
+        }
+      }
       log.info({ id, account: who.accountId, local: local.length, remote: remote.length }, 'submitted');
-      return ok({ id, local: delivered, queued: remote.length });
+      return ok({ id, local: delivered, queued: remote.length, record });
+    },
+
+    /** The caller's sending identities; the account's own address (id 0) is always first. */
+    async listIdentities(ctx: Ctx): Promise<Result<Identity[], SubmitError>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      const stored = await store.listIdentities(who.accountId);
+      if (stored[0]?.id === 0) return ok(stored);
+      const a = await store.getAccount(who.accountId);
+      const primary: Identity = {
+        accountId: who.accountId,
+        id: 0,
+        name: a?.displayName ?? '',
+        email: who.address,
+        replyTo: null,
+        bcc: null,
+        textSignature: '',
+        htmlSignature: '',
+      };
+      return ok([primary, ...stored]);
+    },
+
+    /**
+     * Creates (id null) or changes an identity. Its address must be one the account may send
+     * from; the account's own identity (id 0) keeps its address.
+     */
+    async putIdentity(
+      ctx: Ctx,
+      id: number | null,
+      fields: Omit<Identity, 'accountId' | 'id'>,
+    ): Promise<Result<number, SubmitError | 'not-found'>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      const current = await this.listIdentities(ctx);
+      if (!current.ok) return current;
+      if (id !== null && !current.value.some((i) => i.id === id)) return fail('not-found');
+      if (current.value.length >= MAX_IDENTITIES && id === null)
+        return fail('invalid', `at most ${MAX_IDENTITIES} identities`);
+      const c = canonicalAddress(fields.email);
+      if (!c.ok) return fail('invalid', 'email is not a valid address');
+      if (id === 0 ? c.address !== who.address : !(await directory.mayUseAddress(ctx, c.address)))
+        return fail('not-owner', `${fields.email} is not an address of this account`);
+      const line = (v: string) => v.length <= 256 && !/[\x00-\x1f\x7f]/.test(v);
+      const list = (v: NamedAddress[] | null) =>
+        v === null ||
+        (v.length <= 20 && v.every((a) => (a.name === null || line(a.name)) && canonicalAddress(a.email).ok));
+      if (!line(fields.name) || !list(fields.replyTo) || !list(fields.bcc))
+        return fail('invalid', 'name, replyTo or bcc is not valid');
+      if (fields.textSignature.length > MAX_SIGNATURE || fields.htmlSignature.length > MAX_SIGNATURE)
+        return fail('invalid', `signatures are limited to ${MAX_SIGNATURE} characters`);
+      const r = await store.putIdentity({ ...fields, email: c.address, accountId: who.accountId, id });
+      if (r === 'not-found') return fail('not-found');
+      changes.publish(who.accountId, r.modseq);
+      return ok(r.id);
+    },
+
+    /** Removes one of the caller's identities; the account's own one cannot go. */
+    async removeIdentity(ctx: Ctx, id: number): Promise<Result<void, SubmitError | 'not-found'>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      if (id === 0) return fail('forbidden', "the account's own identity cannot be removed");
+      const r = await store.removeIdentity(who.accountId, id);
+      if (r === 'not-found') return fail('not-found');
+      changes.publish(who.accountId, r.modseq);
+      return ok(undefined);
+    },
+
+    /** The caller's submission records: the given ids, or all. */
+    async listSubmissions(ctx: Ctx, ids: number[] | null): Promise<Result<SubmissionRecord[], SubmitError>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      return ok(await store.getSubmissions(who.accountId, ids));
+    },
+
+    /** Forgets one of the caller's submission records (the message stays sent). */
+    async removeSubmission(ctx: Ctx, id: number): Promise<Result<void, SubmitError | 'not-found'>> {
+      const who = account(ctx);
+      if (!who) return fail('forbidden');
+      const r = await store.removeSubmission(who.accountId, id);
+      if (r === 'not-found') return fail('not-found');
+      changes.publish(who.accountId, r.modseq);
+      return ok(undefined);
     },
   };
 }

@@ -517,6 +517,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         'diacritics folded',
       );
       assert.equal((await store.searchText(a.id, 'carol', 10)).length, 2);
+      assert.equal((await store.searchText(a.id, 'carol', 10, 'addresses')).length, 2);
+      assert.equal((await store.searchText(a.id, 'carol', 10, 'body')).length, 0, 'one field only');
+      assert.equal((await store.searchText(a.id, 'invoice', 10, 'subject')).length, 1);
+      assert.equal((await store.searchText(a.id, 'invoice', 10, 'body')).length, 0);
       assert.equal((await store.searchText(a.id, 'april', 10)).length, 0, 'other accounts are not searched');
       assert.deepEqual(
         await store.searchText(a.id, '"*) OR (', 10),
@@ -672,6 +676,153 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.deepEqual([...headers.keys()], [ds[0]!.messageId]);
       assert.equal(headers.get(ds[0]!.messageId)?.toString(), 'Subject: hello\r\n\r\n');
       assert.equal((await store.getHeaders(a.id + 1000, [ds[0]!.messageId])).size, 0);
+    });
+
+    withStore('submissions: recorded, follow their queue entry, logged, removable', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'Subject: out\r\n\r\nbody');
+      const m = await store.enqueueOutbound({
+        accountId: a.id,
+        sender: 'alice@example.test',
+        blob,
+        recipients: ['x@remote.test', 'y@remote.test'],
+        now: 1,
+        expiresAt: 1_000_000,
+      });
+      const before = await store.highestModseq(a.id);
+      const s = await store.addSubmission({
+        accountId: a.id,
+        identityId: 'i1',
+        messageId: 42,
+        threadId: 7,
+        mailFrom: 'alice@example.test',
+        sendAt: 5,
+        outboundId: m.id,
+        local: ['bob@example.test'],
+        remote: ['x@remote.test', 'y@remote.test'],
+      });
+      assert.ok(s !== 'not-found');
+      assert.ok(s.modseq > before);
+      const status = async () =>
+        (await store.getSubmissions(a.id, [s.id]))[0]!.recipients.map((r) => `${r.address} ${r.delivered}`);
+      assert.deepEqual(await status(), [
+        'bob@example.test yes',
+        'x@remote.test queued',
+        'y@remote.test queued',
+      ]);
+      await store.recordAttempt(m.id, [
+        { address: 'x@remote.test', outcome: 'delivered', error: null, nextAttemptAt: 0 },
+        { address: 'y@remote.test', outcome: 'deferred', error: '451 4.3.0 later', nextAttemptAt: 99 },
+      ]);
+      assert.deepEqual(await status(), ['bob@example.test yes', 'x@remote.test yes', 'y@remote.test queued']);
+      const reply = (await store.getSubmissions(a.id, null))[0]!.recipients[2]!.smtpReply;
+      assert.equal(reply, '451 4.3.0 later');
+      await store.recordAttempt(m.id, [
+        { address: 'y@remote.test', outcome: 'failed', error: '550 5.1.1 no such user', nextAttemptAt: 0 },
+      ]);
+      assert.deepEqual(await status(), ['bob@example.test yes', 'x@remote.test yes', 'y@remote.test no']);
+      const log = await store.changesSince(a.id, before, 100);
+      assert.deepEqual(
+        log.filter((c) => c.type === 'EmailSubmission').map((c) => c.op),
+        ['create', 'update', 'update'],
+      );
+      assert.deepEqual(await store.getSubmissions(a.id + 1, null), [], 'per account');
+      // The queue entry is gone now; a later record of it can only say "unknown".
+      const late = await store.addSubmission({
+        accountId: a.id,
+        identityId: 'i1',
+        messageId: 43,
+        threadId: 8,
+        mailFrom: 'alice@example.test',
+        sendAt: 6,
+        outboundId: m.id,
+        local: [],
+        remote: ['z@remote.test'],
+      });
+      assert.ok(late !== 'not-found');
+      assert.deepEqual(
+        (await store.getSubmissions(a.id, [late.id]))[0]!.recipients.map((r) => r.delivered),
+        ['unknown'],
+      );
+      assert.notEqual(await store.removeSubmission(a.id, s.id), 'not-found');
+      assert.equal(await store.removeSubmission(a.id, s.id), 'not-found');
+      assert.deepEqual(
+        (await store.getSubmissions(a.id, null)).map((x) => x.id),
+        [late.id],
+      );
+      assert.equal(
+        await store.addSubmission({
+          ...{ identityId: 'i', messageId: 1, threadId: 1, mailFrom: '', sendAt: 0 },
+          accountId: a.id + 99,
+          outboundId: null,
+          local: [],
+          remote: [],
+        }),
+        'not-found',
+      );
+    });
+
+    withStore('identities: create, replace, list, remove, logged', async (store) => {
+      const a = await account(store);
+      assert.deepEqual(await store.listIdentities(a.id), []);
+      const base = {
+        accountId: a.id,
+        name: 'Alice',
+        email: 'alice@example.test',
+        replyTo: [{ name: null, email: 'team@example.test' }],
+        bcc: null,
+        textSignature: '-- \nAlice',
+        htmlSignature: '',
+      };
+      const primary = await store.putIdentity({ ...base, id: 0 });
+      assert.ok(primary !== 'not-found');
+      assert.equal(primary.id, 0);
+      const other = await store.putIdentity({ ...base, id: null, email: 'sales@example.test' });
+      assert.ok(other !== 'not-found');
+      assert.ok(other.id > 0);
+      await store.putIdentity({ ...base, id: 0, name: 'Alice A.' });
+      const list = await store.listIdentities(a.id);
+      assert.deepEqual(
+        list.map((i) => [i.id, i.name, i.email, i.replyTo, i.bcc]),
+        [
+          [0, 'Alice A.', 'alice@example.test', [{ name: null, email: 'team@example.test' }], null],
+          [other.id, 'Alice', 'sales@example.test', [{ name: null, email: 'team@example.test' }], null],
+        ],
+      );
+      assert.deepEqual(await store.listIdentities(a.id + 1), []);
+      assert.notEqual(await store.removeIdentity(a.id, other.id), 'not-found');
+      assert.equal(await store.removeIdentity(a.id, other.id), 'not-found');
+      const log = await store.changesSince(a.id, primary.modseq - 1, 10);
+      assert.deepEqual(
+        log.map((c) => `${c.type} ${c.objectId === 0 ? 0 : 'n'} ${c.op}`),
+        ['Identity 0 update', 'Identity n create', 'Identity 0 update', 'Identity n destroy'],
+      );
+      assert.equal(await store.putIdentity({ ...base, accountId: a.id + 99, id: null }), 'not-found');
+    });
+
+    withStore('vacation response: stored per account, logged', async (store) => {
+      const a = await account(store);
+      assert.equal(await store.getVacation(a.id), null);
+      const v = {
+        isEnabled: true,
+        fromDate: 10,
+        toDate: null,
+        subject: 'Away',
+        textBody: 'Back Monday.',
+        htmlBody: null,
+      };
+      const r = await store.setVacation(a.id, v);
+      assert.ok(r !== 'not-found');
+      assert.deepEqual(await store.getVacation(a.id), v);
+      await store.setVacation(a.id, { ...v, isEnabled: false });
+      assert.equal((await store.getVacation(a.id))?.isEnabled, false);
+      assert.equal(await store.getVacation(a.id + 1), null);
+      assert.equal(await store.setVacation(a.id + 99, v), 'not-found');
+      const log = await store.changesSince(a.id, r.modseq - 1, 10);
+      assert.deepEqual(
+        log.map((c) => `${c.type} ${c.op}`),
+        ['VacationResponse update', 'VacationResponse update'],
+      );
     });
 
     withStore(

@@ -70,6 +70,57 @@ export interface AppPassword {
   lastUsedAt: number | null;
 }
 
+/** How far delivery of a sent message to one recipient has got (RFC 8621 §7). */
+export interface SubmissionRecipient {
+  address: string;
+  delivered: 'queued' | 'yes' | 'no' | 'unknown';
+  /** The last SMTP reply (or our own description of the outcome). */
+  smtpReply: string;
+}
+
+/** A record of one message sent by an account (JMAP EmailSubmission). */
+export interface SubmissionRecord {
+  accountId: number;
+  id: number;
+  identityId: string;
+  messageId: number;
+  threadId: number;
+  mailFrom: string;
+  sendAt: number;
+  recipients: SubmissionRecipient[];
+}
+
+/** A name and address (Reply-To, Bcc of an identity). */
+export interface NamedAddress {
+  name: string | null;
+  email: string;
+}
+
+/** A sending identity (RFC 8621 §6). Id 0 is the account's own address. */
+export interface Identity {
+  accountId: number;
+  id: number;
+  name: string;
+  email: string;
+  replyTo: NamedAddress[] | null;
+  bcc: NamedAddress[] | null;
+  textSignature: string;
+  htmlSignature: string;
+}
+
+/** An account's vacation response (RFC 8621 §8). */
+export interface VacationResponse {
+  isEnabled: boolean;
+  fromDate: number | null;
+  toDate: number | null;
+  subject: string | null;
+  textBody: string | null;
+  htmlBody: string | null;
+}
+
+/** Fields of the full-text index. */
+export type SearchField = 'subject' | 'addresses' | 'body';
+
 /** A signed-in browser session. The cookie value itself is never stored, only its hash. */
 export interface WebSession {
   accountId: number;
@@ -171,7 +222,13 @@ export interface MailboxEntry {
 }
 
 /** Object types that the change log records. */
-export type ChangeType = 'Account' | 'Mailbox' | 'Email';
+export type ChangeType =
+  | 'Account'
+  | 'Mailbox'
+  | 'Email'
+  | 'EmailSubmission'
+  | 'Identity'
+  | 'VacationResponse';
 
 /** One row of the per-account change log. */
 export interface Change {
@@ -402,6 +459,35 @@ export interface Store {
   /** Removes expired sessions of all accounts; returns how many went. */
   purgeWebSessions(now: number): Promise<number>;
 
+  /** Records a sent message; remote recipients take the state of outbound entry `outboundId`
+   * (and follow it from then on). Logs an EmailSubmission creation. */
+  addSubmission(input: {
+    accountId: number;
+    identityId: string;
+    messageId: number;
+    threadId: number;
+    mailFrom: string;
+    sendAt: number;
+    outboundId: number | null;
+    local: string[];
+    remote: string[];
+  }): Promise<{ id: number; modseq: number } | 'not-found'>;
+  /** Submission records of an account: the given ids, or all of them (newest last). */
+  getSubmissions(accountId: number, ids: number[] | null): Promise<SubmissionRecord[]>;
+  /** Removes a submission record (the message stays sent); logs its destruction. */
+  removeSubmission(accountId: number, id: number): Promise<{ modseq: number } | 'not-found'>;
+
+  listIdentities(accountId: number): Promise<Identity[]>;
+  /** Creates (id null: a new id) or replaces an identity; logs the change. */
+  putIdentity(
+    identity: Omit<Identity, 'id'> & { id: number | null },
+  ): Promise<{ id: number; modseq: number } | 'not-found'>;
+  removeIdentity(accountId: number, id: number): Promise<{ modseq: number } | 'not-found'>;
+
+  getVacation(accountId: number): Promise<VacationResponse | null>;
+  /** Replaces the vacation response; logs a VacationResponse update. */
+  setVacation(accountId: number, v: VacationResponse): Promise<{ modseq: number } | 'not-found'>;
+
   getTotp(accountId: number): Promise<TotpSecret | null>;
   /** Starts enrolment: a pending secret replaces any earlier pending one. A confirmed secret
    * stays until removed. */
@@ -477,7 +563,8 @@ export interface Store {
   listMailboxEntries(accountId: number, mailboxId: number): Promise<MailboxEntry[]>;
   /** Messages whose Message-ID header is `id` (for duplicate checks and threading). */
   findByMessageIdHeader(accountId: number, id: string): Promise<number[]>;
-  searchText(accountId: number, query: string, limit: number): Promise<SearchHit[]>;
+  /** Messages whose text has every word of `query`, in one field or in any. */
+  searchText(accountId: number, query: string, limit: number, field?: SearchField): Promise<SearchHit[]>;
   /** Change-log rows after `sinceModseq`, oldest first, at most `limit`. */
   changesSince(accountId: number, sinceModseq: number, limit: number): Promise<Change[]>;
   /** Of `objectIds` of `type`, those whose first create row has a modseq at or below `modseq`

@@ -16,6 +16,7 @@ import {
   CAP_CORE,
   CAP_MAIL,
   CAP_SUBMISSION,
+  CAP_VACATION,
   CORE_LIMITS,
   parseRequest,
 } from '../protocols/jmap/core/request.ts';
@@ -148,7 +149,7 @@ export function createWebApp(deps: WebDeps): Hono {
     const id = jmapAccountId(ctx.principal.accountId);
     const url = base(request);
     return Response.json({
-      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {}, [CAP_SUBMISSION]: {} },
+      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {}, [CAP_SUBMISSION]: {}, [CAP_VACATION]: {} },
       accounts: {
         [id]: {
           name: ctx.principal.address,
@@ -156,6 +157,7 @@ export function createWebApp(deps: WebDeps): Hono {
           isReadOnly: false,
           accountCapabilities: {
             [CAP_SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
+            [CAP_VACATION]: {},
             [CAP_MAIL]: {
               maxMailboxesPerEmail: null,
               maxMailboxDepth: null,
@@ -167,7 +169,7 @@ export function createWebApp(deps: WebDeps): Hono {
           },
         },
       },
-      primaryAccounts: { [CAP_MAIL]: id, [CAP_SUBMISSION]: id },
+      primaryAccounts: { [CAP_MAIL]: id, [CAP_SUBMISSION]: id, [CAP_VACATION]: id },
       username: ctx.principal.address,
       apiUrl: `${url}/jmap/api`,
       downloadUrl: `${url}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
@@ -247,7 +249,15 @@ export function createWebApp(deps: WebDeps): Hono {
     const accountId = ctx.principal.accountId;
     const params = new URL(c.req.url).searchParams;
     const types = (params.get('types') ?? '*').split(',');
-    const known = ['Email', 'Mailbox', 'Thread', 'EmailDelivery'];
+    const known = [
+      'Email',
+      'Mailbox',
+      'Thread',
+      'EmailDelivery',
+      'Identity',
+      'EmailSubmission',
+      'VacationResponse',
+    ];
     if (!types.every((t) => t === '*' || known.includes(t)))
       return problem(400, 'urn:ietf:params:jmap:error:invalidArguments', 'unknown type in types');
     const closeAfter = params.get('closeafter') ?? 'no';

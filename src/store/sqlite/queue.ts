@@ -3,7 +3,7 @@
  * per recipient, and the blob reference that keeps each message's bytes while it waits.
  */
 import type Database from 'better-sqlite3';
-import type { OutboundMessage, OutboundRecipient, Store } from '../types.ts';
+import type { AttemptResult, OutboundMessage, OutboundRecipient, Store } from '../types.ts';
 import { blobRefs, blobStager } from './blobs.ts';
 
 type Row = Record<string, unknown>;
@@ -20,6 +20,8 @@ const recipientOf = (r: Row): OutboundRecipient => ({
 export function queueOps(
   db: Database.Database,
   removeFiles: (hashes: string[]) => Promise<void>,
+  /** Called inside the transaction that records delivery attempts of an entry. */
+  onAttempt: (outboundId: number, results: AttemptResult[]) => void,
 ): Pick<
   Store,
   | 'enqueueOutbound'
@@ -121,6 +123,7 @@ export function queueOps(
             const status = r.outcome === 'deferred' ? 'queued' : r.outcome;
             q.update.run(status, r.nextAttemptAt, r.error, id, r.address);
           }
+          onAttempt(id, results);
           if (q.stillQueued.get(id)) return null;
           const dropped = drop(id);
           return dropped === 'not-found' ? null : dropped;

@@ -21,6 +21,7 @@ import type {
   Mailbox,
   MailboxEntry,
   Message,
+  SearchField,
   SearchHit,
   SpecialUse,
   Store,
@@ -30,6 +31,7 @@ import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
 import { mailboxOps } from './mailboxes.ts';
 import { queueOps } from './queue.ts';
+import { submissionOps } from './submissions.ts';
 import { startWriter, type Writer } from './writer.ts';
 
 /** Options for the embedded store. */
@@ -97,12 +99,12 @@ const toMessage = (r: Row): Message => ({
 });
 
 /** Quotes user text into an FTS5 query: every term becomes a phrase, all terms must match. */
-export function ftsQuery(text: string): string | null {
+export function ftsQuery(text: string, field: SearchField | null = null): string | null {
   const terms = text.match(/[\p{L}\p{N}_]+(?:[.'@-][\p{L}\p{N}_]+)*/gu);
   if (!terms || terms.length === 0) return null;
   return terms
     .slice(0, 32)
-    .map((t) => `"${t.replaceAll('"', '""')}"`)
+    .map((t) => `${field ? `${field} : ` : ''}"${t.replaceAll('"', '""')}"`)
     .join(' AND ');
 }
 
@@ -111,6 +113,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const dbPath = join(options.dir, 'mail.db');
   const db = openDatabase(dbPath, { migrate: true });
+  const { noteAttempt, ...submissionStore } = submissionOps(db);
   const blobs = sqliteBlobStore(db, openFsBlobStore(join(options.dir, 'blobs')));
   // The writer thread, started on first use (CLI commands never need it).
   let writer: Writer | null = null;
@@ -653,7 +656,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         out.set(r['id'] as number, r['header'] as Buffer);
       return out;
     },
-    ...queueOps(db, (hashes) => blobs.remove(hashes)),
+    ...queueOps(db, (hashes) => blobs.remove(hashes), noteAttempt),
+    ...submissionStore,
     ...mailboxOps(
       db,
       (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h))),
@@ -678,8 +682,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     async findByMessageIdHeader(accountId, id) {
       return (q.findByMsgId.all(accountId, id) as Row[]).map((r) => r['id'] as number);
     },
-    async searchText(accountId, query, limit) {
-      const match = ftsQuery(query);
+    async searchText(accountId, query, limit, field) {
+      const match = ftsQuery(query, field ?? null);
       if (match === null) return [];
       return (q.search.all(match, accountId, limit) as Row[]).map(
         (r): SearchHit => ({ messageId: r['id'] as number, rank: r['rank'] as number }),

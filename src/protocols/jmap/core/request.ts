@@ -10,9 +10,10 @@ import { fail, ok, type Result } from '../../../core/result.ts';
 export const CAP_CORE = 'urn:ietf:params:jmap:core';
 export const CAP_MAIL = 'urn:ietf:params:jmap:mail';
 export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
+export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
 
 /** Capabilities the server implements. */
-export const CAPABILITIES = [CAP_CORE, CAP_MAIL, CAP_SUBMISSION] as const;
+export const CAPABILITIES = [CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION] as const;
 
 /** The core limits (RFC 8620 §2), enforced where the request is read and in each method. */
 export const CORE_LIMITS = {

@@ -41,11 +41,13 @@ export function getProperties(
   args: Args,
   known: readonly string[],
   defaults: readonly string[],
+  /** Accepts property names outside `known` (e.g. `header:` forms). */
+  dynamic: (p: string) => boolean = () => false,
 ): Result<Set<string>, 'invalidArguments'> {
   const list = stringList(args, 'properties');
   if (!list.ok) return list;
   const props = list.value ?? [...defaults];
-  const bad = props.find((p) => !known.includes(p));
+  const bad = props.find((p) => !known.includes(p) && !dynamic(p));
   if (bad) return fail('invalidArguments', `unknown property ${bad}`);
   return ok(new Set(['id', ...props]));
 }

@@ -7,12 +7,13 @@
  */
 import { fail, ok } from '../../../../core/result.ts';
 import type { HeaderAddress } from '../../../../mail/address.ts';
-import { decodeWords } from '../../../../mail/header.ts';
+import { decodeWords, findBodyStart } from '../../../../mail/header.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, mailboxId, threadId } from '../account.ts';
 import { getIds, getProperties, idNumber, pick } from '../args.ts';
 import { BODY_PROPERTIES, bodyProperties, bodyValueOptions } from './body.ts';
+import { headerSpec, headerValue, rawFields } from './headers.ts';
 
 const PROPERTIES = [
   'id',
@@ -24,6 +25,8 @@ const PROPERTIES = [
   'receivedAt',
   'messageId',
   'inReplyTo',
+  'references',
+  'headers',
   'sender',
   'from',
   'to',
@@ -38,7 +41,7 @@ const PROPERTIES = [
 ] as const;
 
 /** Properties returned when the client names none (RFC 8621 §4.2). */
-const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure');
+const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure' && p !== 'headers' && p !== 'references');
 
 /** Most emails one call may fetch without ids (a client must page with Email/query). */
 const MAX_ALL = 500;
@@ -67,8 +70,13 @@ export const emailGet: Method = {
   async run(mc, args) {
     const ids = getIds(args);
     if (!ids.ok) return ids;
-    const props = getProperties(args, PROPERTIES, DEFAULTS);
+    const props = getProperties(args, PROPERTIES, DEFAULTS, (p) => headerSpec(p) !== null);
     if (!props.ok) return props;
+    const headerSpecs = [...props.value].flatMap((p) => {
+      const spec = headerSpec(p);
+      return spec ? [[p, spec] as const] : [];
+    });
+    const needHeaders = headerSpecs.length > 0 || props.value.has('headers') || props.value.has('references');
     const bodyOptions = bodyValueOptions(args);
     if (!bodyOptions.ok) return bodyOptions;
     const options = bodyOptions.value;
@@ -93,6 +101,7 @@ export const emailGet: Method = {
     const views = await mc.services.mail.getMessages(mc.ctx, [...new Set(numbers.values())]);
     if (!views.ok) return fail('forbidden');
     const byId = new Map(views.value.map((v) => [v.id, v]));
+    const blocks = needHeaders ? await mc.services.mail.readHeaders(mc.ctx, [...byId.keys()]) : null;
     const list: Record<string, unknown>[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
@@ -103,6 +112,19 @@ export const emailGet: Method = {
         continue;
       }
       const e = v.envelope;
+      const extra: Record<string, unknown> = {};
+      if (needHeaders) {
+        let block: Buffer | undefined = blocks?.ok ? blocks.value.get(v.id) : undefined;
+        if (!block) {
+          // Blocks too large to keep are read from the message itself.
+          const raw = await mc.services.mail.readRawOf(mc.ctx, v);
+          if (raw.ok) block = raw.value.subarray(0, findBodyStart(raw.value, 0, raw.value.length));
+        }
+        const fields = block ? rawFields(block) : [];
+        if (props.value.has('headers')) extra['headers'] = fields;
+        extra['references'] = headerValue(fields, { name: 'references', form: 'MessageIds', all: false });
+        for (const [p, spec] of headerSpecs) extra[p] = headerValue(fields, spec);
+      }
       let body: Record<string, unknown> = {};
       if (needBody) {
         const raw = needRaw ? await mc.services.mail.readRawOf(mc.ctx, v) : null;
@@ -131,6 +153,7 @@ export const emailGet: Method = {
             hasAttachment: v.hasAttachment,
             preview: v.preview,
             ...body,
+            ...extra,
           },
           props.value,
         ),

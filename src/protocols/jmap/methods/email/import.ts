@@ -9,6 +9,7 @@ import type { Method } from '../../core/api.ts';
 import { CAP_MAIL, CORE_LIMITS, isObject } from '../../core/request.ts';
 import { accountState, emailId, flagsOf, loadAccount, threadId } from '../account.ts';
 import { idNumber, setResponse, stateMismatch } from '../args.ts';
+import { readBlob } from '../blob.ts';
 
 type SetError = { type: string; description?: string };
 
@@ -51,18 +52,13 @@ export const emailImport: Method = {
         }
       }
       const blobId = e['blobId'];
-      const message = /^b([1-9]\d{0,14})$/.exec(blobId);
-      const bytes = blobId.startsWith('u')
-        ? await mc.services.mail.readUpload(mc.ctx, blobId.slice(1))
-        : message
-          ? await mc.services.mail.readPart(mc.ctx, Number(message[1]), null)
-          : null;
-      if (!bytes?.ok) {
+      const bytes = /^(u|b\d+$)/.test(blobId) ? await readBlob(mc, blobId) : null;
+      if (!bytes) {
         notCreated[key] = { type: 'blobNotFound', description: `no blob ${blobId}` };
         continue;
       }
       const [first, ...rest] = mailboxes as number[];
-      const stored = await mc.services.mail.append(mc.ctx, first!, bytes.value, {
+      const stored = await mc.services.mail.append(mc.ctx, first!, bytes, {
         flags: flagsOf(keywords),
         receivedAt,
       });
@@ -85,7 +81,7 @@ export const emailImport: Method = {
         id: emailId(entry.messageId),
         blobId: `b${entry.messageId}`,
         threadId: threadId(view.ok ? view.value.threadId : entry.messageId),
-        size: bytes.value.length,
+        size: bytes.length,
       };
       mc.createdIds.set(key, emailId(entry.messageId));
     }

@@ -9,6 +9,7 @@ import { summarize } from '../../../../mail/summary.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL, CORE_LIMITS } from '../../core/request.ts';
 import { getProperties, pick, stringList } from '../args.ts';
+import { readBlob } from '../blob.ts';
 import { BODY_PROPERTIES, bodyProperties, bodyValueOptions } from './body.ts';
 import { addresses, msgIds, utcDate } from './get.ts';
 
@@ -49,17 +50,13 @@ export const emailParse: Method = {
     const notParsable: string[] = [];
     const notFound: string[] = [];
     for (const blobId of blobIds.value) {
-      const part = /^b([1-9]\d{0,14})\.([1-9]\d{0,5})$/.exec(blobId);
-      const bytes = blobId.startsWith('u')
-        ? await mc.services.mail.readUpload(mc.ctx, blobId.slice(1))
-        : part
-          ? await mc.services.mail.readPart(mc.ctx, Number(part[1]), Number(part[2]))
-          : null;
-      if (!bytes?.ok) {
+      // Uploads and attached parts; a whole stored message is an Email already.
+      const bytes = /^(u|b\d+\.)/.test(blobId) ? await readBlob(mc, blobId) : null;
+      if (!bytes) {
         notFound.push(blobId);
         continue;
       }
-      const s = summarize(bytes.value);
+      const s = summarize(bytes);
       const e = JSON.parse(s.envelope) as Envelope;
       if (!e.from && !e.subject && !e.date && !e.messageId) {
         notParsable.push(blobId);
@@ -68,7 +65,7 @@ export const emailParse: Method = {
       parsed[blobId] = pick(
         {
           blobId,
-          size: bytes.value.length,
+          size: bytes.length,
           messageId: msgIds(e.messageId),
           inReplyTo: msgIds(e.inReplyTo),
           references: s.references.length > 0 ? s.references : null,
@@ -82,7 +79,7 @@ export const emailParse: Method = {
           sentAt: s.sentAt === null ? null : utcDate(s.sentAt),
           hasAttachment: s.hasAttachment,
           preview: s.preview,
-          ...bodyProperties(blobId, bytes.value, JSON.parse(s.structure) as MimePart, props.value, options),
+          ...bodyProperties(blobId, bytes, JSON.parse(s.structure) as MimePart, props.value, options),
         },
         props.value,
       );

@@ -1,12 +1,15 @@
 /**
  * @module Email/query (RFC 8621 §4.4, RFC 8620 §5.5): filter conditions inMailbox,
- * inMailboxOtherThan, text (full-text index), hasKeyword, notKeyword, before, after, minSize,
- * maxSize, combined with AND/OR/NOT operators; sort by receivedAt, sentAt or size; position and
- * limit; collapseThreads. Unknown conditions or sort properties are refused (unsupportedFilter,
- * unsupportedSort), never ignored.
+ * inMailboxOtherThan, text, subject and body (full-text index), from, to, cc, bcc (addresses and
+ * names), hasKeyword, notKeyword, hasAttachment, before, after, minSize, maxSize, combined with
+ * AND/OR/NOT operators; sort by receivedAt, sentAt or size; position or anchor, limit;
+ * collapseThreads. Unknown conditions or sort properties are refused (unsupportedFilter,
+ * unsupportedSort), never ignored. `runQuery` is shared with Email/queryChanges.
  * Trust: the filter is client input; its depth and size are bounded.
  */
 import { fail, ok, type Result } from '../../../../core/result.ts';
+import { decodeWords } from '../../../../mail/header.ts';
+import type { MessageView } from '../../../../services/mail.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, type Placement } from '../account.ts';
@@ -26,6 +29,7 @@ interface Candidate {
   sentAt: number;
   size: number;
   threadId: number;
+  view: MessageView;
 }
 
 type Test = (c: Candidate) => boolean;
@@ -40,7 +44,24 @@ const CONDITIONS = new Set([
   'after',
   'minSize',
   'maxSize',
+  'subject',
+  'body',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'hasAttachment',
 ]);
+
+/** The addresses of one header of a message as lower-case "name <address>" text. */
+function addressText(v: MessageView, field: 'from' | 'to' | 'cc' | 'bcc'): string {
+  return (v.envelope[field] ?? [])
+    .map((a) =>
+      a.kind === 'mailbox' ? `${a.name ? decodeWords(a.name) : ''} <${a.local ?? ''}@${a.domain ?? ''}>` : '',
+    )
+    .join(', ')
+    .toLowerCase();
+}
 
 /** Compiles a filter into a test; text conditions are looked up in the index first. */
 async function compile(mc: MethodContext, filter: unknown, depth: number): Promise<Result<Test, string>> {
@@ -84,12 +105,29 @@ async function compile(mc: MethodContext, filter: unknown, depth: number): Promi
         tests.push((c) => [...c.placement.mailboxIds].some((m) => !ids.has(m)));
         break;
       }
-      case 'text': {
-        if (str === null) return fail('invalidArguments', 'text must be a string');
-        const hits = await mc.services.mail.search(mc.ctx, str, MAX_TEXT_HITS);
+      case 'text':
+      case 'subject':
+      case 'body': {
+        if (str === null) return fail('invalidArguments', `${key} must be a string`);
+        const field = key === 'text' ? null : key;
+        const hits = await mc.services.mail.search(mc.ctx, str, MAX_TEXT_HITS, field);
         if (!hits.ok) return fail('forbidden');
         const set = new Set(hits.value);
         tests.push((c) => set.has(c.id));
+        break;
+      }
+      case 'from':
+      case 'to':
+      case 'cc':
+      case 'bcc': {
+        if (str === null || str.length > 1000) return fail('invalidArguments', `${key} must be a string`);
+        const needle = str.toLowerCase();
+        tests.push((c) => addressText(c.view, key).includes(needle));
+        break;
+      }
+      case 'hasAttachment': {
+        if (typeof value !== 'boolean') return fail('invalidArguments', 'hasAttachment must be a boolean');
+        tests.push((c) => c.view.hasAttachment === value);
         break;
       }
       case 'hasKeyword':
@@ -119,6 +157,62 @@ async function compile(mc: MethodContext, filter: unknown, depth: number): Promi
 
 const SORTABLE = new Set(['receivedAt', 'sentAt', 'size']);
 
+/** The full, sorted result of a query: email ids in order and the state it reflects. */
+export interface QueryResult {
+  state: string;
+  candidates: Candidate[];
+}
+
+/** Runs the filter, sort and collapseThreads of an Email/query or Email/queryChanges call. */
+export async function runQuery(
+  mc: MethodContext,
+  args: Record<string, unknown>,
+): Promise<Result<QueryResult, string>> {
+  const sort = (args['sort'] ?? [{ property: 'receivedAt', isAscending: false }]) as unknown;
+  if (!Array.isArray(sort) || sort.length > 5) return fail('invalidArguments', 'sort must be a short list');
+  const comparators: { property: 'receivedAt' | 'sentAt' | 'size'; ascending: boolean }[] = [];
+  for (const s of sort) {
+    const property = (s as Record<string, unknown>)?.['property'];
+    if (typeof property !== 'string' || !SORTABLE.has(property))
+      return fail('unsupportedSort', `cannot sort by ${String(property)}`);
+    comparators.push({
+      property: property as 'receivedAt' | 'sentAt' | 'size',
+      ascending: (s as Record<string, unknown>)['isAscending'] !== false,
+    });
+  }
+  const state = await accountState(mc);
+  if (!state.ok) return state;
+  const account = await loadAccount(mc);
+  if (!account.ok) return account;
+  const test =
+    args['filter'] === undefined || args['filter'] === null ? null : await compile(mc, args['filter'], 0);
+  if (test && !test.ok) return test;
+  const views = await mc.services.mail.getMessages(mc.ctx, [...account.value.placement.keys()]);
+  if (!views.ok) return fail('forbidden');
+  let candidates: Candidate[] = views.value.map((v) => ({
+    id: v.id,
+    placement: account.value.placement.get(v.id)!,
+    receivedAt: v.receivedAt,
+    sentAt: v.sentAt ?? v.receivedAt,
+    size: v.size,
+    threadId: v.threadId,
+    view: v,
+  }));
+  if (test) candidates = candidates.filter(test.value);
+  candidates.sort((a, b) => {
+    for (const c of comparators) {
+      const d = a[c.property] - b[c.property];
+      if (d !== 0) return c.ascending ? d : -d;
+    }
+    return b.id - a.id;
+  });
+  if (args['collapseThreads'] === true) {
+    const seen = new Set<number>();
+    candidates = candidates.filter((c) => !seen.has(c.threadId) && seen.add(c.threadId));
+  }
+  return ok({ state: state.value, candidates });
+}
+
 export const emailQuery: Method = {
   capability: CAP_MAIL,
   async run(mc, args) {
@@ -126,58 +220,28 @@ export const emailQuery: Method = {
     if (!position.ok) return position;
     const limit = unsigned(args, 'limit', MAX_LIMIT);
     if (!limit.ok) return limit;
-    if (args['anchor'] !== undefined && args['anchor'] !== null)
-      return fail('unsupportedFilter', 'anchor is not supported; use position');
-    const sort = (args['sort'] ?? [{ property: 'receivedAt', isAscending: false }]) as unknown;
-    if (!Array.isArray(sort) || sort.length > 5) return fail('invalidArguments', 'sort must be a short list');
-    const comparators: { property: keyof Candidate; ascending: boolean }[] = [];
-    for (const s of sort) {
-      const property = (s as Record<string, unknown>)?.['property'];
-      if (typeof property !== 'string' || !SORTABLE.has(property))
-        return fail('unsupportedSort', `cannot sort by ${String(property)}`);
-      comparators.push({
-        property: property as keyof Candidate,
-        ascending: (s as Record<string, unknown>)['isAscending'] !== false,
-      });
-    }
-    const state = await accountState(mc);
-    if (!state.ok) return state;
-    const account = await loadAccount(mc);
-    if (!account.ok) return account;
-    const test =
-      args['filter'] === undefined || args['filter'] === null ? null : await compile(mc, args['filter'], 0);
-    if (test && !test.ok) return test;
-    const views = await mc.services.mail.getMessages(mc.ctx, [...account.value.placement.keys()]);
-    if (!views.ok) return fail('forbidden');
-    let candidates: Candidate[] = views.value.map((v) => ({
-      id: v.id,
-      placement: account.value.placement.get(v.id)!,
-      receivedAt: v.receivedAt,
-      sentAt: v.sentAt ?? v.receivedAt,
-      size: v.size,
-      threadId: v.threadId,
-    }));
-    if (test) candidates = candidates.filter(test.value);
-    candidates.sort((a, b) => {
-      for (const c of comparators) {
-        const d = (a[c.property] as number) - (b[c.property] as number);
-        if (d !== 0) return c.ascending ? d : -d;
-      }
-      return b.id - a.id;
-    });
-    if (args['collapseThreads'] === true) {
-      const seen = new Set<number>();
-      candidates = candidates.filter((c) => !seen.has(c.threadId) && seen.add(c.threadId));
-    }
+    const anchorOffset = args['anchorOffset'] ?? 0;
+    if (typeof anchorOffset !== 'number' || !Number.isSafeInteger(anchorOffset))
+      return fail('invalidArguments', 'anchorOffset must be an integer');
+    const anchor = args['anchor'] ?? null;
+    if (anchor !== null && typeof anchor !== 'string')
+      return fail('invalidArguments', 'anchor must be an id');
+    const result = await runQuery(mc, args);
+    if (!result.ok) return result;
+    const { candidates } = result.value;
     const total = candidates.length;
-    const ids = candidates
-      .slice(position.value, position.value + Math.min(limit.value, MAX_LIMIT))
-      .map((c) => emailId(c.id));
+    let start = position.value;
+    if (anchor !== null) {
+      const at = candidates.findIndex((c) => emailId(c.id) === anchor);
+      if (at < 0) return fail('anchorNotFound', 'the anchor is not in the results');
+      start = Math.max(0, at + anchorOffset);
+    }
+    const ids = candidates.slice(start, start + Math.min(limit.value, MAX_LIMIT)).map((c) => emailId(c.id));
     return ok({
       accountId: mc.accountId,
-      queryState: state.value,
-      canCalculateChanges: false,
-      position: position.value,
+      queryState: result.value.state,
+      canCalculateChanges: true,
+      position: start,
       ids,
       ...(args['calculateTotal'] === true ? { total } : {}),
       ...(limit.value > MAX_LIMIT ? { limit: MAX_LIMIT } : {}),

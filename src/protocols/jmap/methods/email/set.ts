@@ -4,17 +4,18 @@
  * changes are made with the same service calls IMAP uses (flag stores, copies, expunges), so both
  * protocols see one state and one change log. A message gets its new mailboxes before it leaves
  * the old ones, so it is never without one. Creating an email (a draft) composes a message from
- * addresses, subject and one text and/or HTML body, and stores it like IMAP APPEND; attachments
- * are not accepted yet.
+ * addresses, subject, one text and/or HTML body and attachments (uploaded blobs, parts of stored
+ * messages, or whole messages as message/rfc822), and stores it like IMAP APPEND.
  * Trust: every id, patch path and value is client input; counts are bounded by maxObjectsInSet.
  */
 import { randomId } from '../../../../core/ids.ts';
 import { fail, ok } from '../../../../core/result.ts';
-import { type Address, composeMessage } from '../../../../mail/compose.ts';
+import { type Address, type Attachment, composeMessage } from '../../../../mail/compose.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_MAIL, CORE_LIMITS, isObject } from '../../core/request.ts';
 import { accountState, emailId, flagsOf, loadAccount, type Placement, threadId } from '../account.ts';
 import { createdId, idNumber, setResponse, stateMismatch } from '../args.ts';
+import { readBlob } from '../blob.ts';
 
 type SetError = { type: string; description?: string };
 
@@ -190,7 +191,48 @@ const CREATE_PROPERTIES = new Set([
   'bodyValues',
   'textBody',
   'htmlBody',
+  'attachments',
 ]);
+
+/** Attachments one new email may carry. */
+const MAX_ATTACHMENTS = 100;
+
+/** The attachments of a new email, read from their blobs; a SetError when one is wrong. */
+async function attachmentsOf(mc: MethodContext, v: unknown): Promise<Attachment[] | SetError> {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_ATTACHMENTS)
+    return {
+      type: 'invalidProperties',
+      description: `attachments must be a list of at most ${MAX_ATTACHMENTS}`,
+    };
+  const out: Attachment[] = [];
+  let total = 0;
+  for (const a of v) {
+    if (!isObject(a) || typeof a['blobId'] !== 'string')
+      return { type: 'invalidProperties', description: 'each attachment needs a blobId' };
+    const type = typeof a['type'] === 'string' ? a['type'].toLowerCase() : 'application/octet-stream';
+    const name = a['name'] ?? null;
+    const cid = a['cid'] ?? null;
+    const disposition = a['disposition'] ?? 'attachment';
+    if (
+      !/^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/.test(type) ||
+      (name !== null && (typeof name !== 'string' || name.length > 255 || /[\x00-\x1f\x7f]/.test(name))) ||
+      (cid !== null && (typeof cid !== 'string' || !/^[^\s<>]{1,250}$/.test(cid))) ||
+      (disposition !== 'attachment' && disposition !== 'inline')
+    )
+      return {
+        type: 'invalidProperties',
+        description: 'attachment type, name, cid or disposition is not valid',
+      };
+    const bytes = await readBlob(mc, a['blobId']);
+    if (!bytes) return { type: 'blobNotFound', description: `no blob ${a['blobId']}` };
+    total += bytes.length;
+    if (total > CORE_LIMITS.maxSizeUpload)
+      return { type: 'tooLarge', description: 'the attachments are larger than maxSizeAttachmentsPerEmail' };
+    out.push({ content: bytes, type, name, cid, inline: disposition === 'inline' });
+  }
+  return out;
+}
 
 /** A list of EmailAddress objects, or null when malformed. */
 function addressList(v: unknown): Address[] | null {
@@ -270,6 +312,8 @@ async function createEmail(
   const html = bodyText(value, 'htmlBody', 'text/html');
   if (text !== null && typeof text === 'object') return text;
   if (html !== null && typeof html === 'object') return html;
+  const attachments = await attachmentsOf(mc, value['attachments']);
+  if ('type' in attachments) return attachments;
   const raw = await composeMessage({
     from,
     to,
@@ -281,6 +325,7 @@ async function createEmail(
     html,
     inReplyTo,
     references,
+    attachments,
     messageId: `${randomId(16)}@${mc.hostname}`,
     date: Date.now(),
   });

@@ -1,14 +1,17 @@
 /**
- * @module Identity/get (RFC 8621 §6.1): the addresses the user may send from. For now the account
- * address; aliases that name the account follow with Identity/set.
+ * @module Identity/get and Identity/changes (RFC 8621 §6.1–6.2): the addresses the user sends
+ * from — the account's own (`i0`, never deletable) and those they added for their aliases — with
+ * display names, Reply-To, Bcc and signatures, from the submission service.
  */
-import { fail, ok } from '../../../../core/result.ts';
+import { fail, ok, type Result } from '../../../../core/result.ts';
+import type { Identity } from '../../../../services/index.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_SUBMISSION } from '../../core/request.ts';
 import { accountState } from '../account.ts';
 import { getIds, getProperties, pick } from '../args.ts';
+import { delta } from '../changes.ts';
 
-const PROPERTIES = [
+export const PROPERTIES = [
   'id',
   'name',
   'email',
@@ -19,22 +22,24 @@ const PROPERTIES = [
   'mayDelete',
 ] as const;
 
+export const identityId = (id: number): string => `i${id}`;
+
+/** An identity as a JMAP object. */
+export const identityObject = (i: Identity): Record<string, unknown> => ({
+  id: identityId(i.id),
+  name: i.name,
+  email: i.email,
+  replyTo: i.replyTo,
+  bcc: i.bcc,
+  textSignature: i.textSignature,
+  htmlSignature: i.htmlSignature,
+  mayDelete: i.id !== 0,
+});
+
 /** The identities of the caller. */
-export function identities(mc: MethodContext): Record<string, unknown>[] {
-  const p = mc.ctx.principal;
-  if (p.kind !== 'account') return [];
-  return [
-    {
-      id: 'i0',
-      name: '',
-      email: p.address,
-      replyTo: null,
-      bcc: null,
-      textSignature: '',
-      htmlSignature: '',
-      mayDelete: false,
-    },
-  ];
+export async function identities(mc: MethodContext): Promise<Result<Identity[], string>> {
+  const r = await mc.services.submission.listIdentities(mc.ctx);
+  return r.ok ? r : fail('forbidden');
 }
 
 export const identityGet: Method = {
@@ -46,13 +51,35 @@ export const identityGet: Method = {
     if (!props.ok) return props;
     const state = await accountState(mc);
     if (!state.ok) return fail('forbidden');
-    const all = identities(mc);
-    const wanted = ids.value ?? all.map((i) => i['id'] as string);
+    const all = await identities(mc);
+    if (!all.ok) return all;
+    const objects = all.value.map(identityObject);
+    const wanted = ids.value ?? objects.map((i) => i['id'] as string);
     return ok({
       accountId: mc.accountId,
       state: state.value,
-      list: all.filter((i) => wanted.includes(i['id'] as string)).map((i) => pick(i, props.value)),
-      notFound: wanted.filter((w) => !all.some((i) => i['id'] === w)),
+      list: objects.filter((i) => wanted.includes(i['id'] as string)).map((i) => pick(i, props.value)),
+      notFound: wanted.filter((w) => !objects.some((i) => i['id'] === w)),
+    });
+  },
+};
+
+export const identityChanges: Method = {
+  capability: CAP_SUBMISSION,
+  async run(mc, args) {
+    const all = await identities(mc);
+    if (!all.ok) return all;
+    const ids = new Set(all.value.map((i) => i.id));
+    const d = await delta(mc, args, 'Identity', (id) => ids.has(id));
+    if (!d.ok) return d;
+    return ok({
+      accountId: mc.accountId,
+      oldState: d.value.oldState,
+      newState: d.value.newState,
+      hasMoreChanges: d.value.hasMoreChanges,
+      created: d.value.created.map(identityId),
+      updated: d.value.updated.map(identityId),
+      destroyed: d.value.destroyed.map(identityId),
     });
   },
 };
