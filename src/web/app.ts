@@ -18,6 +18,8 @@ import {
   CAP_SUBMISSION,
   CAP_VACATION,
   CORE_LIMITS,
+  jsonDepthWithin,
+  MAX_JSON_DEPTH,
   parseRequest,
 } from '../protocols/jmap/core/request.ts';
 import { METHODS } from '../protocols/jmap/methods/index.ts';
@@ -99,12 +101,16 @@ export function createWebApp(deps: WebDeps): Hono {
     // The path as sent: a URL parser would already have resolved `..` and decoded tricks away.
     const target = deps.targetOf(c.req.raw, c.env);
     const path = target.split('?', 1)[0]!;
+    const encoding = c.req.header('content-encoding');
     if (!canonicalPath(path) || path !== new URL(c.req.url).pathname) {
       log.info(
         { remote: deps.remoteOf(c.req.raw, c.env), path: path.slice(0, 200) },
         'security.probe: non-canonical path',
       );
       c.res = new Response('Not Found', { status: 404 });
+    } else if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      // Compressed request bodies are refused rather than inflated (no decompression bombs).
+      c.res = new Response('Unsupported Media Type: no Content-Encoding', { status: 415 });
     } else await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
     if (deps.secure) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
@@ -207,6 +213,12 @@ export function createWebApp(deps: WebDeps): Hono {
           413,
           'urn:ietf:params:jmap:error:limit',
           `the request exceeds maxSizeRequest (${CORE_LIMITS.maxSizeRequest} bytes)`,
+        );
+      if (!jsonDepthWithin(text))
+        return problem(
+          400,
+          'urn:ietf:params:jmap:error:limit',
+          `nested deeper than ${MAX_JSON_DEPTH} levels`,
         );
       let body: unknown;
       try {
@@ -377,15 +389,19 @@ export function createWebApp(deps: WebDeps): Hono {
     const bytes = await services.mail.readPart(ctx, Number(m[1]), m[2] ? Number(m[2]) : null);
     if (!bytes.ok) return new Response('Not Found', { status: 404 });
     const asked = c.req.query('type') ?? '';
-    const type = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}$/.test(asked)
-      ? asked
-      : 'application/octet-stream';
+    // Types a browser would run or render as a document are never sent as such (WB-03, WB-11).
+    const type =
+      /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}$/.test(asked) &&
+      !/html|xml|svg|script/i.test(asked)
+        ? asked
+        : 'application/octet-stream';
     const name = c.req.param('name').slice(0, 200);
     return new Response(bytes.value, {
       headers: {
         'Content-Type': type,
         'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
         'Content-Length': String(bytes.value.length),
+        'X-Download-Options': 'noopen',
       },
     });
   });
@@ -407,7 +423,21 @@ export function createWebApp(deps: WebDeps): Hono {
     },
   });
 
-  app.notFound(() => new Response('Not Found', { status: 404 }));
+  // A path that exists answers other methods with 405, never with another handler (PX-05).
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({
+      method: r.method,
+      pattern: new RegExp(
+        `^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+')}$`,
+      ),
+    }));
+  app.notFound((c) => {
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))];
+    return allowed.length > 0
+      ? new Response('Method Not Allowed', { status: 405, headers: { Allow: allowed.join(', ') } })
+      : new Response('Not Found', { status: 404 });
+  });
   app.onError((err) => {
     log.error({ err }, 'http request failed');
     return new Response('Internal Server Error', { status: 500 });

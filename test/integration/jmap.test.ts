@@ -115,7 +115,7 @@ describe('JMAP', () => {
       method: 'POST',
       body: 'x',
     });
-    assert.equal(post.status, 404, 'only GET is public');
+    assert.equal(post.status, 405, 'only GET is public');
   });
 
   test('security headers on every response; HSTS over TLS', async () => {

@@ -27,6 +27,30 @@ export const CORE_LIMITS = {
   collationAlgorithms: ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'],
 } as const;
 
+/** Deepest nesting of arrays and objects a request may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when the JSON text nests arrays and objects no deeper than `max` (checked before parsing,
+ * so that neither the parser nor anything walking the result can exhaust the stack: JM-03).
+ * Brackets inside strings do not count.
+ */
+export function jsonDepthWithin(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
 /** One method call: name, arguments, client id. */
 export type Invocation = [string, Record<string, unknown>, string];
 
