@@ -226,6 +226,7 @@ export type ChangeType =
   | 'Account'
   | 'Mailbox'
   | 'Email'
+  | 'Thread'
   | 'EmailSubmission'
   | 'Identity'
   | 'VacationResponse';

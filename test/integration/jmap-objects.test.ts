@@ -230,6 +230,32 @@ describe('JMAP objects', () => {
     assert.equal((await one('Email/queryChanges', args))[1].type, 'invalidArguments');
   });
 
+  test('Thread/changes: threads that gained, lost or ran out of emails', async () => {
+    const [, before] = await one('Thread/get', { ids: [] });
+    const [, inv] = await one('Email/get', { ids: [ids['invoice']], properties: ['threadId'] });
+    const invoiceThread = inv.list[0].threadId;
+    await deliver(
+      'From: x@remote.test\r\nTo: erin@example.test\r\nSubject: Re: invoice\r\nIn-Reply-To: <inv-1@remote.test>\r\nReferences: <inv-1@remote.test>\r\n\r\npaid\r\n',
+    );
+    await deliver('From: x@remote.test\r\nTo: erin@example.test\r\nSubject: Passing note\r\n\r\nbye\r\n');
+    const note = await idOf('passing');
+    const [, n] = await one('Email/get', { ids: [note], properties: ['threadId'] });
+    const [, mid] = await one('Thread/changes', { sinceState: before.state });
+    assert.deepEqual(mid.updated, [invoiceThread], 'the reply joined the invoice thread');
+    assert.deepEqual(mid.created, [n.list[0].threadId]);
+    await one('Email/set', { destroy: [note] });
+    const [, end] = await one('Thread/changes', { sinceState: mid.newState });
+    assert.deepEqual([end.created, end.updated, end.destroyed], [[], [], [n.list[0].threadId]]);
+    const [, whole] = await one('Thread/changes', { sinceState: before.state });
+    assert.deepEqual(
+      [whole.created, whole.destroyed],
+      [[], []],
+      'a thread that came and went is not reported',
+    );
+    const [, t] = await one('Thread/get', { ids: [invoiceThread] });
+    assert.equal(t.list[0].emailIds.length, 2);
+  });
+
   test('SearchSnippet/get marks the words searched for and escapes everything else', async () => {
     const [, r] = await one('SearchSnippet/get', {
       filter: { operator: 'AND', conditions: [{ text: 'invoice' }, { body: 'FRIDAY' }] },

@@ -1,7 +1,7 @@
 /**
  * @module Filing delivered messages: the write path of Store.deliver. For each message it takes a
  * modseq and a UID, stores a staged blob's bytes, the message row, its full-text entry, its
- * mailbox entry and the change-log rows. Runs inside the writer thread's transactions (group.ts).
+ * mailbox entry and the change-log rows (the email, its mailbox and its thread). Runs inside the writer thread's transactions (group.ts).
  */
 import type Database from 'better-sqlite3';
 import type { Delivered, NewDelivery } from '../types.ts';
@@ -85,6 +85,15 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
     q.insertEntry.run(d.accountId, mailboxId, uid, messageId, d.flags.join(' '), modseq);
     q.insertChange.run(d.accountId, modseq, 'Email', messageId, 'create', mailboxId, uid);
     q.insertChange.run(d.accountId, modseq, 'Mailbox', mailboxId, 'update', null, null);
+    q.insertChange.run(
+      d.accountId,
+      modseq,
+      'Thread',
+      threadId,
+      threadId === messageId ? 'create' : 'update',
+      null,
+      null,
+    );
     return { accountId: d.accountId, mailboxId, messageId, uid, modseq };
   };
 }

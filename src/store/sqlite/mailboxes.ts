@@ -57,7 +57,10 @@ function prepare(db: Database.Database) {
       'INSERT INTO changes (account_id, modseq, type, object_id, op, mailbox_id, uid) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     stillFiled: db.prepare('SELECT 1 FROM mailbox_messages WHERE account_id = ? AND message_id = ? LIMIT 1'),
-    message: db.prepare('SELECT rowid, blob_hash, size FROM messages WHERE account_id = ? AND id = ?'),
+    message: db.prepare(
+      'SELECT rowid, blob_hash, size, thread_id FROM messages WHERE account_id = ? AND id = ?',
+    ),
+    threadLeft: db.prepare('SELECT 1 FROM messages WHERE account_id = ? AND thread_id = ? LIMIT 1'),
     deleteMessage: db.prepare('DELETE FROM messages WHERE account_id = ? AND id = ?'),
     deleteText: db.prepare('DELETE FROM message_text WHERE rowid = ?'),
     usedBytes: db.prepare('UPDATE accounts SET used_bytes = used_bytes - ? WHERE id = ?'),
@@ -86,6 +89,16 @@ function prepare(db: Database.Database) {
       q.deleteMessage.run(accountId, id);
       q.usedBytes.run(m['size'], accountId);
       q.change.run(accountId, modseq, 'Email', id, 'destroy', null, null);
+      const thread = m['thread_id'] as number;
+      q.change.run(
+        accountId,
+        modseq,
+        'Thread',
+        thread,
+        q.threadLeft.get(accountId, thread) ? 'update' : 'destroy',
+        null,
+        null,
+      );
       const file = refs.release(m['blob_hash'] as string);
       if (file) files.push(file);
     }

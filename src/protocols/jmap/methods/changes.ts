@@ -36,7 +36,7 @@ export interface Delta {
 export async function delta(
   mc: MethodContext,
   args: Record<string, unknown>,
-  type: 'Email' | 'Mailbox' | 'Identity' | 'EmailSubmission',
+  type: 'Email' | 'Mailbox' | 'Thread' | 'Identity' | 'EmailSubmission',
   exists: (id: number) => boolean,
 ): Promise<Result<Delta, string>> {
   const since = args['sinceState'];

@@ -20,7 +20,7 @@ import { mailboxQuery } from './mailbox/query.ts';
 import { mailboxSet } from './mailbox/set.ts';
 import { emailSubmissionChanges, emailSubmissionGet, emailSubmissionQuery } from './submission/get.ts';
 import { emailSubmissionSet } from './submission/set.ts';
-import { threadGet } from './thread/get.ts';
+import { threadChanges, threadGet } from './thread/get.ts';
 import { vacationGet, vacationSet } from './vacation/vacation.ts';
 
 export const METHODS: ReadonlyMap<string, Method> = new Map([
@@ -30,6 +30,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Mailbox/query', mailboxQuery],
   ['Mailbox/set', mailboxSet],
   ['Thread/get', threadGet],
+  ['Thread/changes', threadChanges],
   ['Email/query', emailQuery],
   ['Email/queryChanges', emailQueryChanges],
   ['Email/get', emailGet],

@@ -1,12 +1,15 @@
 /**
- * @module Thread/get (RFC 8621 §3.1): the emails of each thread, oldest first. Threads are the
- * References/In-Reply-To chains the store computes at delivery.
+ * @module Thread/get and Thread/changes (RFC 8621 §3.1–3.2): the emails of each thread, oldest
+ * first, and the threads that gained or lost emails since a state. Threads are the
+ * References/In-Reply-To chains the store computes at delivery; the change log records a thread
+ * whenever an email joins or leaves it.
  */
 import { fail, ok } from '../../../../core/result.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, threadId } from '../account.ts';
 import { getIds, idNumber } from '../args.ts';
+import { delta } from '../changes.ts';
 
 export const threadGet: Method = {
   capability: CAP_MAIL,
@@ -38,5 +41,27 @@ export const threadGet: Method = {
       list.push({ id, emailIds: members.map((m) => emailId(m.id)) });
     }
     return ok({ accountId: mc.accountId, state: state.value, list, notFound });
+  },
+};
+
+export const threadChanges: Method = {
+  capability: CAP_MAIL,
+  async run(mc, args) {
+    const account = await loadAccount(mc);
+    if (!account.ok) return account;
+    const views = await mc.services.mail.getMessages(mc.ctx, [...account.value.placement.keys()]);
+    if (!views.ok) return fail('forbidden');
+    const threads = new Set(views.value.map((v) => v.threadId));
+    const d = await delta(mc, args, 'Thread', (id) => threads.has(id));
+    if (!d.ok) return d;
+    return ok({
+      accountId: mc.accountId,
+      oldState: d.value.oldState,
+      newState: d.value.newState,
+      hasMoreChanges: d.value.hasMoreChanges,
+      created: d.value.created.map(threadId),
+      updated: d.value.updated.map(threadId),
+      destroyed: d.value.destroyed.map(threadId),
+    });
   },
 };
