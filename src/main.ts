@@ -15,6 +15,7 @@ import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
 import { startSubmissionServer } from './protocols/smtp/server/submission.ts';
 import { type Route, startQueueRunner } from './queue/runner.ts';
+import { localAdminContext } from './services/admin.ts';
 import { anonymousContext, createServices, type Services } from './services/index.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
@@ -51,7 +52,16 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
       },
     },
   });
-  return { config, store, services, resolver, close: () => store.close() };
+  return {
+    config,
+    store,
+    services,
+    resolver,
+    close: async () => {
+      await services.flush();
+      await store.close();
+    },
+  };
 }
 
 /** The resolver `dns.servers` names. */
@@ -211,6 +221,18 @@ export async function serve(
     },
   });
   closers.unshift(() => runner.stop());
+  // Audit retention: records older than the configured days go, daily (the removal is recorded).
+  if (config.audit.retentionDays > 0) {
+    const prune = (): void => {
+      const before = Date.now() - config.audit.retentionDays * 86_400_000;
+      app.services.audit
+        .prune(localAdminContext('retention'), before)
+        .catch((err: unknown) => log.error({ err }, 'audit retention failed'));
+    };
+    prune();
+    const timer = setInterval(prune, 86_400_000);
+    closers.unshift(async () => clearInterval(timer));
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -84,6 +84,8 @@ function parseListen(values: string[]): Partial<Record<ListenerName, string>> {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  /** Exit status of a command that ran but found a problem (e.g. a broken audit chain). */
+  let status = 0;
   const readSecret = deps.readSecret ?? readStdinSecret;
   const program = new Command('portcullis')
     .description('Portcullis mail server')
@@ -338,6 +340,93 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`alias ${source} removed`);
     });
 
+  const audit = program
+    .command('audit')
+    .description('the hash-chained audit log (reading it is recorded too)');
+  /** A time given as an ISO date or as a duration back from now (`90m`, `24h`, `7d`). */
+  const since = (text: string): number => {
+    const m = /^(\d{1,6})([mhd])$/.exec(text);
+    if (m)
+      return Date.now() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+    const t = Date.parse(text);
+    if (!/^\d{4}-\d\d-\d\d/.test(text) || Number.isNaN(t))
+      throw new UsageError(
+        `--since ${JSON.stringify(text)}: expected a date (2026-11-28) or a duration (24h, 7d)`,
+      );
+    return t;
+  };
+  const accountIdOf = async (s: Services, address: string): Promise<number> => {
+    const users = unwrap(await s.directory.listUsers(admin()), 'users');
+    const a = users.find((u) => u.address === address.toLowerCase());
+    if (!a) throw new UsageError(`no user ${address}`);
+    return a.id;
+  };
+  audit
+    .command('search')
+    .description('print audit records (JSON lines), oldest first')
+    .option('--account <address>', 'only records about this account')
+    .option('--action <name>', 'only this action or its sub-actions (auth, auth.signin, credential)')
+    .option('--since <when>', 'only records from then on: a date or a duration (24h, 7d)')
+    .option('--limit <n>', 'at most this many records', '1000')
+    .action(async (opts: { account?: string; action?: string; since?: string; limit: string }) => {
+      if (!/^\d{1,7}$/.test(opts.limit)) throw new UsageError('--limit: expected a number');
+      if (opts.action !== undefined && !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(opts.action))
+        throw new UsageError(`--action ${JSON.stringify(opts.action)}: expected a dotted action name`);
+      const records = await withServices(async (s) =>
+        unwrap(
+          await s.audit.search(admin(), {
+            ...(opts.account ? { accountId: await accountIdOf(s, opts.account) } : {}),
+            ...(opts.action ? { actionPrefix: opts.action } : {}),
+            ...(opts.since ? { since: since(opts.since) } : {}),
+            limit: Number(opts.limit),
+          }),
+          'audit',
+        ),
+      );
+      for (const r of records) out(r.text);
+    });
+  audit
+    .command('verify')
+    .description('recompute the hash chain; with --checkpoint, also compare with a checkpoint kept elsewhere')
+    .option('--checkpoint <seq:hash>', 'a checkpoint printed earlier by "audit checkpoint"')
+    .action(async (opts: { checkpoint?: string }) => {
+      let checkpoint: { seq: number; hash: string } | null = null;
+      if (opts.checkpoint !== undefined) {
+        const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(opts.checkpoint);
+        if (!m) throw new UsageError('--checkpoint: expected SEQ:HASH as printed by "audit checkpoint"');
+        checkpoint = { seq: Number(m[1]), hash: m[2]! };
+      }
+      const r = await withServices(async (s) => unwrap(await s.audit.verify(admin(), checkpoint), 'audit'));
+      if (r.problem) {
+        out(`audit log BROKEN at record ${r.problem.seq}: ${r.problem.reason}`);
+        status = 3;
+        return;
+      }
+      out(
+        `audit log intact: ${r.records} records, ${r.start.seq + 1}..${r.head.seq}, head ${r.head.seq}:${r.head.hash}`,
+      );
+    });
+  audit
+    .command('export')
+    .description('print every record with its hash (JSON lines), for keeping elsewhere')
+    .option('--after <seq>', 'only records after this sequence number', '0')
+    .action(async (opts: { after: string }) => {
+      if (!/^\d{1,15}$/.test(opts.after)) throw new UsageError('--after: expected a sequence number');
+      await withServices(async (s) => {
+        for await (const r of s.audit.export(admin(), Number(opts.after)))
+          out(JSON.stringify({ seq: r.seq, hash: r.hash, record: JSON.parse(r.text) }));
+      });
+    });
+  audit
+    .command('checkpoint')
+    .description(
+      'print SEQ:HASH of the newest record; keep it off this machine for "audit verify --checkpoint"',
+    )
+    .action(async () => {
+      const c = await withServices(async (s) => unwrap(await s.audit.checkpoint(admin()), 'audit'));
+      out(`${c.seq}:${c.hash}`);
+    });
+
   const queue = program.command('queue').description('mail waiting for delivery to other servers');
   const queueId = (text: string): number => {
     if (!/^\d{1,15}$/.test(text)) throw new UsageError(`queue id ${JSON.stringify(text)}: expected a number`);
@@ -439,7 +528,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return status;
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2;

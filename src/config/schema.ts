@@ -270,6 +270,15 @@ export const SCHEMA = {
       default: '',
     },
   },
+  audit: {
+    retentionDays: {
+      kind: 'int',
+      doc: 'Days audit records are kept; older ones are removed daily, and the removal is itself recorded so the chain stays verifiable. 0: kept for ever.',
+      default: 180,
+      min: 0,
+      max: 36_500,
+    },
+  },
   log: {
     level: {
       kind: 'string',

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import type { Store } from '../store/types.ts';
-import { logAudit } from './audit.ts';
+import { type AuditService, createAuditService, createAuditSink } from './audit.ts';
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
@@ -36,6 +36,10 @@ export interface Services {
   submission: SubmissionService;
   dkim: DkimService;
   signIn: SignInService;
+  /** The audit log, for the administrator. */
+  audit: AuditService;
+  /** Writes what is still buffered (audit records) before the store closes. */
+  flush(): Promise<void>;
   /** Change notifications; protocols may only `watch`. */
   changes: Pick<Changes, 'watch'>;
 }
@@ -64,7 +68,8 @@ export function createServices(deps: {
   resolver: Resolver;
 }): Services {
   const { store, clock, log, settings, resolver } = deps;
-  const audit = logAudit(log.child({ svc: 'audit' }));
+  const sink = createAuditSink({ store, log: log.child({ svc: 'audit' }), clock });
+  const audit = sink.record;
   const directory = createDirectory({ store, clock, audit });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
@@ -87,6 +92,8 @@ export function createServices(deps: {
     outbound,
     delivery,
     dkim,
+    audit: createAuditService({ store, audit }),
+    flush: sink.flush,
     signIn: createSignIn({
       store,
       clock,

@@ -63,6 +63,7 @@ describe('services authorization', () => {
     assert.ok(r.ok);
   });
   after(async () => {
+    await svc.flush();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });

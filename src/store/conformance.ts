@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { GENESIS_HASH, verifyChain } from '../core/audit-chain.ts';
 import type { MessageCache, NewDelivery, SpecialUse, StagedBlob, Store } from './types.ts';
 
 /** Opens a store on a fresh location; `reopen` opens the same location again after close. */
@@ -799,6 +800,76 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       );
       assert.equal(await store.putIdentity({ ...base, accountId: a.id + 99, id: null }), 'not-found');
     });
+
+    withStore(
+      'audit log: one chain across appends, filtered reads, pruning keeps the chain verifiable',
+      async (store, reopen) => {
+        const ev = (at: number, action: string, accountId: number | null) => ({
+          at,
+          accountId,
+          action,
+          fields: { outcome: 'ok', account: accountId, detail: { n: at } },
+        });
+        assert.deepEqual(await store.auditBounds(), {
+          start: { seq: 0, hash: GENESIS_HASH },
+          head: { seq: 0, hash: GENESIS_HASH },
+        });
+        assert.equal(await store.appendAudit([ev(1000, 'auth.login', 1), ev(2000, 'auth.signin', 2)]), 2);
+        assert.equal(await store.appendAudit([ev(3000, 'mail.read', 1)]), 3);
+        const all = await store.readAudit({ limit: 10 });
+        assert.deepEqual(
+          all.map((e) => [e.seq, e.action, e.accountId]),
+          [
+            [1, 'auth.login', 1],
+            [2, 'auth.signin', 2],
+            [3, 'mail.read', 1],
+          ],
+        );
+        assert.deepEqual(JSON.parse(all[0]!.text), {
+          account: 1,
+          action: 'auth.login',
+          at: '1970-01-01T00:00:01.000Z',
+          detail: { n: 1000 },
+          outcome: 'ok',
+          prev_hash: GENESIS_HASH,
+          seq: 1,
+        });
+        assert.equal(verifyChain(all, 0, GENESIS_HASH).break, null);
+        assert.deepEqual(
+          (await store.readAudit({ accountId: 1, limit: 10 })).map((e) => e.seq),
+          [1, 3],
+        );
+        assert.deepEqual(
+          (await store.readAudit({ actionPrefix: 'auth', limit: 10 })).map((e) => e.seq),
+          [1, 2],
+        );
+        assert.deepEqual(
+          (await store.readAudit({ actionPrefix: 'auth.sign', limit: 10 })).map((e) => e.seq),
+          [],
+          'whole name parts only',
+        );
+        assert.deepEqual(
+          (await store.readAudit({ since: 2000, limit: 10 })).map((e) => e.seq),
+          [2, 3],
+        );
+        assert.deepEqual(
+          (await store.readAudit({ afterSeq: 1, limit: 1 })).map((e) => e.seq),
+          [2],
+        );
+        const pruned = await store.pruneAudit(2500);
+        assert.deepEqual(pruned, { removed: 2, start: { seq: 2, hash: all[1]!.hash } });
+        const again = await reopen();
+        const bounds = await again.auditBounds();
+        assert.deepEqual(bounds, {
+          start: { seq: 2, hash: all[1]!.hash },
+          head: { seq: 3, hash: all[2]!.hash },
+        });
+        assert.equal(await again.appendAudit([ev(4000, 'auth.login', null)]), 4, 'the chain goes on');
+        const left = await again.readAudit({ limit: 10 });
+        assert.equal(verifyChain(left, bounds.start.seq, bounds.start.hash).break, null);
+        assert.deepEqual(await again.pruneAudit(0), { removed: 0, start: bounds.start });
+      },
+    );
 
     withStore('vacation response: stored per account, logged', async (store) => {
       const a = await account(store);

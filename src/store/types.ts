@@ -118,6 +118,24 @@ export interface VacationResponse {
   htmlBody: string | null;
 }
 
+/** One stored audit record: its canonical text and hash (see core/audit-chain.ts). */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  accountId: number | null;
+  action: string;
+  text: string;
+  hash: string;
+}
+
+/** An audit event to append: searchable columns and the fields that are hashed. */
+export interface AuditInput {
+  at: number;
+  accountId: number | null;
+  action: string;
+  fields: Record<string, null | boolean | number | string | Record<string, null | boolean | number | string>>;
+}
+
 /** Fields of the full-text index. */
 export type SearchField = 'subject' | 'addresses' | 'body';
 
@@ -484,6 +502,22 @@ export interface Store {
     identity: Omit<Identity, 'id'> & { id: number | null },
   ): Promise<{ id: number; modseq: number } | 'not-found'>;
   removeIdentity(accountId: number, id: number): Promise<{ modseq: number } | 'not-found'>;
+
+  /** Appends events to the audit chain in one transaction, in order; returns the last seq. */
+  appendAudit(events: AuditInput[]): Promise<number>;
+  /** Audit records in seq order after `afterSeq`, filtered, at most `limit`. */
+  readAudit(filter: {
+    afterSeq?: number;
+    accountId?: number;
+    actionPrefix?: string;
+    since?: number;
+    limit: number;
+  }): Promise<AuditEntry[]>;
+  /** Where the stored chain starts (after pruned records) and its newest record. */
+  auditBounds(): Promise<{ start: { seq: number; hash: string }; head: { seq: number; hash: string } }>;
+  /** Removes records older than `before`, remembering where the chain now starts; returns how
+   * many went and the new start. */
+  pruneAudit(before: number): Promise<{ removed: number; start: { seq: number; hash: string } }>;
 
   getVacation(accountId: number): Promise<VacationResponse | null>;
   /** Replaces the vacation response; logs a VacationResponse update. */

@@ -256,6 +256,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
   let dir: string;
   let store: Store;
   let app: ReturnType<typeof createWebApp>;
+  let flush: () => Promise<void>;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-px06-'));
     store = openSqliteStore({ dir });
@@ -273,6 +274,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
         sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
       },
     });
+    flush = services.flush;
     await services.directory.addDomain(localAdminContext(), 'example.test');
     await services.directory.addUser(localAdminContext(), USER.user, USER.pass);
     app = createWebApp({
@@ -287,6 +289,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
     });
   });
   after(async () => {
+    await flush();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -27,6 +27,7 @@ import type {
   Store,
   WebSession,
 } from '../types.ts';
+import { auditOps } from './audit.ts';
 import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
 import { mailboxOps } from './mailboxes.ts';
@@ -658,6 +659,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     ...queueOps(db, (hashes) => blobs.remove(hashes), noteAttempt),
     ...submissionStore,
+    ...auditOps(db),
     ...mailboxOps(
       db,
       (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h))),

@@ -1,0 +1,151 @@
+/**
+ * The audit log end to end (ATTACKS.md §3, LG-04): sign-ins, failures and credential changes made
+ * over HTTP, IMAP and the CLI land in the hash-chained log; `audit search` filters them, reading
+ * is itself recorded, no secret is stored; `audit verify` passes, then fails at the record where
+ * one byte was changed, a record removed or two swapped, and with a checkpoint kept elsewhere it
+ * also notices a log cut short.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { ImapFlow } from 'imapflow';
+import { cli, cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+
+const USER = { address: 'hana@example.test', password: 'hana-password-1' };
+
+describe('audit log', () => {
+  let data: { path: string; remove(): void };
+  let server: RunningServer;
+  const db = () => new Database(join(data.path, 'store', 'mail.db'));
+  const records = (args: string[] = []) =>
+    cliOk(data.path, ['audit', 'search', ...args])
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+
+  before(async () => {
+    data = makeDataDir({ domains: ['example.test'], users: [USER] });
+    server = await startServer(data.path, ['http=127.0.0.1:0', 'imaps=127.0.0.1:0']);
+    const base = `http://127.0.0.1:${server.ports['http']}`;
+    const login = (password: string) =>
+      fetch(`${base}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'audit-test' },
+        body: JSON.stringify({ username: USER.address, password }),
+      });
+    assert.equal((await login('wrong-password')).status, 401);
+    assert.equal((await login(USER.password)).status, 200);
+    const imap = new ImapFlow({
+      host: '127.0.0.1',
+      port: server.ports['imaps']!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: USER.address, pass: 'not-the-password' },
+      logger: false,
+    });
+    imap.on('error', () => {});
+    await imap.connect().catch(() => {});
+    cliOk(data.path, ['app-password', 'add', USER.address, '--label', 'phone', '--scope', 'imap']);
+    await server.stop();
+  });
+  after(async () => {
+    await server?.stop();
+    data?.remove();
+  });
+
+  test('sign-ins, failures and credential changes from every path are recorded, without secrets', () => {
+    const all = records();
+    const seen = all.map((r) => `${r.action} ${r.outcome} ${r.protocol}`);
+    for (const want of [
+      'admin.domain.add ok cli',
+      'admin.user.add ok cli',
+      'auth.signin failed web',
+      'auth.signin ok web',
+      'auth.login failed imap',
+      'admin.app-password.add ok cli',
+      'credential.app-password.add ok cli',
+    ])
+      assert.ok(seen.includes(want), `${want} in ${seen.join(', ')}`);
+    const signin = all.find((r) => r.action === 'auth.signin' && r.outcome === 'ok')!;
+    assert.equal(signin.remote, '127.0.0.1');
+    assert.match(signin.credential, /^session:[a-z2-7]+$/);
+    assert.match(signin.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(
+      all.every((r, i) => r.seq === (all[i - 1]?.seq ?? 0) + 1),
+      'consecutive sequence numbers',
+    );
+    const text = cliOk(data.path, ['audit', 'export']);
+    for (const secret of [USER.password, 'wrong-password', 'not-the-password', 'pcs_'])
+      assert.ok(!text.includes(secret), secret);
+  });
+
+  test('search filters by account, action and time; reading the log is recorded', () => {
+    const mine = records(['--account', USER.address]);
+    assert.ok(mine.length >= 3);
+    assert.ok(mine.every((r) => r.account === mine[0]!.account));
+    const auth = records(['--action', 'auth']);
+    assert.ok(auth.length >= 3 && auth.every((r) => r.action.startsWith('auth.')));
+    assert.deepEqual(records(['--action', 'auth', '--since', '2099-01-01']), []);
+    assert.ok(records(['--since', '1h']).length > 0);
+    assert.ok(records(['--action', 'audit.read']).length >= 4, 'every search was recorded');
+    const bad = cli(data.path, ['audit', 'search', '--since', 'yesterday']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--since/);
+    assert.equal(cli(data.path, ['audit', 'search', '--account', 'nobody@example.test']).code, 1);
+  });
+
+  test('LG-04: verify passes, then names the record changed, removed or moved; a checkpoint shows truncation', () => {
+    assert.match(cliOk(data.path, ['audit', 'verify']), /^audit log intact: \d+ records/);
+    const checkpoint = cliOk(data.path, ['audit', 'checkpoint']).trim();
+    assert.match(checkpoint, /^\d+:[0-9a-f]{64}$/);
+    assert.match(cliOk(data.path, ['audit', 'verify', '--checkpoint', checkpoint]), /intact/);
+    const verify = (args: string[] = []) => {
+      const r = cli(data.path, ['audit', 'verify', ...args]);
+      const m = /^audit log BROKEN at record (\d+): (.*)$/m.exec(r.stdout);
+      return { code: r.code, seq: m ? Number(m[1]) : null, reason: m?.[2] ?? '' };
+    };
+    const d = db();
+    try {
+      const rows = () => d.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, any>[];
+      const snapshot = rows();
+      const put = d.prepare(
+        'INSERT OR REPLACE INTO audit_log (seq, at, account_id, action, record, hash) VALUES (@seq, @at, @account_id, @action, @record, @hash)',
+      );
+      const restore = () => {
+        for (const r of snapshot) put.run(r);
+        assert.equal(verify().code, 0, 'restored');
+      };
+      // One byte of one record.
+      const third = snapshot[2]!;
+      put.run({ ...third, record: third.record.replace('"at":"2', '"at":"3') });
+      assert.deepEqual([verify().code, verify().seq], [3, 3]);
+      restore();
+      // A record removed.
+      d.prepare('DELETE FROM audit_log WHERE seq = 4').run();
+      assert.deepEqual([verify().code, verify().seq], [3, 5]);
+      restore();
+      // Two records swapped.
+      const [a, b] = [snapshot[5]!, snapshot[6]!];
+      put.run({ ...b, seq: a.seq });
+      put.run({ ...a, seq: b.seq });
+      assert.deepEqual([verify().code, verify().seq], [3, a.seq]);
+      restore();
+      // A changed record re-sealed: the next link breaks.
+      const fourth = snapshot[3]!;
+      put.run({ ...fourth, record: fourth.record.replace('"at":"2', '"at":"3'), hash: 'f'.repeat(64) });
+      assert.equal(verify().seq, 4);
+      restore();
+      // The tail cut off from the checkpoint on: the chain alone looks whole, the checkpoint does not.
+      const cut = Number(checkpoint.split(':')[0]) - 1;
+      d.prepare('DELETE FROM audit_log WHERE seq >= ?').run(cut);
+      assert.equal(verify().code, 0, 'a truncated chain is consistent in itself');
+      const truncated = verify(['--checkpoint', checkpoint]);
+      assert.equal(truncated.code, 3);
+      assert.match(truncated.reason, /checkpoint|truncated/);
+    } finally {
+      d.close();
+    }
+  });
+});
