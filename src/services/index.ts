@@ -12,6 +12,7 @@ import { createDirectory, type Directory } from './directory.ts';
 import { createDkim, type DkimService } from './dkim.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
+import { createReadAudit } from './read-audit.ts';
 import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
 
@@ -70,6 +71,7 @@ export function createServices(deps: {
   const { store, clock, log, settings, resolver } = deps;
   const sink = createAuditSink({ store, log: log.child({ svc: 'audit' }), clock });
   const audit = sink.record;
+  const reads = createReadAudit(audit, clock);
   const directory = createDirectory({ store, clock, audit });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
@@ -87,13 +89,17 @@ export function createServices(deps: {
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {
     directory,
-    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize }),
+    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize, reads }),
     changes: { watch: changes.watch },
     outbound,
     delivery,
     dkim,
     audit: createAuditService({ store, audit }),
-    flush: sink.flush,
+    async flush() {
+      reads.flush();
+      reads.stop();
+      await sink.flush();
+    },
     signIn: createSignIn({
       store,
       clock,

@@ -26,6 +26,7 @@ import type {
 import type { Changes } from './changes.ts';
 import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
 import { type Ctx, isIssued } from './principal.ts';
+import type { ReadAudit } from './read-audit.ts';
 
 /** Expected failures of mail calls. */
 export type MailError =
@@ -93,10 +94,12 @@ export interface MailDeps {
   changes: Changes;
   clock: Clock;
   maxMessageSize: number;
+  /** Where reads of message bytes are counted for the audit log. */
+  reads: Pick<ReadAudit, 'note'>;
 }
 
 /** Creates the mail service. */
-export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) {
+export function createMail({ store, changes, clock, maxMessageSize, reads }: MailDeps) {
   const published = <T>(accountId: number, modseq: number, value: T): T => {
     if (modseq > 0) changes.publish(accountId, modseq);
     return value;
@@ -135,21 +138,29 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
     /** The raw bytes of a message already loaded with getMessages (saves looking it up again). */
     async readRawOf(
       ctx: Ctx,
-      message: Pick<MessageView, 'accountId' | 'blobHash'>,
+      message: Pick<MessageView, 'accountId' | 'id' | 'blobHash'>,
     ): Promise<Result<Buffer, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null || message.accountId !== accountId) return fail('forbidden');
-      return ok(await store.blobs.read(message.blobHash));
+      const bytes = await store.blobs.read(message.blobHash);
+      reads.note(ctx, accountId, [{ id: message.id, bytes: bytes.length }]);
+      return ok(bytes);
     },
 
     /** The raw bytes of several loaded messages in one round trip, by blob hash. */
     async readRawMany(
       ctx: Ctx,
-      messages: Pick<MessageView, 'accountId' | 'blobHash'>[],
+      messages: Pick<MessageView, 'accountId' | 'id' | 'blobHash'>[],
     ): Promise<Result<Map<string, Buffer>, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null || messages.some((m) => m.accountId !== accountId)) return fail('forbidden');
-      return ok(await store.blobs.readMany(messages.map((m) => m.blobHash)));
+      const bytes = await store.blobs.readMany(messages.map((m) => m.blobHash));
+      reads.note(
+        ctx,
+        accountId,
+        messages.map((m) => ({ id: m.id, bytes: bytes.get(m.blobHash)?.length ?? 0 })),
+      );
+      return ok(bytes);
     },
 
     /** Kept top-level header blocks by message id; absent ones must be read with readRawMany. */
@@ -165,7 +176,9 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       if (accountId === null) return fail('forbidden');
       const m = await store.getMessage(accountId, messageId);
       if (!m) return fail('not-found');
-      return ok(await store.blobs.read(m.blobHash));
+      const bytes = await store.blobs.read(m.blobHash);
+      reads.note(ctx, accountId, [{ id: m.id, bytes: bytes.length }]);
+      return ok(bytes);
     },
 
     /**
@@ -182,7 +195,10 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       const m = await store.getMessage(accountId, messageId);
       if (!m) return fail('not-found');
       const raw = await store.blobs.read(m.blobHash);
-      if (partNumber === null) return ok(raw);
+      if (partNumber === null) {
+        reads.note(ctx, accountId, [{ id: m.id, bytes: raw.length }]);
+        return ok(raw);
+      }
       let n = 0;
       const find = (part: MimePart): MimePart | null => {
         if (++n === partNumber) return part;
@@ -194,7 +210,9 @@ export function createMail({ store, changes, clock, maxMessageSize }: MailDeps) 
       };
       const part = find(view(m).structure);
       if (!part || part.parts) return fail('not-found');
-      return ok(decodePartBody(raw, part));
+      const content = decodePartBody(raw, part);
+      reads.note(ctx, accountId, [{ id: m.id, bytes: content.length }]);
+      return ok(content);
     },
 
     /** Keeps bytes a user uploaded (JMAP) for a day, until a message uses them. */

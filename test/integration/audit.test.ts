@@ -1,6 +1,7 @@
 /**
- * The audit log end to end (ATTACKS.md §3, LG-04): sign-ins, failures and credential changes made
- * over HTTP, IMAP and the CLI land in the hash-chained log; `audit search` filters them, reading
+ * The audit log end to end (ATTACKS.md §3, LG-01, LG-04): sign-ins, failures and credential changes
+ * made over HTTP, IMAP and the CLI, and reads of whole mailboxes over IMAP and JMAP, land in the
+ * hash-chained log; `audit search` filters them, reading
  * is itself recorded, no secret is stored; `audit verify` passes, then fails at the record where
  * one byte was changed, a record removed or two swapped, and with a checkpoint kept elsewhere it
  * also notices a log cut short.
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { cli, cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 
 const USER = { address: 'hana@example.test', password: 'hana-password-1' };
@@ -27,7 +29,19 @@ describe('audit log', () => {
 
   before(async () => {
     data = makeDataDir({ domains: ['example.test'], users: [USER] });
-    server = await startServer(data.path, ['http=127.0.0.1:0', 'imaps=127.0.0.1:0']);
+    server = await startServer(data.path, ['smtp=127.0.0.1:0', 'http=127.0.0.1:0', 'imaps=127.0.0.1:0']);
+    const smtp = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    for (const n of [1, 2, 3])
+      await smtp.sendMail({
+        envelope: { from: 'x@remote.test', to: [USER.address] },
+        raw: `From: x@remote.test\r\nTo: ${USER.address}\r\nSubject: secret plans ${n}\r\n\r\n${'body '.repeat(100)}\r\n`,
+      });
+    smtp.close();
     const base = `http://127.0.0.1:${server.ports['http']}`;
     const login = (password: string) =>
       fetch(`${base}/auth/login`, {
@@ -47,6 +61,38 @@ describe('audit log', () => {
     });
     imap.on('error', () => {});
     await imap.connect().catch(() => {});
+    // The owner (or whoever has the password) downloads the whole mailbox over IMAP and JMAP.
+    const reader = new ImapFlow({
+      host: '127.0.0.1',
+      port: server.ports['imaps']!,
+      secure: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: USER.address, pass: USER.password },
+      logger: false,
+    });
+    await reader.connect();
+    await reader.mailboxOpen('INBOX');
+    for await (const m of reader.fetch('1:*', { source: true })) assert.ok(m.source!.length > 500);
+    await reader.logout();
+    const jmap = await fetch(`${base}/jmap/api`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+        methodCalls: [
+          ['Email/query', {}, 'q'],
+          [
+            'Email/get',
+            { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, fetchAllBodyValues: true },
+            'g',
+          ],
+        ],
+      }),
+    });
+    assert.equal(jmap.status, 200);
     cliOk(data.path, ['app-password', 'add', USER.address, '--label', 'phone', '--scope', 'imap']);
     await server.stop();
   });
@@ -79,6 +125,24 @@ describe('audit log', () => {
     const text = cliOk(data.path, ['audit', 'export']);
     for (const secret of [USER.password, 'wrong-password', 'not-the-password', 'pcs_'])
       assert.ok(!text.includes(secret), secret);
+  });
+
+  test('LG-01: whole-mailbox reads over IMAP and JMAP are recorded, aggregated per session and minute', () => {
+    const reads = records(['--action', 'mail.read']);
+    const by = (protocol: string) => reads.filter((r) => r.protocol === protocol);
+    for (const protocol of ['imap', 'jmap']) {
+      const list = by(protocol);
+      assert.ok(list.length >= 1 && list.length <= 2, `${protocol}: ${list.length} records (one per minute)`);
+      const messages = Math.max(...list.map((r) => r.detail.messages));
+      const bytes = list.reduce((n, r) => n + r.detail.bytes, 0);
+      assert.equal(messages, 3, protocol);
+      assert.ok(bytes > 1500, `${protocol}: ${bytes} bytes`);
+      assert.match(list[0]!.detail.ids, /^[0-9a-f]{64}$/);
+      assert.ok(list.every((r) => r.account === list[0]!.account));
+    }
+    assert.equal(by('imap')[0]!.detail.ids, by('jmap')[0]!.detail.ids, 'the same messages, the same digest');
+    const text = JSON.stringify(reads);
+    assert.ok(!text.includes('secret plans') && !text.includes('body body'), 'no subjects or bodies');
   });
 
   test('search filters by account, action and time; reading the log is recorded', () => {
