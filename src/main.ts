@@ -50,6 +50,13 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         idleMs: config.http.sessionIdle * 60_000,
         lifetimeMs: config.http.sessionLifetime * 3_600_000,
       },
+      alerts: {
+        windowMs: config.alerts.window * 60_000,
+        failuresPerAccount: config.alerts.failuresPerAccount,
+        failuresPerSource: config.alerts.failuresPerSource,
+        sprayAccounts: config.alerts.sprayAccounts,
+        massReadMessages: config.alerts.massReadMessages,
+      },
     },
   });
   return {

@@ -427,6 +427,31 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`${c.seq}:${c.hash}`);
     });
 
+  program
+    .command('alerts')
+    .description('alerts the detector raised')
+    .command('list')
+    .description('print alerts, oldest first: time, severity, kind, account, summary')
+    .option('--since <when>', 'from then on: a date or a duration (24h, 7d)', '7d')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts: { since: string; json?: boolean }) => {
+      const list = await withServices(async (s) => {
+        const alerts = unwrap(await s.alerts.list(admin(), since(opts.since), 10_000), 'alerts');
+        const users = unwrap(await s.directory.listUsers(admin()), 'users');
+        const names = new Map(users.map((u) => [u.id, u.address]));
+        return alerts.map((a) => ({
+          ...a,
+          account: a.accountId === null ? null : (names.get(a.accountId) ?? `#${a.accountId}`),
+        }));
+      });
+      for (const a of list)
+        out(
+          opts.json
+            ? JSON.stringify({ ...a, at: new Date(a.at).toISOString() })
+            : `${new Date(a.at).toISOString()}\t${a.severity}\t${a.kind}\t${a.account ?? '-'}\t${a.summary}`,
+        );
+    });
+
   const queue = program.command('queue').description('mail waiting for delivery to other servers');
   const queueId = (text: string): number => {
     if (!/^\d{1,15}$/.test(text)) throw new UsageError(`queue id ${JSON.stringify(text)}: expected a number`);

@@ -270,6 +270,43 @@ export const SCHEMA = {
       default: '',
     },
   },
+  alerts: {
+    window: {
+      kind: 'int',
+      doc: 'Minutes over which the detector counts events.',
+      default: 10,
+      min: 1,
+      max: 1440,
+    },
+    failuresPerAccount: {
+      kind: 'int',
+      doc: 'Failed sign-ins of one account within the window that raise an alert.',
+      default: 10,
+      min: 2,
+      max: 100_000,
+    },
+    failuresPerSource: {
+      kind: 'int',
+      doc: 'Failed sign-ins from one address within the window that raise an alert.',
+      default: 20,
+      min: 2,
+      max: 100_000,
+    },
+    sprayAccounts: {
+      kind: 'int',
+      doc: 'Distinct accounts one address fails to sign in to within the window that raise a password-spraying alert.',
+      default: 5,
+      min: 2,
+      max: 100_000,
+    },
+    massReadMessages: {
+      kind: 'int',
+      doc: 'Messages of one account read within the window (any protocol) that raise a mass-access alert.',
+      default: 1000,
+      min: 10,
+      max: 100_000_000,
+    },
+  },
   audit: {
     retentionDays: {
       kind: 'int',

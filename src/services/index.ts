@@ -2,10 +2,13 @@
  * @module The services bundle every protocol and the CLI receive (DESIGN.md §1).
  */
 import type { Clock } from '../core/clock.ts';
+import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { Resolver } from '../dns/resolver.ts';
+import { composeMessage } from '../mail/compose.ts';
 import type { Store } from '../store/types.ts';
-import { type AuditService, createAuditService, createAuditSink } from './audit.ts';
+import { type AlertSettings, createDetector, DEFAULT_ALERTS, type Detector } from './alerts.ts';
+import { type Audit, type AuditService, createAuditService, createAuditSink } from './audit.ts';
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
@@ -28,6 +31,8 @@ export type {
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
 export { anonymousContext } from './principal.ts';
 
+import { anonymousContext } from './principal.ts';
+
 /** All services. */
 export interface Services {
   directory: Directory;
@@ -39,6 +44,8 @@ export interface Services {
   signIn: SignInService;
   /** The audit log, for the administrator. */
   audit: AuditService;
+  /** Alerts raised by the detector, for the administrator. */
+  alerts: Pick<Detector, 'list'>;
   /** Writes what is still buffered (audit records) before the store closes. */
   flush(): Promise<void>;
   /** Change notifications; protocols may only `watch`. */
@@ -57,6 +64,8 @@ export interface ServiceSettings {
   inbound: { dmarcReject: boolean } | null;
   /** Browser sessions: idle and absolute lifetime in ms. */
   sessions: { idleMs: number; lifetimeMs: number };
+  /** When the detector raises alerts (DEFAULT_ALERTS when absent). */
+  alerts?: AlertSettings;
 }
 
 /** Builds the services on a store. */
@@ -70,8 +79,18 @@ export function createServices(deps: {
 }): Services {
   const { store, clock, log, settings, resolver } = deps;
   const sink = createAuditSink({ store, log: log.child({ svc: 'audit' }), clock });
-  const audit = sink.record;
-  const reads = createReadAudit(audit, clock);
+  const detector = createDetector({
+    store,
+    clock,
+    log: log.child({ svc: 'alerts' }),
+    audit: sink.record,
+    settings: settings.alerts ?? DEFAULT_ALERTS,
+  });
+  const audit: Audit = (e) => {
+    sink.record(e);
+    detector.observe(e);
+  };
+  const reads = createReadAudit(audit, clock, detector.observeRead);
   const directory = createDirectory({ store, clock, audit });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
@@ -86,6 +105,35 @@ export function createServices(deps: {
     hostname: settings.hostname,
     inbound: settings.inbound ? { ...settings.inbound, resolver } : null,
   });
+  detector.setNotifier(async (accountId, subject, text) => {
+    const account = await store.getAccount(accountId);
+    if (!account) return;
+    const raw = await composeMessage({
+      from: [{ name: 'Portcullis security', email: `postmaster@${settings.hostname}` }],
+      to: [{ name: account.displayName || null, email: account.address }],
+      cc: [],
+      bcc: [],
+      replyTo: [],
+      subject,
+      text,
+      html: null,
+      inReplyTo: [],
+      references: [],
+      messageId: `${randomId(16)}@${settings.hostname}`,
+      date: clock.now(),
+    });
+    const intake = delivery.begin(
+      anonymousContext({ protocol: 'smtp', remote: 'local', sessionId: 'alerts' }),
+      {
+        mailFrom: '',
+        recipients: [account.address],
+        prefix: () => Buffer.alloc(0),
+      },
+    );
+    await intake.write(raw);
+    const r = await intake.commit();
+    if (!r.ok) log.warn({ account: accountId, error: r.error }, 'security notice not filed');
+  });
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {
     directory,
@@ -98,8 +146,10 @@ export function createServices(deps: {
     async flush() {
       reads.flush();
       reads.stop();
+      await detector.settle();
       await sink.flush();
     },
+    alerts: { list: detector.list },
     signIn: createSignIn({
       store,
       clock,

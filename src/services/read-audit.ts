@@ -20,7 +20,12 @@ interface Window {
 }
 
 /** Creates the read counter; `note` is called by the mail service on every read of bytes. */
-export function createReadAudit(audit: Audit, clock: Clock) {
+export function createReadAudit(
+  audit: Audit,
+  clock: Clock,
+  /** Told of every read at once (the detector). */
+  onRead: (ctx: Ctx, account: number, messages: number) => void = () => {},
+) {
   const open = new Map<string, Window>();
   const emit = (w: Window): void => {
     const ids = [...w.ids].sort((a, b) => a - b);
@@ -70,6 +75,7 @@ export function createReadAudit(audit: Audit, clock: Clock) {
         w.bytes += r.bytes;
       }
       w.reads += reads.length;
+      onRead(ctx, account, reads.length);
     },
     /** Writes every open window (at shutdown). */
     flush(): void {

@@ -232,6 +232,30 @@ describe('services authorization', () => {
     assert.equal((await svc.signIn.resume(web, token.replace(/_(\d+)_/, '_999_'))).ok, false);
   });
 
+  test('alerts: a sign-in from a network the account never used; only the administrator lists them', async () => {
+    const from = (remote: string) =>
+      svc.directory.authenticate({ ...origin, remote }, 'bob@example.test', 'bob-password-1');
+    const kinds = async () => {
+      const r = await svc.alerts.list(localAdminContext(), 0, 1000);
+      assert.ok(r.ok);
+      return r.value.filter((a) => a.kind === 'auth.new-network').map((a) => a.detail['network']);
+    };
+    const settled = async (want: number) => {
+      for (let i = 0; i < 100 && (await kinds()).length < want; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return kinds();
+    };
+    assert.ok((await from('192.0.2.10')).ok);
+    assert.ok((await from('192.0.2.99')).ok, 'same /24');
+    assert.ok((await from('::ffff:192.0.2.7')).ok, 'the same network, mapped');
+    // Bob's first sign-in (from 127.0.0.1, before these tests) was the baseline.
+    assert.deepEqual(await settled(1), ['192.0.2.0/24'], 'one alert for the new /24');
+    assert.ok((await from('198.51.100.4')).ok);
+    assert.ok((await from('2001:db8:1:2::5')).ok);
+    assert.deepEqual(await settled(3), ['192.0.2.0/24', '198.51.100.0/24', '2001:db8:1::/48']);
+    assert.deepEqual(await svc.alerts.list(bob, 0, 10), { ok: false, error: 'forbidden' });
+  });
+
   test('the outbound queue: a user may only add to it; only the administrator reads it', async () => {
     const w = store.blobs.create();
     await w.write(Buffer.from('Subject: out\r\n\r\nhello'));

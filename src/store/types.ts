@@ -136,6 +136,17 @@ export interface AuditInput {
   fields: Record<string, null | boolean | number | string | Record<string, null | boolean | number | string>>;
 }
 
+/** An alert raised by the detector. */
+export interface Alert {
+  id: number;
+  at: number;
+  kind: string;
+  severity: 'low' | 'medium' | 'high';
+  accountId: number | null;
+  summary: string;
+  detail: Record<string, string | number | boolean | null>;
+}
+
 /** Fields of the full-text index. */
 export type SearchField = 'subject' | 'addresses' | 'body';
 
@@ -518,6 +529,13 @@ export interface Store {
   /** Removes records older than `before`, remembering where the chain now starts; returns how
    * many went and the new start. */
   pruneAudit(before: number): Promise<{ removed: number; start: { seq: number; hash: string } }>;
+
+  addAlert(alert: Omit<Alert, 'id'>): Promise<number>;
+  /** Alerts from `since` on, newest last. */
+  listAlerts(since: number, limit: number): Promise<Alert[]>;
+  /** Records that an account signed in from a network; returns whether it was new, and whether
+   * the account had any network before. */
+  noteNetwork(accountId: number, network: string, now: number): Promise<{ isNew: boolean; hadAny: boolean }>;
 
   getVacation(accountId: number): Promise<VacationResponse | null>;
   /** Replaces the vacation response; logs a VacationResponse update. */

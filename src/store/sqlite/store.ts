@@ -27,6 +27,7 @@ import type {
   Store,
   WebSession,
 } from '../types.ts';
+import { alertOps } from './alerts.ts';
 import { auditOps } from './audit.ts';
 import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
 import { openDatabase } from './database.ts';
@@ -660,6 +661,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...queueOps(db, (hashes) => blobs.remove(hashes), noteAttempt),
     ...submissionStore,
     ...auditOps(db),
+    ...alertOps(db),
     ...mailboxOps(
       db,
       (hashes) => blobs.remove(hashes.filter((h) => !q.blobExists.get(h))),

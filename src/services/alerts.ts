@@ -1,0 +1,250 @@
+/**
+ * @module The detector (ATTACKS.md §3.1): one place, fed by every audit record whatever the
+ * protocol, that notices what an intrusion looks like while it happens — bursts of failed
+ * sign-ins against one account or from one source, one source trying many accounts (password
+ * spraying), a sign-in from a network the account never used, a whole mailbox being read, new
+ * ways back in (app passwords, bearer tokens, a removed second factor) and administrator changes.
+ * An alert goes to the process log, the audit log and the alert list (`portcullis alerts list`);
+ * persistence alerts are also mailed to the account's owner. Counting windows live in this
+ * process (nodes count separately until they share the store's counters).
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { fail, ok, type Result } from '../core/result.ts';
+import type { Alert, Store } from '../store/types.ts';
+import type { Audit, AuditEvent } from './audit.ts';
+import { type Ctx, isIssued, proofOf } from './principal.ts';
+
+/** When the detector speaks up. */
+export interface AlertSettings {
+  /** Counting window. */
+  windowMs: number;
+  /** Failed sign-ins of one account within the window. */
+  failuresPerAccount: number;
+  /** Failed sign-ins from one address within the window. */
+  failuresPerSource: number;
+  /** Distinct accounts one address fails on within the window (spraying). */
+  sprayAccounts: number;
+  /** Messages of one account read within the window. */
+  massReadMessages: number;
+}
+
+/** The defaults of the `[alerts]` configuration section. */
+export const DEFAULT_ALERTS: AlertSettings = {
+  windowMs: 10 * 60_000,
+  failuresPerAccount: 10,
+  failuresPerSource: 20,
+  sprayAccounts: 5,
+  massReadMessages: 1000,
+};
+
+/** A notice to an account owner: subject and text. */
+export type NotifyOwner = (accountId: number, subject: string, text: string) => Promise<void>;
+
+/** The network of an address: IPv4 /24, IPv6 /48, or the address itself. */
+export function networkOf(remote: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(remote);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (remote.includes(':')) {
+    const [head = ''] = remote.split('::');
+    const groups = head.split(':').filter(Boolean);
+    return `${[...groups, '0', '0', '0'].slice(0, 3).join(':')}::/48`;
+  }
+  return remote;
+}
+
+const PERSISTENCE: Record<string, string> = {
+  'credential.app-password.add': 'A new app password was created for your account',
+  'credential.token.add': 'A new API token was created for your account',
+  'credential.totp.remove': 'Two-step sign-in was turned off for your account',
+};
+
+/** Creates the detector. `audit` records the alerts (it must not feed back into `observe`). */
+export function createDetector(deps: {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  audit: Audit;
+  settings: AlertSettings;
+}) {
+  const { store, clock, log, audit, settings } = deps;
+  let notifyOwner: NotifyOwner | null = null;
+  /** Event times per counter key, oldest first. */
+  const windows = new Map<string, { t: number; v: string | number }[]>();
+  /** Alerts already raised per key, so one burst raises one alert per window. */
+  const raised = new Map<string, number>();
+
+  const count = (key: string, value: string | number): { t: number; v: string | number }[] => {
+    const now = clock.now();
+    const list = (windows.get(key) ?? []).filter((e) => e.t > now - settings.windowMs);
+    list.push({ t: now, v: value });
+    windows.set(key, list);
+    return list;
+  };
+  const once = (key: string): boolean => {
+    const now = clock.now();
+    for (const [k, t] of raised) if (t <= now - settings.windowMs) raised.delete(k);
+    if (raised.has(key)) return false;
+    raised.set(key, now);
+    return true;
+  };
+
+  const raise = async (
+    e: AuditEvent,
+    kind: string,
+    severity: Alert['severity'],
+    accountId: number | null,
+    summary: string,
+    detail: Alert['detail'],
+  ): Promise<void> => {
+    const alert = {
+      at: clock.now(),
+      kind,
+      severity,
+      accountId,
+      summary,
+      detail: { ...detail, remote: e.origin.remote, protocol: e.origin.protocol },
+    };
+    const id = await store.addAlert(alert);
+    log.warn({ alert: id, kind, severity, account: accountId, ...alert.detail }, `alert: ${summary}`);
+    audit({
+      action: `alert.${kind}`,
+      outcome: 'ok',
+      origin: e.origin,
+      account: accountId,
+      detail: { alert: id, severity },
+    });
+    if (PERSISTENCE[e.action] && accountId !== null && notifyOwner)
+      await notifyOwner(
+        accountId,
+        PERSISTENCE[e.action]!,
+        [
+          `${PERSISTENCE[e.action]}.`,
+          '',
+          `When: ${new Date(alert.at).toISOString()}`,
+          `From: ${e.origin.remote} (${e.origin.protocol})`,
+          '',
+          'If this was you, nothing needs doing. If it was not, change your password, remove the',
+          'credential in your security settings and tell your administrator.',
+        ].join('\n'),
+      );
+  };
+
+  const check = async (e: AuditEvent): Promise<void> => {
+    const account = e.account ?? null;
+    const isAuth = e.action === 'auth.login' || e.action === 'auth.signin';
+    if (isAuth && e.outcome === 'failed') {
+      const source = e.origin.remote;
+      if (account !== null) {
+        const n = count(`fail:account:${account}`, 1).length;
+        if (n >= settings.failuresPerAccount && once(`fail:account:${account}`))
+          await raise(e, 'auth.burst.account', 'medium', account, `${n} failed sign-ins for one account`, {
+            failures: n,
+          });
+      }
+      const bySource = count(`fail:source:${source}`, account ?? -1);
+      if (bySource.length >= settings.failuresPerSource && once(`fail:source:${source}`))
+        await raise(
+          e,
+          'auth.burst.source',
+          'medium',
+          null,
+          `${bySource.length} failed sign-ins from ${source}`,
+          {
+            failures: bySource.length,
+          },
+        );
+      const accounts = new Set(bySource.map((x) => x.v).filter((v) => v !== -1)).size;
+      if (accounts >= settings.sprayAccounts && once(`spray:${source}`))
+        await raise(
+          e,
+          'auth.spray',
+          'high',
+          null,
+          `password spraying: ${accounts} accounts tried from ${source}`,
+          {
+            accounts,
+            failures: bySource.length,
+          },
+        );
+    } else if (
+      isAuth &&
+      e.outcome === 'ok' &&
+      account !== null &&
+      !['local', 'unknown'].includes(e.origin.remote)
+    ) {
+      const network = networkOf(e.origin.remote);
+      const seen = await store.noteNetwork(account, network, clock.now());
+      if (seen.isNew && seen.hadAny)
+        await raise(
+          e,
+          'auth.new-network',
+          'medium',
+          account,
+          `sign-in from a network not seen before for this account`,
+          {
+            network,
+            method: String(e.detail?.['method'] ?? ''),
+          },
+        );
+    } else if (PERSISTENCE[e.action] && e.outcome === 'ok') {
+      await raise(e, 'persistence', 'high', account, PERSISTENCE[e.action]!, {
+        action: e.action,
+        credential: e.credential ?? null,
+      });
+    } else if (e.action.startsWith('admin.') && e.outcome === 'ok') {
+      await raise(e, 'admin.change', 'low', account, `administrator action ${e.action.slice(6)}`, {
+        action: e.action,
+      });
+    }
+  };
+
+  const running = new Set<Promise<void>>();
+  return {
+    /** Looks at one audit record (never throws: a detector failure must not fail the request). */
+    observe(e: AuditEvent): void {
+      const p = check(e)
+        .catch((err: unknown) => log.error({ err, action: e.action }, 'alert detector failed'))
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    /** Counts messages read (told at every read, so a mass download is seen within seconds). */
+    observeRead(ctx: Ctx, account: number, messages: number): void {
+      const total = count(`read:${account}`, messages).reduce((n, x) => n + Number(x.v), 0);
+      if (total < settings.massReadMessages || !once(`read:${account}`)) return;
+      const e: AuditEvent = { action: 'mail.read', outcome: 'ok', origin: ctx, account };
+      const p = raise(
+        e,
+        'mail.mass-read',
+        'high',
+        account,
+        `${total} messages of one account read within minutes`,
+        {
+          messages: total,
+          credential: proofOf(ctx.principal)?.credential ?? null,
+        },
+      )
+        .catch((err: unknown) => log.error({ err }, 'alert detector failed'))
+        .finally(() => running.delete(p));
+      running.add(p);
+    },
+    /** Waits for the checks in progress (at shutdown, before the audit log is flushed). */
+    async settle(): Promise<void> {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+    /** Sets how owners are told about persistence alerts (wired once delivery exists). */
+    setNotifier(fn: NotifyOwner): void {
+      notifyOwner = fn;
+    },
+    /** Alerts from `since` on (administrator only; reading is recorded). */
+    async list(ctx: Ctx, since: number, limit: number): Promise<Result<Alert[], 'forbidden'>> {
+      const allowed = isIssued(ctx.principal) && ctx.principal.kind === 'admin';
+      audit({ action: 'alerts.read', outcome: allowed ? 'ok' : 'refused', origin: ctx });
+      if (!allowed) return fail('forbidden');
+      return ok(await store.listAlerts(since, limit));
+    },
+  };
+}
+
+/** The detector's interface. */
+export type Detector = ReturnType<typeof createDetector>;
