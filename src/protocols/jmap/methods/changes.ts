@@ -122,3 +122,20 @@ export async function delta(
     countsOnly,
   });
 }
+
+/** The /changes response (RFC 8620 §5.2) for a delta, with ids in their JMAP form. */
+export function changesResponse(
+  mc: MethodContext,
+  d: Delta,
+  toId: (id: number) => string,
+): Record<string, unknown> {
+  return {
+    accountId: mc.accountId,
+    oldState: d.oldState,
+    newState: d.newState,
+    hasMoreChanges: d.hasMoreChanges,
+    created: d.created.map(toId),
+    updated: d.updated.map(toId),
+    destroyed: d.destroyed.map(toId),
+  };
+}

@@ -5,7 +5,7 @@ import { ok } from '../../../../core/result.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { emailId, loadAccount } from '../account.ts';
-import { delta } from '../changes.ts';
+import { changesResponse, delta } from '../changes.ts';
 
 export const emailChanges: Method = {
   capability: CAP_MAIL,
@@ -14,14 +14,6 @@ export const emailChanges: Method = {
     if (!account.ok) return account;
     const d = await delta(mc, args, 'Email', (id) => account.value.placement.has(id));
     if (!d.ok) return d;
-    return ok({
-      accountId: mc.accountId,
-      oldState: d.value.oldState,
-      newState: d.value.newState,
-      hasMoreChanges: d.value.hasMoreChanges,
-      created: d.value.created.map(emailId),
-      updated: d.value.updated.map(emailId),
-      destroyed: d.value.destroyed.map(emailId),
-    });
+    return ok(changesResponse(mc, d.value, emailId));
   },
 };

@@ -9,7 +9,7 @@ import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_SUBMISSION } from '../../core/request.ts';
 import { accountState } from '../account.ts';
 import { getIds, getProperties, pick } from '../args.ts';
-import { delta } from '../changes.ts';
+import { changesResponse, delta } from '../changes.ts';
 
 export const PROPERTIES = [
   'id',
@@ -72,14 +72,6 @@ export const identityChanges: Method = {
     const ids = new Set(all.value.map((i) => i.id));
     const d = await delta(mc, args, 'Identity', (id) => ids.has(id));
     if (!d.ok) return d;
-    return ok({
-      accountId: mc.accountId,
-      oldState: d.value.oldState,
-      newState: d.value.newState,
-      hasMoreChanges: d.value.hasMoreChanges,
-      created: d.value.created.map(identityId),
-      updated: d.value.updated.map(identityId),
-      destroyed: d.value.destroyed.map(identityId),
-    });
+    return ok(changesResponse(mc, d.value, identityId));
   },
 };

@@ -6,7 +6,7 @@ import { ok } from '../../../../core/result.ts';
 import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { loadAccount, mailboxId } from '../account.ts';
-import { delta } from '../changes.ts';
+import { changesResponse, delta } from '../changes.ts';
 
 const COUNTS = ['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads'];
 
@@ -20,15 +20,6 @@ export const mailboxChanges: Method = {
     if (!d.ok) return d;
     const onlyCounts =
       d.value.updated.length > 0 && d.value.updated.every((id) => d.value.countsOnly.has(id));
-    return ok({
-      accountId: mc.accountId,
-      oldState: d.value.oldState,
-      newState: d.value.newState,
-      hasMoreChanges: d.value.hasMoreChanges,
-      created: d.value.created.map(mailboxId),
-      updated: d.value.updated.map(mailboxId),
-      destroyed: d.value.destroyed.map(mailboxId),
-      updatedProperties: onlyCounts ? COUNTS : null,
-    });
+    return ok({ ...changesResponse(mc, d.value, mailboxId), updatedProperties: onlyCounts ? COUNTS : null });
   },
 };

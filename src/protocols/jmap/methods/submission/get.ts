@@ -10,7 +10,7 @@ import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_SUBMISSION, isObject } from '../../core/request.ts';
 import { accountState, emailId, threadId } from '../account.ts';
 import { getIds, getProperties, idNumber, pick, unsigned } from '../args.ts';
-import { delta } from '../changes.ts';
+import { changesResponse, delta } from '../changes.ts';
 import { utcDate } from '../email/get.ts';
 
 export const submissionId = (id: number): string => `s${id}`;
@@ -88,15 +88,7 @@ export const emailSubmissionChanges: Method = {
     const ids = new Set(all.value.map((r) => r.id));
     const d = await delta(mc, args, 'EmailSubmission', (id) => ids.has(id));
     if (!d.ok) return d;
-    return ok({
-      accountId: mc.accountId,
-      oldState: d.value.oldState,
-      newState: d.value.newState,
-      hasMoreChanges: d.value.hasMoreChanges,
-      created: d.value.created.map(submissionId),
-      updated: d.value.updated.map(submissionId),
-      destroyed: d.value.destroyed.map(submissionId),
-    });
+    return ok(changesResponse(mc, d.value, submissionId));
   },
 };
 

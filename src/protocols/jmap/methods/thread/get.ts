@@ -9,7 +9,7 @@ import type { Method } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
 import { accountState, emailId, loadAccount, threadId } from '../account.ts';
 import { getIds, idNumber } from '../args.ts';
-import { delta } from '../changes.ts';
+import { changesResponse, delta } from '../changes.ts';
 
 export const threadGet: Method = {
   capability: CAP_MAIL,
@@ -54,14 +54,6 @@ export const threadChanges: Method = {
     const threads = new Set(views.value.map((v) => v.threadId));
     const d = await delta(mc, args, 'Thread', (id) => threads.has(id));
     if (!d.ok) return d;
-    return ok({
-      accountId: mc.accountId,
-      oldState: d.value.oldState,
-      newState: d.value.newState,
-      hasMoreChanges: d.value.hasMoreChanges,
-      created: d.value.created.map(threadId),
-      updated: d.value.updated.map(threadId),
-      destroyed: d.value.destroyed.map(threadId),
-    });
+    return ok(changesResponse(mc, d.value, threadId));
   },
 };
