@@ -7,6 +7,7 @@ import { loadTls } from './config/init.ts';
 import { loadConfig, parseHostPort } from './config/load.ts';
 import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
+import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.ts';
 import { UsageError } from './core/errors.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { createResolver, type Resolver } from './dns/resolver.ts';
@@ -56,6 +57,13 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         failuresPerSource: config.alerts.failuresPerSource,
         sprayAccounts: config.alerts.sprayAccounts,
         massReadMessages: config.alerts.massReadMessages,
+      },
+      throttle: {
+        windowMs: config.limits.authWindow * 60_000,
+        freeFailures: config.limits.authFreeFailures,
+        baseDelayMs: config.limits.authDelay,
+        maxDelayMs: config.limits.authMaxDelay * 1000,
+        blockSourceAfter: config.limits.authBlockAfter,
       },
     },
   });
@@ -111,6 +119,22 @@ export async function serve(
   const closers: (() => Promise<void>)[] = [];
   // Filled as the mail listeners start; autoconfiguration reads it at request time.
   const mailPorts: Partial<Record<'imap' | 'imaps' | 'submission' | 'submissions', number>> = {};
+  let guard: ConnectionGuard;
+  try {
+    guard = createConnectionGuard(
+      {
+        perClient: config.limits.connectionsPerClient,
+        unauthenticatedPerClient: config.limits.unauthenticatedPerClient,
+        perMinute: config.limits.connectionsPerMinute,
+        exempt: config.limits.exempt.split(/\s+/).filter(Boolean),
+      },
+      systemClock,
+    );
+  } catch (err) {
+    await app.close();
+    throw new UsageError(`limits.exempt: ${(err as Error).message}`);
+  }
+  const loginDeadlineMs = config.limits.loginDeadline * 1000;
   const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
@@ -126,6 +150,7 @@ export async function serve(
             clock: systemClock,
             log: log.child({ listener: name }),
             limits: smtpLimits,
+            guard,
           },
           host,
           port,
@@ -140,6 +165,8 @@ export async function serve(
             clock: systemClock,
             log: log.child({ listener: name }),
             limits: { ...smtpLimits, maxRecipients: config.submission.maxRecipients },
+            guard,
+            loginDeadlineMs,
           },
           host,
           port,
@@ -150,6 +177,7 @@ export async function serve(
             services: app.services,
             commands: IMAP_COMMANDS,
             perUser: imapPerUser,
+            guard,
             hostname: config.hostname,
             tls,
             log: log.child({ listener: name }),
@@ -158,6 +186,7 @@ export async function serve(
               preAuthTimeoutMs: config.imap.preAuthTimeout * 1000,
               idleTimeoutMs: config.imap.idleTimeout * 1000,
               commandBudgetMs: config.imap.commandBudget,
+              loginDeadlineMs,
             },
           },
           host,
@@ -178,6 +207,7 @@ export async function serve(
             mailPorts,
             tls: name === 'https' ? tls : null,
             publicUrl: config.http.publicUrl,
+            guard,
           },
           host,
           port,

@@ -31,6 +31,7 @@ import {
   type Protocol,
   proofOf,
 } from './principal.ts';
+import type { Throttle, ThrottleRefusal } from './throttle.ts';
 
 /** Mailboxes every new account gets, with their special-use attributes (RFC 6154). */
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
@@ -75,6 +76,7 @@ export interface DirectoryDeps {
   store: Store;
   clock: Clock;
   audit: Audit;
+  throttle: Throttle;
 }
 
 function isAdmin(ctx: Ctx): boolean {
@@ -82,7 +84,7 @@ function isAdmin(ctx: Ctx): boolean {
 }
 
 /** Creates the directory service. */
-export function createDirectory({ store, clock, audit }: DirectoryDeps) {
+export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps) {
   const admin = (ctx: Ctx, action: string): boolean => {
     const allowed = isAdmin(ctx);
     audit({
@@ -308,7 +310,22 @@ export function createDirectory({ store, clock, audit }: DirectoryDeps) {
      * factor (with one, only web sign-in accepts the password, together with a code). Unknown
      * names and wrong passwords give the same answer after the same work.
      */
-    async authenticate(origin: Origin, username: string, password: string): Promise<Result<Ctx, 'invalid'>> {
+    async authenticate(
+      origin: Origin,
+      username: string,
+      password: string,
+    ): Promise<Result<Ctx, 'invalid' | ThrottleRefusal>> {
+      const gate = await throttle.gate(origin, username);
+      if (!gate.ok) {
+        audit({
+          action: 'auth.login',
+          outcome: 'refused',
+          origin,
+          account: null,
+          detail: { reason: gate.error },
+        });
+        return gate;
+      }
       const c = canonicalAddress(username);
       const account = c.ok ? await store.getAccountByAddress(c.address) : null;
       const appHash = account ? appPasswordHash(password) : null;
@@ -331,6 +348,7 @@ export function createDirectory({ store, clock, audit }: DirectoryDeps) {
       }
       const method = app?.kind === 'app' ? ('app-password' as const) : ('password' as const);
       const credential = app?.kind === 'app' ? `app:${app.id}` : null;
+      throttle.record(origin, username, good && account !== null);
       if (!good || !account) {
         audit({
           action: 'auth.login',
@@ -361,8 +379,24 @@ export function createDirectory({ store, clock, audit }: DirectoryDeps) {
      * Checks a bearer token (an API client's credential): it must be a token of its account, in
      * scope for the protocol, and not expired.
      */
-    async authenticateToken(origin: Origin, token: string): Promise<Result<Ctx, 'invalid'>> {
+    async authenticateToken(
+      origin: Origin,
+      token: string,
+    ): Promise<Result<Ctx, 'invalid' | ThrottleRefusal>> {
       const parsed = parseToken(token);
+      // Tokens are counted under their account number (a token's name), never a shared key.
+      const name = `#token:${parsed?.accountId ?? '?'}`;
+      const gate = await throttle.gate(origin, name);
+      if (!gate.ok) {
+        audit({
+          action: 'auth.login',
+          outcome: 'refused',
+          origin,
+          account: null,
+          detail: { method: 'token', reason: gate.error },
+        });
+        return gate;
+      }
       const found = parsed ? await store.findAppPassword(parsed.accountId, parsed.hash) : null;
       const scope = SCOPE_OF[origin.protocol];
       const account = found ? await store.getAccount(found.accountId) : null;
@@ -372,6 +406,7 @@ export function createDirectory({ store, clock, audit }: DirectoryDeps) {
         scope !== undefined &&
         found.scopes.includes(scope) &&
         (found.expiresAt ?? Infinity) > clock.now();
+      throttle.record(origin, name, good);
       if (!good || !found || !account) {
         audit({
           action: 'auth.login',

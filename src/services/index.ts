@@ -18,6 +18,7 @@ import { createOutbound, type OutboundService } from './outbound.ts';
 import { createReadAudit } from './read-audit.ts';
 import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
+import { createThrottle, DEFAULT_THROTTLE, type ThrottleSettings } from './throttle.ts';
 
 export type {
   FlagOp,
@@ -66,6 +67,8 @@ export interface ServiceSettings {
   sessions: { idleMs: number; lifetimeMs: number };
   /** When the detector raises alerts (DEFAULT_ALERTS when absent). */
   alerts?: AlertSettings;
+  /** How sign-in failures are slowed down (DEFAULT_THROTTLE when absent). */
+  throttle?: ThrottleSettings;
 }
 
 /** Builds the services on a store. */
@@ -91,7 +94,8 @@ export function createServices(deps: {
     detector.observe(e);
   };
   const reads = createReadAudit(audit, clock, detector.observeRead);
-  const directory = createDirectory({ store, clock, audit });
+  const throttle = createThrottle({ clock, settings: settings.throttle ?? DEFAULT_THROTTLE });
+  const directory = createDirectory({ store, clock, audit, throttle });
   const changes = createChanges();
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
   const delivery = createDelivery({
@@ -154,6 +158,7 @@ export function createServices(deps: {
       store,
       clock,
       audit,
+      throttle,
       settings: { ...settings.sessions, issuer: settings.hostname },
     }),
     submission: createSubmission({

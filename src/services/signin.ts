@@ -16,6 +16,7 @@ import { canonicalAddress } from '../mail/address.ts';
 import type { Account, Store, WebSession } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import { type Ctx, freshlyAuthenticated, isIssued, issue, type Origin, proofOf } from './principal.ts';
+import type { Throttle, ThrottleRefusal } from './throttle.ts';
 
 /** Expected failures of sign-in calls. */
 export type SignInError =
@@ -64,8 +65,32 @@ const MAX_SESSIONS = 30;
 const TOUCH_EVERY_MS = 60_000;
 
 /** Creates the sign-in service. */
-export function createSignIn(deps: { store: Store; clock: Clock; audit: Audit; settings: SignInSettings }) {
-  const { store, clock, audit, settings } = deps;
+export function createSignIn(deps: {
+  store: Store;
+  clock: Clock;
+  audit: Audit;
+  throttle: Throttle;
+  settings: SignInSettings;
+}) {
+  const { store, clock, audit, throttle, settings } = deps;
+
+  /**
+   * The throttle's wait, then `verify`; the outcome is counted (a missing second factor is
+   * neither a failure nor a success).
+   */
+  async function check(
+    origin: Origin,
+    username: string,
+    account: () => Promise<Account | null>,
+    password: string,
+    code: string | undefined,
+  ): Promise<Result<{ account: Account; factor: string }, 'invalid' | 'second-factor' | ThrottleRefusal>> {
+    const gate = await throttle.gate(origin, username);
+    if (!gate.ok) return gate;
+    const checked = await verify(origin, await account(), password, code);
+    if (checked.ok || checked.error === 'invalid') throttle.record(origin, username, checked.ok);
+    return checked;
+  }
 
   const info = (s: WebSession, current: string | null): SessionInfo => ({
     id: s.id,
@@ -148,16 +173,28 @@ export function createSignIn(deps: { store: Store; clock: Clock; audit: Audit; s
       password: string,
       code?: string,
     ): Promise<
-      Result<{ token: string; csrf: string; expiresAt: number; ctx: Ctx }, 'invalid' | 'second-factor'>
+      Result<
+        { token: string; csrf: string; expiresAt: number; ctx: Ctx },
+        'invalid' | 'second-factor' | ThrottleRefusal
+      >
     > {
-      const account = await findAccount(username);
-      const checked = await verify(origin, account, password, code);
+      let account: Account | null = null;
+      const checked = await check(
+        origin,
+        username,
+        async () => {
+          account = await findAccount(username);
+          return account;
+        },
+        password,
+        code,
+      );
       if (!checked.ok) {
         audit({
           action: 'auth.signin',
-          outcome: 'failed',
+          outcome: checked.error === 'throttled' ? 'refused' : 'failed',
           origin,
-          account: account?.id ?? null,
+          account: (account as Account | null)?.id ?? null,
           detail: { method: 'web', reason: checked.error },
         });
         return checked;
@@ -264,13 +301,13 @@ export function createSignIn(deps: { store: Store; clock: Clock; audit: Audit; s
       ctx: Ctx,
       password: string,
       code?: string,
-    ): Promise<Result<Ctx, 'invalid' | 'second-factor' | 'forbidden'>> {
+    ): Promise<Result<Ctx, 'invalid' | 'second-factor' | 'forbidden' | ThrottleRefusal>> {
       const id = accountId(ctx);
-      if (id === null) return fail('forbidden');
-      const checked = await verify(ctx, await store.getAccount(id), password, code);
+      if (id === null || ctx.principal.kind !== 'account') return fail('forbidden');
+      const checked = await check(ctx, ctx.principal.address, () => store.getAccount(id), password, code);
       audit({
         action: 'auth.reauthenticate',
-        outcome: checked.ok ? 'ok' : 'failed',
+        outcome: checked.ok ? 'ok' : checked.error === 'throttled' ? 'refused' : 'failed',
         origin: ctx,
         account: id,
         ...(checked.ok ? {} : { detail: { reason: checked.error } }),

@@ -23,6 +23,13 @@ const MAX_BODY = 16 * 1024;
 const error = (status: number, code: string, detail?: string): Response =>
   Response.json({ error: code, ...(detail ? { detail } : {}) }, { status });
 
+/** The answer while the throttle refuses sign-ins from this address (ATTACKS.md AU-02). */
+const throttled = (): Response =>
+  Response.json(
+    { error: 'throttled', detail: 'too many failed sign-ins; try again later' },
+    { status: 429, headers: { 'Retry-After': '60' } },
+  );
+
 /** HTTP status for a service error. */
 const STATUS: Record<string, number> = {
   invalid: 400,
@@ -77,6 +84,7 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
       headers: false,
     });
     if (r === 'csrf') return error(403, 'csrf', 'missing or wrong CSRF token, or a cross-site request');
+    if (r === 'throttled') return throttled();
     return r ?? error(401, 'unauthenticated');
   };
 
@@ -88,6 +96,7 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
     if (password === null || code === null) return error(400, 'invalid', 'password and code must be strings');
     if (password === undefined) return who.ctx;
     const r = await services.signIn.reauthenticate(who.ctx, password, code);
+    if (!r.ok && r.error === 'throttled') return throttled();
     return r.ok ? r.value : error(r.error === 'forbidden' ? 403 : 401, r.error);
   };
 
@@ -111,7 +120,7 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
       password,
       code,
     );
-    if (!r.ok) return error(401, r.error);
+    if (!r.ok) return r.error === 'throttled' ? throttled() : error(401, r.error);
     const principal = r.value.ctx.principal;
     return Response.json(
       {

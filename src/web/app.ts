@@ -126,9 +126,16 @@ export function createWebApp(deps: WebDeps): Hono {
       headers: true,
     });
     if (r === 'csrf') return new Response('Forbidden: CSRF token missing or wrong', { status: 403 });
+    if (r === 'throttled') return tooManyAttempts();
     if (r?.ctx.principal.kind !== 'account') return unauthorized();
     return r.ctx;
   }
+
+  const tooManyAttempts = (): Response =>
+    new Response('Too many failed sign-ins from this address; try again later', {
+      status: 429,
+      headers: { 'Retry-After': '60' },
+    });
 
   const unauthorized = (): Response =>
     new Response('Unauthorized', {
@@ -419,7 +426,7 @@ export function createWebApp(deps: WebDeps): Hono {
         cookies: true,
         headers: false,
       });
-      return r === 'csrf' || r === null ? null : r.ctx;
+      return typeof r === 'string' || r === null ? null : r.ctx;
     },
   });
 

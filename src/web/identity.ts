@@ -72,7 +72,7 @@ export async function identify(
   services: Pick<Services, 'directory' | 'signIn'>,
   request: Request,
   opts: { protocol: Protocol; remote: string; ownOrigin: string; cookies: boolean; headers: boolean },
-): Promise<Caller | 'csrf' | null> {
+): Promise<Caller | 'csrf' | 'throttled' | null> {
   const origin = { protocol: opts.protocol, remote: opts.remote, sessionId: randomId(8) };
   const header = request.headers.get('authorization');
   if (header !== null) {
@@ -83,12 +83,12 @@ export async function identify(
       const colon = text.indexOf(':');
       if (colon <= 0) return null;
       const r = await services.directory.authenticate(origin, text.slice(0, colon), text.slice(colon + 1));
-      return r.ok ? { ctx: r.value, session: null } : null;
+      return r.ok ? { ctx: r.value, session: null } : r.error === 'throttled' ? 'throttled' : null;
     }
     const bearer = /^Bearer ([A-Za-z0-9._~+/-]{1,200}=*)$/i.exec(header);
     if (bearer) {
       const r = await services.directory.authenticateToken(origin, bearer[1]!);
-      return r.ok ? { ctx: r.value, session: null } : null;
+      return r.ok ? { ctx: r.value, session: null } : r.error === 'throttled' ? 'throttled' : null;
     }
     return null;
   }

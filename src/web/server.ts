@@ -6,8 +6,9 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import type { ConnectionGuard } from '../core/conn-guard.ts';
 import type { Logger } from '../core/log.ts';
 import type { Services } from '../services/index.ts';
 import { createWebApp } from './app.ts';
@@ -21,6 +22,8 @@ export interface HttpServerDeps {
   /** TLS key and certificate; null for plain HTTP (behind a trusted front end, or loopback). */
   tls: { key: Buffer; cert: Buffer } | null;
   publicUrl: string;
+  /** Connection admission shared by every listener of the process. */
+  guard: ConnectionGuard;
 }
 
 /** A running HTTP listener. */
@@ -64,6 +67,16 @@ export async function startHttpServer(
   const server: Server = deps.tls
     ? createHttpsServer({ ...options, key: deps.tls.key, cert: deps.tls.cert }, listener)
     : createHttpServer(options, listener);
+  // Counted per client like the mail listeners' connections; a refused one is dropped at once,
+  // before TLS or any byte of HTTP (ATTACKS.md DS-03).
+  server.on('connection', (socket: Socket) => {
+    const admitted = deps.guard.admit(socket.remoteAddress ?? '', false);
+    if (typeof admitted === 'string') {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => admitted.release());
+  });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

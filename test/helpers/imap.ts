@@ -45,10 +45,10 @@ export class RawImap {
     for (const f of w) f();
   }
 
-  static async open(port: number, tls = false): Promise<RawImap> {
-    const socket = tls
-      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : connect(port, '127.0.0.1');
+  /** Connects to 127.0.0.1:port; `from` picks the local (source) address, e.g. 127.0.0.9. */
+  static async open(port: number, tls = false, from?: string): Promise<RawImap> {
+    const plain = connect({ port, host: '127.0.0.1', localAddress: from });
+    const socket = tls ? tlsConnect({ socket: plain, rejectUnauthorized: false }) : plain;
     await new Promise<void>((resolve, reject) => {
       socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

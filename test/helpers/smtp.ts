@@ -18,6 +18,8 @@ export class RawSmtp {
   #buffer = '';
   #waiters: (() => void)[] = [];
   closed = false;
+  /** The server's first reply. */
+  greeting: Reply = { code: 0, lines: [] };
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -65,14 +67,15 @@ export class RawSmtp {
     for (const f of w) f();
   }
 
-  static async open(port: number, host = '127.0.0.1'): Promise<RawSmtp> {
-    const socket = connect(port, host);
+  /** Connects and reads the greeting; `from` picks the local (source) address. */
+  static async open(port: number, host = '127.0.0.1', from?: string): Promise<RawSmtp> {
+    const socket = connect({ port, host, localAddress: from });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
     const c = new RawSmtp(socket);
-    await c.reply();
+    c.greeting = await c.reply();
     return c;
   }
 

@@ -46,7 +46,8 @@ describe('alerts', () => {
     data = makeDataDir({
       domains: ['example.test'],
       users: [OWNER, ...OTHERS],
-      config: '[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4',
+      config:
+        '[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4\n[limits]\nauthFreeFailures = 1000',
     });
     server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imaps=127.0.0.1:0', 'http=127.0.0.1:0']);
   });

@@ -92,7 +92,12 @@ describe('web sign-in', () => {
   };
 
   before(async () => {
-    data = makeDataDir({ domains: ['example.test'], users: [{ address: USER, password: PASS }] });
+    data = makeDataDir({
+      domains: ['example.test'],
+      users: [{ address: USER, password: PASS }],
+      // These tests fail many sign-ins on purpose; throttling has its own tests (attacks/auth).
+      config: '[limits]\nauthFreeFailures = 1000',
+    });
     server = await startServer(data.path, [
       'http=127.0.0.1:0',
       'imaps=127.0.0.1:0',

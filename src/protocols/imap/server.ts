@@ -37,17 +37,29 @@ export async function startImapServer(
   const plaintextAuth = options.plaintextAuth && isLoopback(host);
   const accept = (socket: Socket): void => {
     socket.on('error', () => {});
-    if (sessions.size >= options.maxConnections) {
-      socket.end('* BYE [UNAVAILABLE] Too many connections\r\n');
+    const admitted =
+      sessions.size < options.maxConnections
+        ? deps.guard.admit(socket.remoteAddress ?? '', true)
+        : 'too-many';
+    if (typeof admitted === 'string') {
+      socket.end(
+        admitted === 'too-fast'
+          ? '* BYE [UNAVAILABLE] Too many connections per minute from your address\r\n'
+          : '* BYE [UNAVAILABLE] Too many connections\r\n',
+      );
       return;
     }
     const session = new Session(deps, socket, {
       implicitTls: options.implicitTls,
       plaintextAuth,
       listener: options.name,
+      admission: admitted,
     });
     sessions.add(session);
-    socket.once('close', () => sessions.delete(session));
+    socket.once('close', () => {
+      sessions.delete(session);
+      admitted.release();
+    });
   };
   const server: Server = options.implicitTls
     ? createTlsServer({ key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' }, accept)

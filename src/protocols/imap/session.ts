@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { createDeflateRaw, createInflateRaw, type DeflateRaw, constants as zlibConstants } from 'node:zlib';
+import type { Admission, ConnectionGuard } from '../../core/conn-guard.ts';
 import { randomId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Ctx, Mailbox, MailboxEntry, Origin, Services } from '../../services/index.ts';
@@ -32,6 +33,8 @@ export interface ImapLimits {
   idleTimeoutMs: number;
   /** Time one costly command may take (ATTACKS.md IM-06). */
   commandBudgetMs: number;
+  /** Time from connecting to signing in, however active the client (ATTACKS.md DS-01). */
+  loginDeadlineMs: number;
 }
 
 /** What every session of a listener shares. */
@@ -39,6 +42,8 @@ export interface ImapDeps {
   services: Pick<Services, 'directory' | 'mail' | 'changes'>;
   /** The command table (commands/index.ts), injected so this module does not import handlers. */
   commands: Record<string, ImapCommand>;
+  /** Connection admission shared by every listener of the process. */
+  guard: ConnectionGuard;
   /** Authenticated sessions per account, shared by every IMAP listener (IM-11). */
   perUser: { limit: number; counts: Map<number, number> };
   hostname: string;
@@ -125,16 +130,28 @@ export class Session {
   #accountId: number | null = null;
   #deflate: DeflateRaw | null = null;
   #deadline = 0;
+  #loginTimer: NodeJS.Timeout;
 
   constructor(
     readonly deps: ImapDeps,
     socket: Socket,
-    readonly options: { implicitTls: boolean; plaintextAuth: boolean; listener: string },
+    readonly options: {
+      implicitTls: boolean;
+      plaintextAuth: boolean;
+      listener: string;
+      admission: Admission;
+    },
   ) {
     this.#socket = socket;
     this.secure = options.implicitTls;
     this.origin = { protocol: 'imap', remote: socket.remoteAddress ?? 'unknown', sessionId: this.id };
     this.#attach(socket);
+    // However busy it keeps the connection, a client must sign in in time (ATTACKS.md DS-01).
+    this.#loginTimer = setTimeout(() => {
+      this.send('* BYE Sign-in took too long');
+      this.close();
+    }, deps.limits.loginDeadlineMs);
+    this.#loginTimer.unref();
     this.send(
       `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${deps.hostname} Portcullis IMAP4rev2 ready`,
     );
@@ -399,6 +416,8 @@ export class Session {
     const n = counts.get(id) ?? 0;
     if (n >= limit) return false;
     counts.set(id, n + 1);
+    clearTimeout(this.#loginTimer);
+    this.options.admission.authenticated();
     this.#accountId = id;
     this.ctx = ctx;
     this.state = 'authenticated';
@@ -568,6 +587,7 @@ export class Session {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#loginTimer);
     if (this.#deflate) {
       this.#deflate.end();
       this.#deflate.once('end', () => this.#socket.end());

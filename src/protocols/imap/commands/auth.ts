@@ -15,6 +15,13 @@ const FAILED = 'Authentication failed';
 async function login(s: Session, tag: string, username: string, password: string): Promise<void> {
   if (username.includes('\0') || password.includes('\0')) throw new ImapNo('AUTHENTICATIONFAILED', FAILED);
   const r = await s.services.directory.authenticate(s.origin, username, password);
+  if (!r.ok && r.error === 'throttled') {
+    // Refused before any check: the source has failed too often (ATTACKS.md AU-02).
+    s.send(`${tag} NO [UNAVAILABLE] Too many failed sign-ins from this address, try again later`);
+    s.send('* BYE Too many authentication failures');
+    s.close();
+    return;
+  }
   if (!r.ok) {
     s.authFailures++;
     s.send(`${tag} NO [AUTHENTICATIONFAILED] ${FAILED}`);

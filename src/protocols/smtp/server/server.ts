@@ -9,6 +9,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { Admission, ConnectionGuard, Refusal } from '../../../core/conn-guard.ts';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
 import { formatReceived } from '../../../mail/received.ts';
@@ -28,6 +29,8 @@ export interface SmtpServerDeps {
   hostname: string;
   tls: { key: Buffer; cert: Buffer };
   limits: SmtpLimits;
+  /** Connection admission shared by every listener of the process. */
+  guard: ConnectionGuard;
   log: Logger;
   clock: { now(): number };
 }
@@ -65,6 +68,7 @@ export async function startSmtpServer(
     return ctx;
   };
 
+  const admit = admission(deps.guard, null);
   const server = new SMTPServer({
     name: hostname,
     banner: 'Portcullis ESMTP',
@@ -87,8 +91,9 @@ export async function startSmtpServer(
     maxCommandLength: SMTP_MAX_COMMAND_LINE,
     onConnect(session, callback) {
       log.debug({ cid: session.id, remote: session.remoteAddress }, 'smtp connect');
-      callback();
+      admit.onConnect(session, callback);
     },
+    onClose: admit.onClose,
     onMailFrom(_address, _session, callback) {
       callback();
     },
@@ -185,6 +190,61 @@ export async function startSmtpServer(
   }
 
   return listen(server, host, port, log);
+}
+
+/** Why a connection was refused, as an SMTP reply. */
+const REFUSALS: Record<Refusal, string> = {
+  'too-many': '4.7.0 too many connections from your address, try again later',
+  'too-many-unauthenticated': '4.7.0 too many connections from your address, try again later',
+  'too-fast': '4.7.0 too many connections from your address per minute, try again later',
+};
+
+/**
+ * Connection admission for an smtp-server listener (ATTACKS.md AU-04, DS-01, DS-03): the
+ * `onConnect` and `onClose` hooks, and, for a listener with login, `authenticated` to call after
+ * AUTH succeeds; a connection that has not authenticated within `loginDeadlineMs` is closed
+ * with 421 however active it is.
+ */
+export function admission(
+  guard: ConnectionGuard,
+  login: { deadlineMs: number; server: () => SMTPServer } | null,
+) {
+  const admitted = new Map<string, { admission: Admission; timer: NodeJS.Timeout | null }>();
+  return {
+    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+      const a = guard.admit(session.remoteAddress, login !== null);
+      if (typeof a === 'string') {
+        callback(new SmtpReply(421, REFUSALS[a]));
+        return;
+      }
+      const timer = login
+        ? setTimeout(() => {
+            for (const c of login.server().connections)
+              if (c.session === session) {
+                c.send(421, '4.4.2 sign-in took too long, closing connection');
+                c.close();
+              }
+          }, login.deadlineMs)
+        : null;
+      timer?.unref();
+      admitted.set(session.id, { admission: a, timer });
+      callback();
+    },
+    onClose(session: SMTPServerSession): void {
+      const entry = admitted.get(session.id);
+      if (!entry) return;
+      admitted.delete(session.id);
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.admission.release();
+    },
+    authenticated(session: SMTPServerSession): void {
+      const entry = admitted.get(session.id);
+      if (!entry) return;
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = null;
+      entry.admission.authenticated();
+    },
+  };
 }
 
 /** Starts an smtp-server instance on host:port and wraps it as a listener. */

@@ -6,11 +6,12 @@
  * goes, are decided by services.submission.
  */
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { ConnectionGuard } from '../../../core/conn-guard.ts';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
 import { formatReceived } from '../../../mail/received.ts';
 import type { Ctx, Services } from '../../../services/index.ts';
-import { listen, type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
+import { admission, listen, type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
 
 /** Dependencies of a submission listener. */
 export interface SubmissionServerDeps {
@@ -20,6 +21,10 @@ export interface SubmissionServerDeps {
   /** Implicit TLS (port 465) rather than STARTTLS (587). */
   implicitTls: boolean;
   limits: SmtpLimits;
+  /** Connection admission shared by every listener of the process. */
+  guard: ConnectionGuard;
+  /** Time a connection has to authenticate. */
+  loginDeadlineMs: number;
   log: Logger;
   clock: { now(): number };
 }
@@ -38,7 +43,8 @@ export async function startSubmissionServer(
     return ctx;
   };
 
-  const server = new SMTPServer({
+  const admit = admission(deps.guard, { deadlineMs: deps.loginDeadlineMs, server: () => server });
+  const server: SMTPServer = new SMTPServer({
     name: hostname,
     banner: 'Portcullis ESMTP submission',
     secure: deps.implicitTls,
@@ -59,6 +65,8 @@ export async function startSubmissionServer(
     useXForward: false,
     logger: false,
     maxCommandLength: SMTP_MAX_COMMAND_LINE,
+    onConnect: admit.onConnect,
+    onClose: admit.onClose,
     onAuth(auth, session, callback) {
       const origin = {
         protocol: 'submission' as const,
@@ -67,8 +75,13 @@ export async function startSubmissionServer(
       };
       services.directory.authenticate(origin, auth.username ?? '', auth.password ?? '').then(
         (r) => {
+          if (!r.ok && r.error === 'throttled')
+            return callback(
+              new SmtpReply(454, '4.7.0 too many failed sign-ins from this address, try later'),
+            );
           if (!r.ok) return callback(new SmtpReply(535, '5.7.8 authentication failed'));
           users.set(session, r.value);
+          admit.authenticated(session);
           log.info(
             { cid: session.id, remote: session.remoteAddress, user: auth.username },
             'submission login',
