@@ -242,6 +242,33 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     });
 
   user
+    .command('forward <address> [targets...]')
+    .description('forward mail of <address> to the targets (none: show); --off turns forwarding off')
+    .option('--keep', 'keep a copy in the account too')
+    .option('--off', 'stop forwarding')
+    .action(async (address: string, targets: string[], opts: { keep?: boolean; off?: boolean }) => {
+      if (opts.off && targets.length > 0) throw new UsageError('--off takes no targets');
+      if (!opts.off && targets.length === 0) {
+        const f = await withServices(async (s) =>
+          unwrap(await s.directory.getForwarding(admin(), address), `user ${address}`),
+        );
+        out(f ? `${f.targets.join(' ')}${f.keepCopy ? ' (keeps a copy)' : ''}` : 'not forwarded');
+        return;
+      }
+      await withServices(async (s) =>
+        unwrap(
+          await s.directory.setForwarding(
+            admin(),
+            address,
+            opts.off ? null : { targets, keepCopy: opts.keep === true },
+          ),
+          `user ${address}`,
+        ),
+      );
+      out(opts.off ? `${address} is no longer forwarded` : `${address} forwards to ${targets.join(' ')}`);
+    });
+
+  user
     .command('quota <address> <bytes>')
     .description('set the storage quota in bytes (K, M, G suffixes allowed; 0 for unlimited)')
     .action(async (address: string, text: string) => {

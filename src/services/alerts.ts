@@ -57,6 +57,7 @@ const PERSISTENCE: Record<string, string> = {
   'credential.app-password.add': 'A new app password was created for your account',
   'credential.token.add': 'A new API token was created for your account',
   'credential.totp.remove': 'Two-step sign-in was turned off for your account',
+  'mail.forward.set': 'Your mail is now forwarded to another address',
 };
 
 /** Creates the detector. `audit` records the alerts (it must not feed back into `observe`). */
@@ -123,9 +124,10 @@ export function createDetector(deps: {
           '',
           `When: ${new Date(alert.at).toISOString()}`,
           `From: ${e.origin.remote} (${e.origin.protocol})`,
+          ...(e.detail?.['targets'] ? [`Forwarded to: ${String(e.detail['targets'])}`] : []),
           '',
-          'If this was you, nothing needs doing. If it was not, change your password, remove the',
-          'credential in your security settings and tell your administrator.',
+          'If this was you, nothing needs doing. If it was not, change your password, undo the',
+          'change in your settings and tell your administrator.',
         ].join('\n'),
       );
   };
@@ -191,6 +193,7 @@ export function createDetector(deps: {
       await raise(e, 'persistence', 'high', account, PERSISTENCE[e.action]!, {
         action: e.action,
         credential: e.credential ?? null,
+        ...(e.detail?.['external'] ? { external: String(e.detail['external']) } : {}),
       });
     } else if (e.action.startsWith('admin.') && e.outcome === 'ok') {
       await raise(e, 'admin.change', 'low', account, `administrator action ${e.action.slice(6)}`, {

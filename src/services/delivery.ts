@@ -16,6 +16,7 @@ import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
 import type { Changes } from './changes.ts';
 import type { Directory, RecipientError } from './directory.ts';
+import { QUEUE_LIFETIME_MS } from './outbound.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
 /** Expected failures when a message is complete. */
@@ -94,6 +95,8 @@ export function createDelivery({
         recipients: string[];
         prefix: (id: string) => Buffer;
         client?: { ip: string; helo: string };
+        /** False for the server's own notices to an account: they stay with the account. */
+        forward?: boolean;
       },
     ): Intake {
       const id = randomId(8);
@@ -176,6 +179,34 @@ export function createDelivery({
             return fail('loop');
           const cache = summarize(raw);
           const receivedAt = clock.now();
+          // Forwarded copies are queued before the message is filed and acknowledged: a crash in
+          // between can only make the sender try again, never lose the forward.
+          if (envelope.forward !== false) {
+            for (const accountId of [...accounts]) {
+              const f = await store.getForwarding(accountId);
+              const account = f ? await store.getAccount(accountId) : null;
+              if (!f || !account) continue;
+              const remote: string[] = [];
+              for (const target of f.targets) {
+                // Local targets get the message filed; their own forwarding is not followed.
+                const local = await directory.resolveRecipient(ctx, target);
+                if (local.ok) for (const a of local.value) accounts.add(a);
+                else if (local.error === 'relay-denied') remote.push(target);
+              }
+              if (!f.keepCopy) accounts.delete(accountId);
+              if (remote.length > 0) {
+                const m = await store.enqueueOutbound({
+                  accountId,
+                  sender: account.address,
+                  blob,
+                  recipients: remote,
+                  now: receivedAt,
+                  expiresAt: receivedAt + QUEUE_LIFETIME_MS,
+                });
+                log.info({ id, account: accountId, queue: m.id, rcpts: remote.length }, 'forwarded');
+              }
+            }
+          }
           const filed = await store.deliver(
             [...accounts].map((accountId) => ({
               accountId,

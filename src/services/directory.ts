@@ -45,6 +45,8 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse }[] = [
 
 /** App passwords one account may hold. */
 const MAX_APP_PASSWORDS = 50;
+/** Forwarding addresses one account may have. */
+const MAX_FORWARD_TARGETS = 10;
 
 /** The app password scope that covers a protocol; null: app passwords do not sign in there. */
 const SCOPE_OF: Partial<Record<Protocol, AppScope>> = {
@@ -481,6 +483,62 @@ export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps
       });
       const { secretHash: _, ...info } = record;
       return ok({ ...info, password });
+    },
+
+    /** Where `address` forwards its mail (the owner or the administrator may ask). */
+    async getForwarding(
+      ctx: Ctx,
+      address: string,
+    ): Promise<Result<{ targets: string[]; keepCopy: boolean } | null, DirectoryError>> {
+      const account = await ownerOrAdmin(ctx, address, null);
+      if (!account.ok) return account;
+      const f = await store.getForwarding(account.value.id);
+      return ok(f ? { targets: f.targets, keepCopy: f.keepCopy } : null);
+    },
+
+    /**
+     * Forwards every message delivered to `address` to `targets` (local or remote), keeping a
+     * copy or not; null turns forwarding off. A forward is a way to keep reading someone's mail
+     * (ATTACKS.md LG-03): the owner needs fresh authentication, and every change is audited,
+     * alerted and mailed to the owner.
+     */
+    async setForwarding(
+      ctx: Ctx,
+      address: string,
+      forwarding: { targets: string[]; keepCopy: boolean } | null,
+    ): Promise<Result<void, DirectoryError>> {
+      const account = await ownerOrAdmin(ctx, address, 'forward.set');
+      if (!account.ok) return account;
+      if (!freshlyAuthenticated(ctx, clock.now())) return fail('stale');
+      const targets: string[] = [];
+      for (const t of forwarding?.targets ?? []) {
+        const c = typeof t === 'string' ? canonicalAddress(t) : null;
+        if (!c?.ok) return fail('invalid', `${JSON.stringify(t)} is not a mail address`);
+        if (c.address === account.value.address)
+          return fail('invalid', 'an account cannot forward to itself');
+        if (!targets.includes(c.address)) targets.push(c.address);
+      }
+      if (targets.length > MAX_FORWARD_TARGETS)
+        return fail('invalid', `at most ${MAX_FORWARD_TARGETS} forwarding addresses`);
+      const on = forwarding !== null && targets.length > 0;
+      const r = await store.setForwarding(
+        account.value.id,
+        on ? { targets, keepCopy: forwarding.keepCopy, updatedAt: clock.now() } : null,
+      );
+      if (r !== 'ok') return fail('not-found');
+      const external: string[] = [];
+      for (const t of targets)
+        if (!(await store.getDomain(t.slice(t.lastIndexOf('@') + 1)))) external.push(t);
+      audit({
+        action: on ? 'mail.forward.set' : 'mail.forward.remove',
+        outcome: 'ok',
+        origin: ctx,
+        account: account.value.id,
+        detail: on
+          ? { targets: targets.join(' '), external: external.join(' '), keepCopy: forwarding.keepCopy }
+          : {},
+      });
+      return ok(undefined);
     },
 
     async listAppPasswords(ctx: Ctx, address: string): Promise<Result<AppPasswordInfo[], DirectoryError>> {

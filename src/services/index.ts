@@ -132,6 +132,7 @@ export function createServices(deps: {
         mailFrom: '',
         recipients: [account.address],
         prefix: () => Buffer.alloc(0),
+        forward: false,
       },
     );
     await intake.write(raw);

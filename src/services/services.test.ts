@@ -283,4 +283,72 @@ describe('services authorization', () => {
     assert.ok(list.ok && list.value.some((m) => m.id === queued.value.id));
     assert.equal((await svc.outbound.remove(admin, queued.value.id)).ok, true);
   });
+
+  test('forwarding: owner with fresh authentication or administrator; local and remote targets; with or without a copy', async () => {
+    const d = svc.directory;
+    const to = { targets: ['alice@example.test', 'bob.elsewhere@remote.test'], keepCopy: false };
+    assert.deepEqual(await d.setForwarding(bob, 'bob@example.test', to), { ok: false, error: 'stale' });
+    const fresh = await svc.signIn.reauthenticate(bob, 'bob-password-1');
+    assert.ok(fresh.ok);
+    const bobNow = fresh.value;
+    assert.equal((await d.setForwarding(bobNow, 'alice@example.test', to)).ok, false, "not Bob's to set");
+    assert.deepEqual(await d.getForwarding(bobNow, 'alice@example.test'), { ok: false, error: 'forbidden' });
+    for (const targets of [
+      ['bob@example.test'],
+      ['not an address'],
+      Array.from({ length: 11 }, (_, i) => `t${i}@remote.test`),
+    ])
+      assert.equal(
+        (await d.setForwarding(bobNow, 'bob@example.test', { targets, keepCopy: true })).ok,
+        false,
+        targets[0],
+      );
+    assert.deepEqual(await d.setForwarding(bobNow, 'bob@example.test', to), { ok: true, value: undefined });
+    assert.deepEqual(await d.getForwarding(localAdminContext(), 'bob@example.test'), { ok: true, value: to });
+
+    /** Messages in the INBOX of `ctx` with this subject (security notices arrive too). */
+    const count = async (ctx: Ctx, subject: string) => {
+      const boxes = await svc.mail.listMailboxes(ctx);
+      assert.ok(boxes.ok);
+      const inbox = boxes.value.find((b) => b.name === 'INBOX')!;
+      const entries = await svc.mail.listEntries(ctx, inbox.id);
+      assert.ok(entries.ok);
+      let n = 0;
+      for (const e of entries.value) {
+        const m = await svc.mail.getMessage(ctx, e.messageId);
+        if (m.ok && m.value.subject === subject) n++;
+      }
+      return n;
+    };
+    const deliver = async (subject: string) => {
+      const intake = svc.delivery.begin(
+        anonymousContext({ protocol: 'smtp', remote: '192.0.2.1', sessionId: 'f' }),
+        {
+          mailFrom: 'someone@remote.test',
+          recipients: ['bob@example.test'],
+          prefix: () => Buffer.alloc(0),
+        },
+      );
+      await intake.write(Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`));
+      return intake.commit();
+    };
+    assert.equal((await deliver('forward me')).ok, true);
+    assert.deepEqual(
+      [await count(alice, 'forward me'), await count(bobNow, 'forward me')],
+      [1, 0],
+      'no copy kept',
+    );
+    const queue = await svc.outbound.list(localAdminContext());
+    assert.ok(queue.ok);
+    const out = queue.value.find((m) => m.sender === 'bob@example.test');
+    assert.deepEqual(
+      out?.recipients.map((r) => r.address),
+      ['bob.elsewhere@remote.test'],
+    );
+
+    assert.equal((await d.setForwarding(localAdminContext(), 'bob@example.test', null)).ok, true);
+    assert.deepEqual(await d.getForwarding(bobNow, 'bob@example.test'), { ok: true, value: null });
+    assert.equal((await deliver('keep me')).ok, true);
+    assert.deepEqual([await count(alice, 'keep me'), await count(bobNow, 'keep me')], [0, 1]);
+  });
 });

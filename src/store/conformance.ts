@@ -896,6 +896,24 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       );
     });
 
+    withStore('forwarding: stored per account, replaced, removed; gone with the account', async (store) => {
+      const a = await account(store);
+      assert.equal(await store.getForwarding(a.id), null);
+      const f = { targets: ['out@remote.test', 'b@example.test'], keepCopy: false, updatedAt: 5 };
+      assert.equal(await store.setForwarding(a.id, f), 'ok');
+      assert.deepEqual(await store.getForwarding(a.id), f);
+      assert.equal(await store.setForwarding(a.id, { ...f, keepCopy: true, updatedAt: 6 }), 'ok');
+      assert.deepEqual(await store.getForwarding(a.id), { ...f, keepCopy: true, updatedAt: 6 });
+      assert.equal(await store.getForwarding(a.id + 1), null);
+      assert.equal(await store.setForwarding(a.id + 99, f), 'not-found');
+      assert.equal(await store.setForwarding(a.id + 99, null), 'not-found');
+      assert.equal(await store.setForwarding(a.id, null), 'ok');
+      assert.equal(await store.getForwarding(a.id), null);
+      await store.setForwarding(a.id, f);
+      assert.equal(await store.deleteAccount(a.id), 'ok');
+      assert.equal(await store.getForwarding(a.id), null);
+    });
+
     withStore(
       'outbound queue: per-recipient state, retries, removal when done; survives reopen',
       async (store, reopen) => {

@@ -118,6 +118,15 @@ export interface VacationResponse {
   htmlBody: string | null;
 }
 
+/** Where an account's mail is forwarded. */
+export interface Forwarding {
+  /** Canonical addresses, local or remote. */
+  targets: string[];
+  /** Whether the account keeps its own copy. */
+  keepCopy: boolean;
+  updatedAt: number;
+}
+
 /** One stored audit record: its canonical text and hash (see core/audit-chain.ts). */
 export interface AuditEntry {
   seq: number;
@@ -536,6 +545,10 @@ export interface Store {
   /** Records that an account signed in from a network; returns whether it was new, and whether
    * the account had any network before. */
   noteNetwork(accountId: number, network: string, now: number): Promise<{ isNew: boolean; hadAny: boolean }>;
+
+  getForwarding(accountId: number): Promise<Forwarding | null>;
+  /** Replaces (or with null, removes) an account's forwarding. */
+  setForwarding(accountId: number, f: Forwarding | null): Promise<'ok' | 'not-found'>;
 
   getVacation(accountId: number): Promise<VacationResponse | null>;
   /** Replaces the vacation response; logs a VacationResponse update. */

@@ -263,6 +263,41 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
     return r.ok ? Response.json(r.value, { status: 201 }) : fromService(r);
   });
 
+  app.get('/auth/forwarding', async (c) => {
+    const who = await caller(c);
+    if (who instanceof Response) return who;
+    const p = who.ctx.principal;
+    if (p.kind !== 'account') return error(403, 'forbidden');
+    const r = await services.directory.getForwarding(who.ctx, p.address);
+    return r.ok ? Response.json(r.value ?? { targets: [], keepCopy: true }) : fromService(r);
+  });
+
+  // Sets forwarding ({targets: [], ...} turns it off); needs fresh authentication.
+  app.put('/auth/forwarding', async (c) => {
+    const who = await caller(c);
+    if (who instanceof Response) return who;
+    const body = await jsonBody(deps, c.req.raw);
+    if (body instanceof Response) return body;
+    const targets = body['targets'];
+    if (
+      !Array.isArray(targets) ||
+      targets.length > 50 ||
+      !targets.every((t) => typeof t === 'string' && t.length <= 320) ||
+      typeof body['keepCopy'] !== 'boolean'
+    )
+      return error(400, 'invalid', 'targets (array of addresses) and keepCopy (boolean) are expected');
+    const ctx = await freshen(who, body);
+    if (ctx instanceof Response) return ctx;
+    const p = ctx.principal;
+    if (p.kind !== 'account') return error(403, 'forbidden');
+    const r = await services.directory.setForwarding(
+      ctx,
+      p.address,
+      targets.length > 0 ? { targets: targets as string[], keepCopy: body['keepCopy'] } : null,
+    );
+    return r.ok ? new Response(null, { status: 204 }) : fromService(r);
+  });
+
   app.delete('/auth/app-passwords/:id', async (c) => {
     const who = await caller(c);
     if (who instanceof Response) return who;

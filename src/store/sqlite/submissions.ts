@@ -1,6 +1,6 @@
 /**
- * @module Sent-message records (JMAP EmailSubmission), sending identities and vacation responses
- * of the embedded store. Each write takes a new modseq for the account and logs its change, so JMAP state and
+ * @module Sent-message records (JMAP EmailSubmission), sending identities, vacation responses and
+ * forwarding of the embedded store. Each write takes a new modseq for the account and logs its change, so JMAP state and
  * /changes see it like any other object. Delivery outcomes of remote recipients are copied from
  * the outbound queue when an attempt is recorded (`noteAttempt`, called inside that transaction).
  */
@@ -20,6 +20,8 @@ export function submissionOps(db: Database.Database): Pick<
   | 'removeIdentity'
   | 'getVacation'
   | 'setVacation'
+  | 'getForwarding'
+  | 'setForwarding'
 > & {
   /** Copies the outcome of delivery attempts of outbound entry `outboundId` to its submission. */
   noteAttempt(outboundId: number, results: AttemptResult[]): void;
@@ -62,6 +64,15 @@ export function submissionOps(db: Database.Database): Pick<
     ),
     removeIdentity: db.prepare('DELETE FROM identities WHERE account_id = ? AND id = ?'),
     getVacation: db.prepare('SELECT * FROM vacation_responses WHERE account_id = ?'),
+    getForwarding: db.prepare('SELECT * FROM forwarding WHERE account_id = ?'),
+    setForwarding: db.prepare(
+      `INSERT INTO forwarding (account_id, targets, keep_copy, updated_at)
+       SELECT id, ?, ?, ? FROM accounts WHERE id = ?
+       ON CONFLICT (account_id) DO UPDATE SET
+         targets = excluded.targets, keep_copy = excluded.keep_copy, updated_at = excluded.updated_at`,
+    ),
+    removeForwarding: db.prepare('DELETE FROM forwarding WHERE account_id = ?'),
+    accountExists: db.prepare('SELECT 1 FROM accounts WHERE id = ?'),
     setVacation: db.prepare(
       `INSERT INTO vacation_responses (account_id, is_enabled, from_date, to_date, subject, text_body, html_body)
        VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -203,6 +214,24 @@ export function submissionOps(db: Database.Database): Pick<
           return { modseq };
         })
         .immediate();
+    },
+    async getForwarding(accountId) {
+      const r = q.getForwarding.get(accountId) as Row | undefined;
+      return r
+        ? {
+            targets: JSON.parse(r['targets'] as string) as string[],
+            keepCopy: r['keep_copy'] === 1,
+            updatedAt: r['updated_at'] as number,
+          }
+        : null;
+    },
+    async setForwarding(accountId, f) {
+      if (f === null) {
+        q.removeForwarding.run(accountId);
+        return q.accountExists.get(accountId) ? 'ok' : 'not-found';
+      }
+      const r = q.setForwarding.run(JSON.stringify(f.targets), f.keepCopy ? 1 : 0, f.updatedAt, accountId);
+      return r.changes === 1 ? 'ok' : 'not-found';
     },
     async getVacation(accountId) {
       const r = q.getVacation.get(accountId) as Row | undefined;
