@@ -127,12 +127,17 @@ export function loadConfig(dataDir: string): Config {
     }
     throw err;
   }
+  return parseConfig(text, path);
+}
+
+/** Parses and validates configuration text; every problem is a UsageError naming `where`. */
+export function parseConfig(text: string, where: string): Config {
   let doc: Record<string, unknown>;
   try {
     doc = parse(text) as Record<string, unknown>;
   } catch (err) {
-    const where = err instanceof TomlError ? ` line ${err.line}` : '';
-    throw new UsageError(`config: ${path}${where}: not valid TOML`);
+    const line = err instanceof TomlError ? ` line ${err.line}` : '';
+    throw new UsageError(`config: ${where}${line}: not valid TOML`);
   }
   return validateConfig(doc);
 }

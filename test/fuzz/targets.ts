@@ -1,0 +1,624 @@
+/**
+ * Fuzz targets: every parser that takes network or file input, each with a generator of hostile
+ * inputs (fast-check arbitraries mixing valid grammar with random bytes) and the properties it
+ * must keep whatever the input (ATTACKS.md R11, R13): it answers with its own error type and
+ * never anything else, keeps its bounds, and leaves the server answering. The same targets run a
+ * few hundred inputs each in CI (`parsers.test.ts`) and for as long as asked in `npm run fuzz`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { generate } from 'selfsigned';
+import { parseConfig } from '../../src/config/load.ts';
+import { createConnectionGuard } from '../../src/core/conn-guard.ts';
+import { UsageError } from '../../src/core/errors.ts';
+import { MIME_MAX_DEPTH, MIME_MAX_PARTS } from '../../src/core/limits.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { canonicalAddress, parseAddressList } from '../../src/mail/address.ts';
+import { decodeWords, parseHeaderBlock } from '../../src/mail/header.ts';
+import type { MimePart } from '../../src/mail/mime.ts';
+import { parseStructure } from '../../src/mail/mime.ts';
+import { messageText, summarize } from '../../src/mail/summary.ts';
+import { parseSearch } from '../../src/protocols/imap/search.ts';
+import { CommandReader, type ReaderLimits } from '../../src/protocols/imap/wire/reader.ts';
+import { parseSequenceSet } from '../../src/protocols/imap/wire/sequence.ts';
+import { Args, ImapSyntaxError, tokenize } from '../../src/protocols/imap/wire/tokens.ts';
+import { decodeMutf7, encodeMutf7 } from '../../src/protocols/imap/wire/utf7.ts';
+import { jmapAccountId, type MethodContext, runRequest } from '../../src/protocols/jmap/core/api.ts';
+import { jsonDepthWithin, parseRequest } from '../../src/protocols/jmap/core/request.ts';
+import { METHODS } from '../../src/protocols/jmap/methods/index.ts';
+import { startSmtpServer } from '../../src/protocols/smtp/server/server.ts';
+import { localAdminContext } from '../../src/services/admin.ts';
+import { type Ctx, createServices, type Services } from '../../src/services/index.ts';
+import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import { zoneResolver } from '../helpers/dns.ts';
+
+/** A parser under test: hostile inputs and the properties every one of them must keep. */
+export interface Target<T> {
+  name: string;
+  arbitrary: fc.Arbitrary<T>;
+  /** Time one input may take, when not BUDGET_MS (a network exchange waits for quiet). */
+  budgetMs?: number;
+  /** Prepares what the checks need; `check` throws when a property is violated. */
+  open(): Promise<{ check(input: T): void | Promise<void>; close(): Promise<void> }>;
+}
+
+/** Time one input may take before it counts as a failure (ATTACKS.md DS-04: no input may hold
+ * the event loop; generous here so that a loaded CI machine does not fail by accident). */
+export const BUDGET_MS = 1000;
+
+const pure =
+  <T>(check: (input: T) => void) =>
+  async () => ({ check, close: async () => {} });
+
+/** Fragments that steer random input toward the grammar's corners. */
+const fragments = (list: string[]) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...list) },
+    { weight: 2, arbitrary: fc.string({ maxLength: 20 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
+  );
+const joined = (list: string[], maxLength = 40) =>
+  fc.array(fragments(list), { maxLength }).map((parts) => parts.join(''));
+
+/** Only the parser's own error type may escape. */
+function only(errorType: new (...args: never[]) => Error, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof errorType)) throw err;
+  }
+}
+
+const IMAP_PIECES = [
+  '\r\n',
+  ' ',
+  'a1 ',
+  'LOGIN ',
+  'SELECT ',
+  'FETCH ',
+  'UID SEARCH ',
+  'SEARCH ',
+  'STORE ',
+  'APPEND ',
+  '{5}\r\n',
+  '{0}\r\n',
+  '{4096+}\r\n',
+  '{99999999}\r\n',
+  '~{3}\r\n',
+  '{3-}\r\n',
+  '"',
+  '\\',
+  '(',
+  ')',
+  '[',
+  ']',
+  '<',
+  '>',
+  '1:*',
+  '*',
+  '1,2,3:4',
+  '4294967295',
+  '0',
+  'BODY[]',
+  'BODY.PEEK[HEADER]',
+  'OR ',
+  'NOT ',
+  'SUBJECT ',
+  'TEXT ',
+  'HEADER ',
+  'SINCE 1-Jan-2026 ',
+  'UID ',
+  'MODSEQ 5 ',
+  'NIL',
+  '(((((',
+  ')))))',
+  '\0',
+  '\r',
+  '\n',
+  'ALL ',
+  'CHARSET UTF-8 ',
+  '"x\\"y"',
+];
+const READER_LIMITS: ReaderLimits = {
+  maxLine: 8192,
+  maxCommand: 16 * 1024,
+  maxAppend: 0,
+  maxLiterals: 4,
+  maxNonSyncLiteral: 4096,
+  maxMessage: 0,
+};
+
+/** IMAP: the command reader, the tokenizer and the argument parsers, fed in arbitrary chunks. */
+export const imapCommand: Target<string[]> = {
+  name: 'imap-command',
+  arbitrary: fc.array(joined(IMAP_PIECES, 30), { minLength: 1, maxLength: 8 }),
+  open: pure((chunks) => {
+    const reader = new CommandReader({ ...READER_LIMITS });
+    for (const chunk of chunks)
+      for (const event of reader.push(Buffer.from(chunk, 'latin1'))) {
+        if (event.kind !== 'frame') continue;
+        const { frame } = event;
+        assert.equal(frame.text.length, frame.literals.length + 1);
+        assert.ok(frame.literals.length <= READER_LIMITS.maxLiterals, 'literal count bounded');
+        const size = [...frame.text, ...frame.literals].reduce((n, b) => n + b.length, 0);
+        assert.ok(size <= READER_LIMITS.maxCommand + 64, `command size bounded: ${size}`);
+        only(ImapSyntaxError, () => {
+          const { args } = tokenize(frame);
+          only(ImapSyntaxError, () => parseSearch(new Args(args)));
+          for (const t of args)
+            if (typeof t === 'object' && t !== null && 'text' in t && typeof t.text === 'string')
+              only(ImapSyntaxError, () => {
+                const set = parseSequenceSet(t.text as string);
+                assert.ok(set.length <= 1000, 'sequence sets bounded');
+              });
+        });
+      }
+  }),
+};
+
+/** IMAP mailbox names: modified UTF-7 decodes without throwing and round-trips. */
+export const imapMutf7: Target<{ name: string; wire: string }> = {
+  name: 'imap-mutf7',
+  arbitrary: fc.record({
+    name: fc.string({ unit: 'grapheme', maxLength: 40 }),
+    wire: joined(['&', '-', '&-', '&AGQ-', '&2D3eAQ-', '&Jjo', '/', '&ZeVnLIqe-', '&&', '+'], 20),
+  }),
+  open: pure(({ name, wire }) => {
+    assert.equal(decodeMutf7(encodeMutf7(name)), name, 'encode then decode is the identity');
+    const decoded = decodeMutf7(wire);
+    if (decoded !== null) assert.equal(typeof decoded, 'string');
+  }),
+};
+
+/** A MIME message: headers from hostile pieces, bodies that may nest multiparts and messages. */
+const header = fc
+  .tuple(
+    fc.constantFrom(
+      'Subject',
+      'From',
+      'To',
+      'Cc',
+      'Date',
+      'Message-ID',
+      'References',
+      'In-Reply-To',
+      'X-Any',
+      'Content-Transfer-Encoding',
+      'Content-Disposition',
+      'Received',
+      '',
+      ' Subject',
+      'Subject ',
+    ),
+    joined([
+      '=?utf-8?B?w6k=?=',
+      '=?utf-8?Q?caf=C3=A9?=',
+      '=?x-unknown?B?AAAA?=',
+      '=?utf-8?B?',
+      '"a b" <a@b.c>',
+      'a@b',
+      '<x@y>',
+      ',',
+      ';',
+      '(comment (nested))',
+      'base64',
+      'quoted-printable',
+      "attachment; filename*0*=utf-8''%41;",
+      '\r\n ',
+      '\r\n\t',
+      '\n',
+      'group: a@b.c, d@e.f;',
+      '<',
+      '>',
+      '\\',
+      'Tue, 1 Dec 2026 10:00:00 +0000',
+    ]),
+  )
+  .map(([name, value]) => `${name}: ${value}\r\n`);
+const leaf = fc
+  .tuple(
+    fc.constantFrom(
+      'text/plain',
+      'text/html',
+      'application/octet-stream',
+      'image/png',
+      'text/plain; charset=iso-2022-jp',
+      'text/x;',
+    ),
+    fc.constantFrom('7bit', 'base64', 'quoted-printable', 'x-uuencode', ''),
+    joined(
+      ['=3D', '=\r\n', '====', 'QUJD', '<script>', '&amp;', '\r\n', '\u00e9', '<p>', '--', '\r\n.\r\n'],
+      20,
+    ),
+  )
+  .map(([type, cte, body]) => `Content-Type: ${type}\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n${body}`);
+const { part } = fc.letrec<{ part: string }>((tie) => ({
+  part: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc
+      .tuple(
+        fc.constantFrom('b', 'bb', '', 'b"', '=_x'),
+        fc.array(tie('part'), { maxLength: 4 }),
+        fc.boolean(),
+      )
+      .map(
+        ([boundary, parts, closed]) =>
+          `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\npreamble\r\n${parts
+            .map((p) => `--${boundary}\r\n${p}\r\n`)
+            .join('')}${closed ? `--${boundary}--\r\n` : ''}`,
+      ),
+    tie('part').map((inner) => `Content-Type: message/rfc822\r\n\r\n${inner}`),
+  ),
+}));
+const message = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.tuple(fc.array(header, { maxLength: 12 }), part).map(([h, p]) => h.join('') + p),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 400 }) },
+);
+
+/** MIME parsing, summaries and text extraction never throw and keep their bounds. */
+export const mime: Target<string> = {
+  name: 'mime',
+  arbitrary: message,
+  open: pure((text) => {
+    const raw = Buffer.from(text, 'utf8');
+    const { root } = parseStructure(raw);
+    let parts = 0;
+    let depth = 0;
+    const walk = (p: MimePart, d: number): void => {
+      parts++;
+      depth = Math.max(depth, d);
+      assert.ok(
+        p.headerStart <= p.bodyStart && p.bodyStart <= p.bodyEnd && p.bodyEnd <= raw.length,
+        'offsets in order',
+      );
+      for (const c of p.parts ?? []) walk(c, d + 1);
+      if (p.message) walk(p.message.body, d + 1);
+    };
+    walk(root, 0);
+    assert.ok(parts <= MIME_MAX_PARTS + 1 && depth <= MIME_MAX_DEPTH + 1, 'structure bounded');
+    const s = summarize(raw);
+    assert.equal(typeof s.subject, 'string');
+    assert.ok(s.preview.length <= 256);
+    messageText(raw, root);
+    parseHeaderBlock(raw, 0, raw.length);
+  }),
+};
+
+/** Address lists and encoded words: no throw; a canonical address is canonical again. */
+export const addresses: Target<string> = {
+  name: 'addresses',
+  arbitrary: joined([
+    'a@b.c',
+    '"Q" <q@x.y>',
+    'Ünï@ex.test',
+    '<@route:a@b>',
+    ',',
+    ';',
+    ':',
+    '(',
+    ')',
+    '\\',
+    '"',
+    'g: ;',
+    '=?utf-8?Q?=41?=',
+    '@',
+    '..',
+    'xn--',
+    '[127.0.0.1]',
+    ' ',
+    '\t',
+    'ALICE@EXAMPLE.TEST',
+    '+tag',
+  ]),
+  open: pure((text) => {
+    const list = parseAddressList(text);
+    assert.ok(Array.isArray(list));
+    decodeWords(text);
+    const c = canonicalAddress(text);
+    if (c.ok) {
+      const again = canonicalAddress(c.address);
+      assert.ok(again.ok && again.address === c.address, `canonical twice: ${c.address}`);
+    }
+  }),
+};
+
+/** Configuration: any text is a Config or a UsageError, nothing else. */
+export const config: Target<string> = {
+  name: 'config',
+  arbitrary: joined([
+    '[smtp]\n',
+    '[limits]\n',
+    '[nope]\n',
+    'maxConnections = ',
+    'hostname = ',
+    'exempt = ',
+    '"x"',
+    "'y'",
+    '1',
+    '-1',
+    '1e999',
+    '99999999999999999999',
+    'true',
+    '[1, 2]',
+    '{ a = 1 }',
+    '\n',
+    '=',
+    '#',
+    '"""',
+    '[[a]]\n',
+    '__proto__ = 1\n',
+    'constructor = 1\n',
+    'level = "debug"\n',
+    '[log]\n',
+  ]),
+  open: pure((text) => {
+    only(UsageError, () => {
+      const c = parseConfig(text, 'fuzz');
+      assert.equal(typeof c.hostname, 'string');
+    });
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  }),
+};
+
+/** Hostile JSON values as JMAP method arguments. */
+const jsonValue = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 53), 1e308, '', 'a1', 'x'.repeat(300)),
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.constantFrom(
+        'ids',
+        'filter',
+        'sort',
+        'position',
+        'limit',
+        'anchor',
+        'properties',
+        'create',
+        'update',
+        'destroy',
+        'sinceState',
+        'maxChanges',
+        'text',
+        'inMailbox',
+        'operator',
+        'conditions',
+        'mailboxIds',
+        'keywords',
+        '__proto__',
+        'constructor',
+        '#ids',
+        'resultOf',
+        'name',
+        'path',
+        'blobIds',
+        'emailIds',
+      ),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
+  ),
+}));
+const methodNames = fc.constantFrom(...[...METHODS.keys()], 'Nope/get', 'Core/echo');
+
+/** JMAP: any request is refused cleanly or run, and no method call ends in serverFail. */
+export const jmapRequest: Target<{ calls: [string, unknown, string][]; using: boolean }> = {
+  name: 'jmap-request',
+  arbitrary: fc.record({
+    calls: fc.array(fc.tuple(methodNames, jsonValue.value, fc.constantFrom('c0', 'c1', 'c2')), {
+      maxLength: 4,
+    }),
+    using: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) },
+    ),
+  }),
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-fuzz-'));
+    const store = openSqliteStore({ dir });
+    const services = createServices({
+      store,
+      clock: { now: () => Date.now() },
+      log: silentLogger(),
+      settings: {
+        maxMessageSize: 1 << 20,
+        maxReceivedHeaders: 50,
+        hostname: 'mx.fuzz.test',
+        maxMessagesPerHour: 1_000_000,
+        inbound: null,
+        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
+      },
+      resolver: zoneResolver({}),
+    });
+    const admin = localAdminContext();
+    await services.directory.addDomain(admin, 'fuzz.test');
+    await services.directory.addUser(admin, 'user@fuzz.test', 'fuzz-password-1');
+    const auth = await services.directory.authenticate(
+      { protocol: 'jmap', remote: '127.0.0.1', sessionId: 'fuzz' },
+      'user@fuzz.test',
+      'fuzz-password-1',
+    );
+    assert.ok(auth.ok);
+    const ctx: Ctx = auth.value;
+    const accountId = ctx.principal.kind === 'account' ? ctx.principal.accountId : 0;
+    return {
+      async check({ calls, using }) {
+        const body = {
+          using: using
+            ? ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail', 'urn:ietf:params:jmap:submission']
+            : ['urn:ietf:params:jmap:core'],
+          methodCalls: calls.map(([name, args, id]) => [
+            name,
+            typeof args === 'object' && args !== null && !Array.isArray(args)
+              ? { accountId: jmapAccountId(accountId), ...args }
+              : { accountId: jmapAccountId(accountId), arg: args },
+            id,
+          ]),
+        };
+        const text = JSON.stringify(body);
+        assert.ok(jsonDepthWithin(text));
+        const request = parseRequest(JSON.parse(text));
+        if (!request.ok) return;
+        const mc: MethodContext = {
+          ctx,
+          services,
+          accountId: jmapAccountId(accountId),
+          hostname: 'mx.fuzz.test',
+          secure: true,
+          createdIds: new Map(),
+          followUps: [],
+        };
+        const responses = await runRequest(request.value, mc, METHODS, silentLogger());
+        for (const [name, args] of responses)
+          assert.ok(!(name === 'error' && args['type'] === 'serverFail'), `serverFail for ${text}`);
+      },
+      async close() {
+        await services.flush();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** One SMTP exchange: command lines, some with DATA content. */
+const SMTP_PIECES = [
+  'EHLO x',
+  'HELO x',
+  'MAIL FROM:<a@remote.test>',
+  'MAIL FROM:<>',
+  'RCPT TO:<user@fuzz.test>',
+  'RCPT TO:<x@elsewhere.test>',
+  'DATA',
+  'RSET',
+  'NOOP',
+  'VRFY user',
+  'AUTH PLAIN AAAA',
+  'STARTTLS',
+  'BDAT 5',
+  'MAIL FROM:<a@b> SIZE=99999999999',
+  'MAIL FROM:<a@b> BODY=8BITMIME SMTPUTF8',
+  'XCLIENT ADDR=1.2.3.4',
+  'RCPT TO:<"quoted\\"local"@fuzz.test>',
+  'MAIL FROM:a@b',
+  '\0',
+  '.',
+  '..',
+  'Subject: x',
+  '',
+];
+
+/** SMTP: whatever a client sends, every reply is a well-formed reply and the server stays up. */
+export const smtpSession: Target<string[]> = {
+  name: 'smtp-session',
+  budgetMs: 5000,
+  arbitrary: fc.array(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...SMTP_PIECES) },
+      { weight: 1, arbitrary: joined(SMTP_PIECES, 4) },
+    ),
+    { maxLength: 12 },
+  ),
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-fuzz-'));
+    const store = openSqliteStore({ dir });
+    const services: Services = createServices({
+      store,
+      clock: { now: () => Date.now() },
+      log: silentLogger(),
+      settings: {
+        maxMessageSize: 1 << 20,
+        maxReceivedHeaders: 50,
+        hostname: 'mx.fuzz.test',
+        maxMessagesPerHour: 1_000_000,
+        inbound: null,
+        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
+      },
+      resolver: zoneResolver({}),
+    });
+    await services.directory.addDomain(localAdminContext(), 'fuzz.test');
+    await services.directory.addUser(localAdminContext(), 'user@fuzz.test', 'fuzz-password-1');
+    const pems = await generate([{ name: 'commonName', value: 'mx.fuzz.test' }], { keySize: 2048 });
+    const listener = await startSmtpServer(
+      {
+        services,
+        hostname: 'mx.fuzz.test',
+        tls: { key: Buffer.from(pems.private), cert: Buffer.from(pems.cert) },
+        limits: { maxMessageSize: 1 << 20, maxRecipients: 100, maxConnections: 100, idleTimeoutMs: 10_000 },
+        guard: createConnectionGuard(
+          { perClient: 1000, unauthenticatedPerClient: 1000, perMinute: 1_000_000, exempt: [] },
+          { now: () => Date.now() },
+        ),
+        log: silentLogger(),
+        clock: { now: () => Date.now() },
+      },
+      '127.0.0.1',
+      0,
+    );
+    const port = listener.address().port;
+    return {
+      async check(lines) {
+        const replies = await exchange(port, [...lines, 'QUIT']);
+        for (const r of replies) assert.match(r, /^[2-5]\d\d[ -]/, `malformed reply ${JSON.stringify(r)}`);
+        // The server answers a fresh client afterwards.
+        const after = await exchange(port, ['NOOP', 'QUIT']);
+        assert.match(after[1] ?? '', /^250 /, `the server still answers: ${after.join(' | ')}`);
+      },
+      async close() {
+        await listener.close();
+        await services.flush();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** Sends `lines` (CRLF each) and collects every reply line until the server closes or goes quiet. */
+function exchange(port: number, lines: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let got = '';
+    let timer: NodeJS.Timeout;
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(got.split('\r\n').filter((l) => l.length > 0));
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(done, 400);
+    };
+    socket.on('error', reject);
+    socket.on('close', done);
+    socket.on('data', (d: Buffer) => {
+      // Commands go after the greeting: a client that talks first is refused (early talker).
+      if (got === '') socket.write(lines.map((l) => `${l}\r\n`).join(''));
+      got += d.toString('latin1');
+      quiet();
+    });
+    socket.once('connect', quiet);
+  });
+}
+
+/** Every target, in the order they run. */
+export const TARGETS: Target<never>[] = [
+  imapCommand,
+  imapMutf7,
+  mime,
+  addresses,
+  config,
+  jmapRequest,
+  smtpSession,
+] as unknown as Target<never>[];
