@@ -195,6 +195,17 @@ export function createDetector(deps: {
         credential: e.credential ?? null,
         ...(e.detail?.['external'] ? { external: String(e.detail['external']) } : {}),
       });
+    } else if (e.action === 'audit.degraded') {
+      await raise(
+        e,
+        'audit.degraded',
+        'high',
+        null,
+        'the audit log cannot be written; records wait in memory',
+        {
+          waiting: Number(e.detail?.['waiting'] ?? 0),
+        },
+      );
     } else if (e.action.startsWith('admin.') && e.outcome === 'ok') {
       await raise(e, 'admin.change', 'low', account, `administrator action ${e.action.slice(6)}`, {
         action: e.action,

@@ -39,7 +39,13 @@ const BATCH = 500;
 const FLUSH_MS = 50;
 
 /** The audit path: the log line at once, the chained record in the next batch. */
-export function createAuditSink(deps: { store: Store; log: Logger; clock: Clock }) {
+export function createAuditSink(deps: {
+  store: Store;
+  log: Logger;
+  clock: Clock;
+  /** Told once each time writing starts failing, with the records waiting (for an alert). */
+  onDegraded?: (waiting: number) => void;
+}) {
   const { store, log, clock } = deps;
   let pending: AuditInput[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -65,6 +71,7 @@ export function createAuditSink(deps: { store: Store; log: Logger; clock: Clock 
         if (!degraded) {
           degraded = true;
           log.error({ err, waiting: pending.length }, 'audit.degraded: the audit log cannot be written');
+          deps.onDegraded?.(pending.length);
           pending.push(
             input(
               'audit.degraded',
@@ -84,6 +91,8 @@ export function createAuditSink(deps: { store: Store; log: Logger; clock: Clock 
       writing = null;
     });
   };
+  /** Client names are the client's own words: control characters go, the length is bounded. */
+  const printable = (text: string): string => text.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 100);
   const input = (
     action: string,
     outcome: AuditEvent['outcome'],
@@ -100,6 +109,8 @@ export function createAuditSink(deps: { store: Store; log: Logger; clock: Clock 
       protocol: origin.protocol,
       remote: origin.remote,
       session: origin.sessionId,
+      ...(origin.tls !== undefined ? { tls: origin.tls } : {}),
+      ...(origin.client ? { client: printable(origin.client) } : {}),
       account,
       credential,
       ...(Object.keys(detail).length > 0 ? { detail } : {}),

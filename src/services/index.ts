@@ -81,7 +81,18 @@ export function createServices(deps: {
   resolver: Resolver;
 }): Services {
   const { store, clock, log, settings, resolver } = deps;
-  const sink = createAuditSink({ store, log: log.child({ svc: 'audit' }), clock });
+  const sink = createAuditSink({
+    store,
+    log: log.child({ svc: 'audit' }),
+    clock,
+    onDegraded: (waiting) =>
+      detector.observe({
+        action: 'audit.degraded',
+        outcome: 'failed',
+        origin: { protocol: 'cli', remote: 'local', sessionId: 'audit' },
+        detail: { waiting },
+      }),
+  });
   const detector = createDetector({
     store,
     clock,
@@ -142,7 +153,7 @@ export function createServices(deps: {
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {
     directory,
-    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize, reads }),
+    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize, reads, audit }),
     changes: { watch: changes.watch },
     outbound,
     delivery,
@@ -171,6 +182,7 @@ export function createServices(deps: {
       changes,
       clock,
       log: log.child({ svc: 'submission' }),
+      audit,
       hostname: settings.hostname,
       maxMessagesPerHour: settings.maxMessagesPerHour,
       maxReceivedHeaders: settings.maxReceivedHeaders,

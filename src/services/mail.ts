@@ -23,6 +23,7 @@ import type {
   Store,
   VacationResponse,
 } from '../store/types.ts';
+import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
 import { type Ctx, isIssued } from './principal.ts';
@@ -96,10 +97,12 @@ export interface MailDeps {
   maxMessageSize: number;
   /** Where reads of message bytes are counted for the audit log. */
   reads: Pick<ReadAudit, 'note'>;
+  /** Where removals of mail are recorded. */
+  audit: Audit;
 }
 
 /** Creates the mail service. */
-export function createMail({ store, changes, clock, maxMessageSize, reads }: MailDeps) {
+export function createMail({ store, changes, clock, maxMessageSize, reads, audit }: MailDeps) {
   const published = <T>(accountId: number, modseq: number, value: T): T => {
     if (modseq > 0) changes.publish(accountId, modseq);
     return value;
@@ -326,6 +329,13 @@ export function createMail({ store, changes, clock, maxMessageSize, reads }: Mai
       // RFC 9051 §6.3.4 — deleting a mailbox with inferiors fails with HASCHILDREN
       if (boxes.some((b) => b.name.startsWith(`${box.name}${SEPARATOR}`))) return fail('has-children');
       if ((await store.deleteMailbox(accountId, mailboxId)) !== 'ok') return fail('not-found');
+      audit({
+        action: 'mail.delete',
+        outcome: 'ok',
+        origin: ctx,
+        account: accountId,
+        detail: { mailbox: mailboxId, messages: box.messages ?? 0, wholeMailbox: true },
+      });
       return ok(published(accountId, await store.highestModseq(accountId), undefined));
     },
 
@@ -357,6 +367,14 @@ export function createMail({ store, changes, clock, maxMessageSize, reads }: Mai
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
       const r = await store.expunge(accountId, mailboxId, uids);
+      if (r.uids.length > 0)
+        audit({
+          action: 'mail.delete',
+          outcome: 'ok',
+          origin: ctx,
+          account: accountId,
+          detail: { mailbox: mailboxId, messages: r.uids.length },
+        });
       return ok(published(accountId, r.modseq, r.uids));
     },
 

@@ -30,6 +30,10 @@ export interface Origin {
   protocol: Protocol;
   remote: string;
   sessionId: string;
+  /** The TLS version of the connection, or null without TLS (absent: not known). */
+  tls?: string | null;
+  /** What the client calls itself (IMAP ID name, HTTP User-Agent, SMTP EHLO name), if it said. */
+  client?: string | null;
 }
 
 /** How the holder of an account principal proved who they are, and when. */

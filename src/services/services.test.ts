@@ -351,4 +351,32 @@ describe('services authorization', () => {
     assert.equal((await deliver('keep me')).ok, true);
     assert.deepEqual([await count(alice, 'keep me'), await count(bobNow, 'keep me')], [0, 1]);
   });
+
+  test('sending mail and deleting it are in the audit log (who, how much; never to whom)', async () => {
+    const fresh = await svc.signIn.reauthenticate(bob, 'bob-password-1');
+    assert.ok(fresh.ok);
+    const sent = await svc.submission.submit(fresh.value, {
+      mailFrom: 'bob@example.test',
+      recipients: ['alice@example.test', 'someone@remote.test'],
+      raw: Buffer.from('From: bob@example.test\r\nTo: alice@example.test\r\nSubject: hi\r\n\r\nhello\r\n'),
+      received: () => '',
+    });
+    assert.ok(sent.ok, JSON.stringify(sent));
+    const box = await svc.mail.createMailbox(bob, 'Old');
+    assert.ok(box.ok);
+    await svc.mail.append(bob, box.value.id, Buffer.from('Subject: old\r\n\r\nx\r\n'), {
+      flags: [],
+      receivedAt: null,
+    });
+    assert.ok((await svc.mail.deleteMailbox(bob, box.value.id)).ok);
+    await new Promise((r) => setTimeout(r, 200)); // the audit path writes in batches
+    const found = await svc.audit.search(localAdminContext(), { actionPrefix: 'mail', limit: 100 });
+    assert.ok(found.ok);
+    const records = found.value.map((r) => JSON.parse(r.text) as Record<string, any>);
+    const send = records.find((r) => r.action === 'mail.send');
+    assert.deepEqual([send?.detail.local, send?.detail.remote], [1, 1]);
+    assert.ok(!JSON.stringify(send).includes('someone@remote.test'), 'recipients are not recorded');
+    const del = records.find((r) => r.action === 'mail.delete' && r.detail.wholeMailbox);
+    assert.equal(del?.detail.messages, 1);
+  });
 });

@@ -13,6 +13,7 @@ import { canonicalAddress, canonicalDomain, parseAddressList } from '../mail/add
 import { rfc5322Date } from '../mail/date.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
 import type { Identity, NamedAddress, Store, SubmissionRecord } from '../store/types.ts';
+import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import type { DeliveryService } from './delivery.ts';
 import type { Directory } from './directory.ts';
@@ -38,6 +39,8 @@ export interface SubmissionDeps {
   changes: Pick<Changes, 'publish'>;
   clock: { now(): number };
   log: Logger;
+  /** Every message sent is recorded: who, how many recipients, how big (never to whom). */
+  audit: Audit;
   hostname: string;
   /** Messages one account may submit per hour. */
   maxMessagesPerHour: number;
@@ -200,6 +203,13 @@ export function createSubmission(deps: SubmissionDeps) {
         }
       }
       log.info({ id, account: who.accountId, local: local.length, remote: remote.length }, 'submitted');
+      deps.audit({
+        action: 'mail.send',
+        outcome: 'ok',
+        origin: ctx,
+        account: who.accountId,
+        detail: { local: local.length, remote: remote.length, bytes: message.length },
+      });
       return ok({ id, local: delivered, queued: remote.length, record });
     },
 

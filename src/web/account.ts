@@ -14,6 +14,7 @@ import { type Caller, identify, sessionCookie } from './identity.ts';
 export interface AccountRouteDeps {
   services: Pick<Services, 'directory' | 'signIn'>;
   remoteOf(request: Request, env: unknown): string;
+  tlsOf(request: Request, env: unknown): string | null;
   ownOrigin(request: Request): string;
   readBounded(request: Request, max: number): Promise<Buffer | null>;
 }
@@ -79,6 +80,7 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
     const r = await identify(services, c.req.raw, {
       protocol: 'web',
       remote: deps.remoteOf(c.req.raw, c.env),
+      tls: deps.tlsOf(c.req.raw, c.env),
       ownOrigin: deps.ownOrigin(c.req.raw),
       cookies: true,
       headers: false,
@@ -114,7 +116,13 @@ export function addAccountRoutes(app: Hono, deps: AccountRouteDeps): void {
     if (!username || !password || code === null)
       return error(400, 'invalid', 'username and password are required strings');
     const r = await services.signIn.signIn(
-      { protocol: 'web', remote: deps.remoteOf(request, c.env), sessionId: 'signin' },
+      {
+        protocol: 'web',
+        remote: deps.remoteOf(request, c.env),
+        sessionId: 'signin',
+        tls: deps.tlsOf(request, c.env),
+        client: request.headers.get('user-agent'),
+      },
       request.headers.get('user-agent') ?? '',
       username,
       password,

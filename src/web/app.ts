@@ -42,6 +42,8 @@ export interface WebDeps {
   publicUrl: string;
   /** The remote address of a request (from the socket, never from a header). */
   remoteOf(request: Request, env: unknown): string;
+  /** The TLS version of the connection, null without TLS. */
+  tlsOf(request: Request, env: unknown): string | null;
   /** The request target exactly as the client sent it (before any URL normalisation). */
   targetOf(request: Request, env: unknown): string;
 }
@@ -121,6 +123,7 @@ export function createWebApp(deps: WebDeps): Hono {
     const r = await identify(services, c.req.raw, {
       protocol: 'jmap',
       remote: deps.remoteOf(c.req.raw, c.env),
+      tls: deps.tlsOf(c.req.raw, c.env),
       ownOrigin: base(c.req.raw),
       cookies: true,
       headers: true,
@@ -413,7 +416,13 @@ export function createWebApp(deps: WebDeps): Hono {
     });
   });
 
-  addAccountRoutes(app, { services, remoteOf: deps.remoteOf, ownOrigin: base, readBounded });
+  addAccountRoutes(app, {
+    services,
+    remoteOf: deps.remoteOf,
+    tlsOf: deps.tlsOf,
+    ownOrigin: base,
+    readBounded,
+  });
   addClientSetupRoutes(app, {
     hostname: deps.hostname,
     mailPorts: deps.mailPorts,
@@ -422,6 +431,7 @@ export function createWebApp(deps: WebDeps): Hono {
       const r = await identify(services, c.req.raw, {
         protocol: 'web',
         remote: deps.remoteOf(c.req.raw, c.env),
+        tls: deps.tlsOf(c.req.raw, c.env),
         ownOrigin: base(c.req.raw),
         cookies: true,
         headers: false,

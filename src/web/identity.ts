@@ -71,9 +71,22 @@ export function sameOriginRequest(request: Request, ownOrigin: string, csrf: str
 export async function identify(
   services: Pick<Services, 'directory' | 'signIn'>,
   request: Request,
-  opts: { protocol: Protocol; remote: string; ownOrigin: string; cookies: boolean; headers: boolean },
+  opts: {
+    protocol: Protocol;
+    remote: string;
+    tls: string | null;
+    ownOrigin: string;
+    cookies: boolean;
+    headers: boolean;
+  },
 ): Promise<Caller | 'csrf' | 'throttled' | null> {
-  const origin = { protocol: opts.protocol, remote: opts.remote, sessionId: randomId(8) };
+  const origin = {
+    protocol: opts.protocol,
+    remote: opts.remote,
+    sessionId: randomId(8),
+    tls: opts.tls,
+    client: request.headers.get('user-agent'),
+  };
   const header = request.headers.get('authorization');
   if (header !== null) {
     if (!opts.headers) return null;

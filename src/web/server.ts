@@ -7,6 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
 import type { ConnectionGuard } from '../core/conn-guard.ts';
 import type { Logger } from '../core/log.ts';
@@ -47,6 +48,10 @@ export async function startHttpServer(
     publicUrl: deps.publicUrl,
     remoteOf: (_request, env) =>
       (env as { incoming?: IncomingMessage }).incoming?.socket.remoteAddress ?? 'unknown',
+    tlsOf: (_request, env) => {
+      const socket = (env as { incoming?: IncomingMessage }).incoming?.socket;
+      return socket instanceof TLSSocket ? (socket.getProtocol() ?? 'TLS') : null;
+    },
     targetOf: (_request, env) => (env as { incoming?: IncomingMessage }).incoming?.url ?? '',
   });
   const listener = getRequestListener(app.fetch, {

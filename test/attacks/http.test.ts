@@ -285,6 +285,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
       secure: false,
       publicUrl: '',
       remoteOf: () => '127.0.0.1',
+      tlsOf: () => null,
       targetOf: (request) => new URL(request.url).pathname,
     });
   });

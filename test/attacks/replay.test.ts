@@ -281,7 +281,17 @@ describe('replay: spraying, mailbox theft over IMAP and JMAP, a forwarding rule'
     assert.equal(forward.length, 1);
     assert.equal(forward[0]!.detail.external, 'collect@evil.test');
     assert.equal(forward[0]!.remote, '127.0.0.1');
-    assert.equal(audit(['--action', 'auth.signin', '--account', WEAK[0]!]).length, 1);
+    assert.ok(
+      logins.every((r) => /^TLSv1\.[23]$/.test(r.tls)),
+      'sign-ins record the TLS version of the connection',
+    );
+    const signin = audit(['--action', 'auth.signin', '--account', WEAK[0]!]);
+    assert.equal(signin.length, 1);
+    assert.deepEqual(
+      [signin[0]!.tls, signin[0]!.client],
+      [null, 'node'],
+      'and what the client called itself',
+    );
     for (const kind of ['alert.auth.spray', 'alert.mail.mass-read', 'alert.persistence'])
       assert.ok(audit(['--action', kind]).length >= 1, kind);
 

@@ -109,7 +109,6 @@ const CAPABILITIES = [
 export class Session {
   state: 'not-authenticated' | 'authenticated' | 'selected' | 'logout' = 'not-authenticated';
   ctx: Ctx | null = null;
-  readonly origin: Origin;
   readonly id = randomId(8);
   secure: boolean;
   readonly enabled = new Set<string>();
@@ -131,6 +130,7 @@ export class Session {
   #deflate: DeflateRaw | null = null;
   #deadline = 0;
   #loginTimer: NodeJS.Timeout;
+  #remote: string;
 
   constructor(
     readonly deps: ImapDeps,
@@ -144,7 +144,7 @@ export class Session {
   ) {
     this.#socket = socket;
     this.secure = options.implicitTls;
-    this.origin = { protocol: 'imap', remote: socket.remoteAddress ?? 'unknown', sessionId: this.id };
+    this.#remote = socket.remoteAddress ?? 'unknown';
     this.#attach(socket);
     // However busy it keeps the connection, a client must sign in in time (ATTACKS.md DS-01).
     this.#loginTimer = setTimeout(() => {
@@ -155,6 +155,21 @@ export class Session {
     this.send(
       `* OK [CAPABILITY ${this.capabilities().join(' ')}] ${deps.hostname} Portcullis IMAP4rev2 ready`,
     );
+  }
+
+  /** Where the session comes from, as the services record it. */
+  get origin(): Origin {
+    return {
+      protocol: 'imap',
+      remote: this.#remote,
+      sessionId: this.id,
+      tls: this.#tlsVersion(),
+      client: this.clientId,
+    };
+  }
+
+  #tlsVersion(): string | null {
+    return this.#socket instanceof TLSSocket ? (this.#socket.getProtocol() ?? 'TLS') : null;
   }
 
   get log(): Logger {

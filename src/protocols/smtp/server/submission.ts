@@ -72,6 +72,8 @@ export async function startSubmissionServer(
         protocol: 'submission' as const,
         remote: session.remoteAddress,
         sessionId: session.id,
+        tls: session.secure && session.tlsOptions ? session.tlsOptions.version : null,
+        client: session.hostNameAppearsAs || null,
       };
       services.directory.authenticate(origin, auth.username ?? '', auth.password ?? '').then(
         (r) => {
