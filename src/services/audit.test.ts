@@ -8,12 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { zoneResolver } from '../../test/helpers/dns.ts';
-import { silentLogger } from '../core/log.ts';
+import { testServices } from '../../test/helpers/services.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { localAdminContext } from './admin.ts';
-import { createServices } from './index.ts';
 
 test('a failing audit store loses nothing: records wait, an alert is raised, order is kept', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-audit-'));
@@ -31,20 +29,7 @@ test('a failing audit store loses nothing: records wait, an alert is raised, ord
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  const svc = createServices({
-    store,
-    clock: { now: () => Date.now() },
-    log: silentLogger(),
-    settings: {
-      maxMessageSize: 1 << 20,
-      maxReceivedHeaders: 50,
-      hostname: 'mx.test',
-      maxMessagesPerHour: 100,
-      inbound: null,
-      sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
-    },
-    resolver: zoneResolver({}),
-  });
+  const svc = testServices(store);
   const admin = localAdminContext();
   try {
     assert.ok((await svc.directory.addDomain(admin, 'one.test')).ok);

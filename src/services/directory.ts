@@ -116,6 +116,18 @@ export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps
     return account ? ok(account) : fail('not-found');
   }
 
+  /** Records a sign-in the throttle refused before any check, and passes the refusal on. */
+  function refused<E>(origin: Origin, method: string, refusal: E): E {
+    audit({
+      action: 'auth.login',
+      outcome: 'refused',
+      origin,
+      account: null,
+      detail: { method, reason: 'throttled' },
+    });
+    return refusal;
+  }
+
   /** Accounts a canonical local address resolves to: account, alias, subaddress base, catch-all. */
   async function resolveLocal(local: string, domain: string): Promise<number[]> {
     const exact = await store.getAccountByAddress(`${local}@${domain}`);
@@ -318,16 +330,7 @@ export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps
       password: string,
     ): Promise<Result<Ctx, 'invalid' | ThrottleRefusal>> {
       const gate = await throttle.gate(origin, username);
-      if (!gate.ok) {
-        audit({
-          action: 'auth.login',
-          outcome: 'refused',
-          origin,
-          account: null,
-          detail: { reason: gate.error },
-        });
-        return gate;
-      }
+      if (!gate.ok) return refused(origin, 'password', gate);
       const c = canonicalAddress(username);
       const account = c.ok ? await store.getAccountByAddress(c.address) : null;
       const appHash = account ? appPasswordHash(password) : null;
@@ -389,16 +392,7 @@ export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps
       // Tokens are counted under their account number (a token's name), never a shared key.
       const name = `#token:${parsed?.accountId ?? '?'}`;
       const gate = await throttle.gate(origin, name);
-      if (!gate.ok) {
-        audit({
-          action: 'auth.login',
-          outcome: 'refused',
-          origin,
-          account: null,
-          detail: { method: 'token', reason: gate.error },
-        });
-        return gate;
-      }
+      if (!gate.ok) return refused(origin, 'token', gate);
       const found = parsed ? await store.findAppPassword(parsed.accountId, parsed.hash) : null;
       const scope = SCOPE_OF[origin.protocol];
       const account = found ? await store.getAccount(found.accountId) : null;

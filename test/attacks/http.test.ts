@@ -14,12 +14,11 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { silentLogger } from '../../src/core/log.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
-import { createServices } from '../../src/services/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/types.ts';
 import { createWebApp } from '../../src/web/app.ts';
-import { zoneResolver } from '../helpers/dns.ts';
 import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { testServices } from '../helpers/services.ts';
 
 const USER = { user: 'gail@example.test', pass: 'gail-password-1' };
 const basic = `Basic ${Buffer.from(`${USER.user}:${USER.pass}`).toString('base64')}`;
@@ -260,20 +259,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-px06-'));
     store = openSqliteStore({ dir });
-    const services = createServices({
-      store,
-      clock: { now: () => Date.now() },
-      log: silentLogger(),
-      resolver: zoneResolver({}),
-      settings: {
-        maxMessageSize: 1 << 20,
-        maxReceivedHeaders: 50,
-        hostname: 'mx.test',
-        maxMessagesPerHour: 100,
-        inbound: null,
-        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
-      },
-    });
+    const services = testServices(store);
     flush = services.flush;
     await services.directory.addDomain(localAdminContext(), 'example.test');
     await services.directory.addUser(localAdminContext(), USER.user, USER.pass);

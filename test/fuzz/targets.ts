@@ -23,7 +23,8 @@ import type { MimePart } from '../../src/mail/mime.ts';
 import { parseStructure } from '../../src/mail/mime.ts';
 import { messageText, summarize } from '../../src/mail/summary.ts';
 import { parseSearch } from '../../src/protocols/imap/search.ts';
-import { CommandReader, type ReaderLimits } from '../../src/protocols/imap/wire/reader.ts';
+import { PRE_AUTH_LIMITS } from '../../src/protocols/imap/session.ts';
+import { CommandReader } from '../../src/protocols/imap/wire/reader.ts';
 import { parseSequenceSet } from '../../src/protocols/imap/wire/sequence.ts';
 import { Args, ImapSyntaxError, tokenize } from '../../src/protocols/imap/wire/tokens.ts';
 import { decodeMutf7, encodeMutf7 } from '../../src/protocols/imap/wire/utf7.ts';
@@ -32,9 +33,9 @@ import { jsonDepthWithin, parseRequest } from '../../src/protocols/jmap/core/req
 import { METHODS } from '../../src/protocols/jmap/methods/index.ts';
 import { startSmtpServer } from '../../src/protocols/smtp/server/server.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
-import { type Ctx, createServices, type Services } from '../../src/services/index.ts';
+import type { Ctx } from '../../src/services/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
-import { zoneResolver } from '../helpers/dns.ts';
+import { testServices } from '../helpers/services.ts';
 
 /** A parser under test: hostile inputs and the properties every one of them must keep. */
 export interface Target<T> {
@@ -123,29 +124,21 @@ const IMAP_PIECES = [
   'CHARSET UTF-8 ',
   '"x\\"y"',
 ];
-const READER_LIMITS: ReaderLimits = {
-  maxLine: 8192,
-  maxCommand: 16 * 1024,
-  maxAppend: 0,
-  maxLiterals: 4,
-  maxNonSyncLiteral: 4096,
-  maxMessage: 0,
-};
 
 /** IMAP: the command reader, the tokenizer and the argument parsers, fed in arbitrary chunks. */
 export const imapCommand: Target<string[]> = {
   name: 'imap-command',
   arbitrary: fc.array(joined(IMAP_PIECES, 30), { minLength: 1, maxLength: 8 }),
   open: pure((chunks) => {
-    const reader = new CommandReader({ ...READER_LIMITS });
+    const reader = new CommandReader({ ...PRE_AUTH_LIMITS });
     for (const chunk of chunks)
       for (const event of reader.push(Buffer.from(chunk, 'latin1'))) {
         if (event.kind !== 'frame') continue;
         const { frame } = event;
         assert.equal(frame.text.length, frame.literals.length + 1);
-        assert.ok(frame.literals.length <= READER_LIMITS.maxLiterals, 'literal count bounded');
+        assert.ok(frame.literals.length <= PRE_AUTH_LIMITS.maxLiterals, 'literal count bounded');
         const size = [...frame.text, ...frame.literals].reduce((n, b) => n + b.length, 0);
-        assert.ok(size <= READER_LIMITS.maxCommand + 64, `command size bounded: ${size}`);
+        assert.ok(size <= PRE_AUTH_LIMITS.maxCommand + 64, `command size bounded: ${size}`);
         only(ImapSyntaxError, () => {
           const { args } = tokenize(frame);
           only(ImapSyntaxError, () => parseSearch(new Args(args)));
@@ -427,20 +420,7 @@ export const jmapRequest: Target<{ calls: [string, unknown, string][]; using: bo
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-fuzz-'));
     const store = openSqliteStore({ dir });
-    const services = createServices({
-      store,
-      clock: { now: () => Date.now() },
-      log: silentLogger(),
-      settings: {
-        maxMessageSize: 1 << 20,
-        maxReceivedHeaders: 50,
-        hostname: 'mx.fuzz.test',
-        maxMessagesPerHour: 1_000_000,
-        inbound: null,
-        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
-      },
-      resolver: zoneResolver({}),
-    });
+    const services = testServices(store, 'mx.fuzz.test');
     const admin = localAdminContext();
     await services.directory.addDomain(admin, 'fuzz.test');
     await services.directory.addUser(admin, 'user@fuzz.test', 'fuzz-password-1');
@@ -533,20 +513,7 @@ export const smtpSession: Target<string[]> = {
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-fuzz-'));
     const store = openSqliteStore({ dir });
-    const services: Services = createServices({
-      store,
-      clock: { now: () => Date.now() },
-      log: silentLogger(),
-      settings: {
-        maxMessageSize: 1 << 20,
-        maxReceivedHeaders: 50,
-        hostname: 'mx.fuzz.test',
-        maxMessagesPerHour: 1_000_000,
-        inbound: null,
-        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
-      },
-      resolver: zoneResolver({}),
-    });
+    const services = testServices(store, 'mx.fuzz.test');
     await services.directory.addDomain(localAdminContext(), 'fuzz.test');
     await services.directory.addUser(localAdminContext(), 'user@fuzz.test', 'fuzz-password-1');
     const pems = await generate([{ name: 'commonName', value: 'mx.fuzz.test' }], { keySize: 2048 });

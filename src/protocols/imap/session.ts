@@ -65,7 +65,8 @@ export interface Selected {
   pendingExpunge: Set<number>;
 }
 
-const PRE_AUTH_LIMITS = {
+/** Command limits before login: short commands, few literals, no APPEND (ATTACKS.md IM-02). */
+export const PRE_AUTH_LIMITS = {
   maxLine: 8192,
   maxCommand: 16 * 1024,
   maxAppend: 0,

@@ -1,0 +1,26 @@
+/**
+ * Services on a real store for in-process tests, with the settings those tests share (1 MiB
+ * messages, no inbound checks, hour-long sessions, an empty DNS zone).
+ */
+import { silentLogger } from '../../src/core/log.ts';
+import { createServices, type Services } from '../../src/services/index.ts';
+import type { Store } from '../../src/store/types.ts';
+import { zoneResolver } from './dns.ts';
+
+/** Services on `store` with the wall clock. */
+export function testServices(store: Store, hostname = 'mx.test'): Services {
+  return createServices({
+    store,
+    clock: { now: () => Date.now() },
+    log: silentLogger(),
+    resolver: zoneResolver({}),
+    settings: {
+      maxMessageSize: 1 << 20,
+      maxReceivedHeaders: 50,
+      hostname,
+      maxMessagesPerHour: 1_000_000,
+      inbound: null,
+      sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
+    },
+  });
+}
