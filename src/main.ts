@@ -18,6 +18,7 @@ import { startSubmissionServer } from './protocols/smtp/server/submission.ts';
 import { type Route, startQueueRunner } from './queue/runner.ts';
 import { localAdminContext } from './services/admin.ts';
 import { anonymousContext, createServices, type Services } from './services/index.ts';
+import { webhookProblem } from './services/webhook.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/types.ts';
 import { startHttpServer } from './web/server.ts';
@@ -35,6 +36,8 @@ export interface App {
 export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const config = loadConfig(dataDir);
   const resolver = resolverOf(config);
+  const hookProblem = config.alerts.webhook ? webhookProblem(config.alerts.webhook) : null;
+  if (hookProblem) throw new UsageError(`alerts.webhook: ${hookProblem}`);
   const store = openStore({ backend: config.store, dataDir });
   const services = createServices({
     store,
@@ -58,6 +61,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         sprayAccounts: config.alerts.sprayAccounts,
         massReadMessages: config.alerts.massReadMessages,
       },
+      webhook: { url: config.alerts.webhook, secret: config.alerts.webhookSecret },
       throttle: {
         windowMs: config.limits.authWindow * 60_000,
         freeFailures: config.limits.authFreeFailures,

@@ -306,6 +306,16 @@ export const SCHEMA = {
       min: 10,
       max: 100_000_000,
     },
+    webhook: {
+      kind: 'string',
+      doc: 'An http(s) URL every alert is also POSTed to as JSON (kind, severity, account, summary, detail); redirects are not followed. Empty: none.',
+      default: '',
+    },
+    webhookSecret: {
+      kind: 'string',
+      doc: 'When set, each webhook body is signed: `X-Portcullis-Signature: sha256=` and the HMAC-SHA256 of the body under this secret.',
+      default: '',
+    },
   },
   limits: {
     authWindow: {

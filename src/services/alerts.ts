@@ -14,6 +14,7 @@ import { fail, ok, type Result } from '../core/result.ts';
 import type { Alert, Store } from '../store/types.ts';
 import type { Audit, AuditEvent } from './audit.ts';
 import { type Ctx, isIssued, proofOf } from './principal.ts';
+import type { Webhook } from './webhook.ts';
 
 /** When the detector speaks up. */
 export interface AlertSettings {
@@ -67,6 +68,8 @@ export function createDetector(deps: {
   log: Logger;
   audit: Audit;
   settings: AlertSettings;
+  /** Where every alert is also sent, when configured. */
+  webhook?: Webhook;
 }) {
   const { store, clock, log, audit, settings } = deps;
   let notifyOwner: NotifyOwner | null = null;
@@ -115,6 +118,10 @@ export function createDetector(deps: {
       account: accountId,
       detail: { alert: id, severity },
     });
+    if (deps.webhook) {
+      const account = accountId === null ? null : ((await store.getAccount(accountId))?.address ?? null);
+      await deps.webhook({ id, ...alert, account });
+    }
     if (PERSISTENCE[e.action] && accountId !== null && notifyOwner)
       await notifyOwner(
         accountId,

@@ -19,6 +19,7 @@ import { createReadAudit } from './read-audit.ts';
 import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleSettings } from './throttle.ts';
+import { createWebhook } from './webhook.ts';
 
 export type {
   FlagOp,
@@ -67,6 +68,8 @@ export interface ServiceSettings {
   sessions: { idleMs: number; lifetimeMs: number };
   /** When the detector raises alerts (DEFAULT_ALERTS when absent). */
   alerts?: AlertSettings;
+  /** Where alerts are POSTed, and the HMAC secret that signs them. */
+  webhook?: { url: string; secret: string };
   /** How sign-in failures are slowed down (DEFAULT_THROTTLE when absent). */
   throttle?: ThrottleSettings;
 }
@@ -99,6 +102,9 @@ export function createServices(deps: {
     log: log.child({ svc: 'alerts' }),
     audit: sink.record,
     settings: settings.alerts ?? DEFAULT_ALERTS,
+    ...(settings.webhook?.url
+      ? { webhook: createWebhook({ ...settings.webhook, log: log.child({ svc: 'webhook' }) }) }
+      : {}),
   });
   const audit: Audit = (e) => {
     sink.record(e);

@@ -1,9 +1,15 @@
 /**
  * The detector end to end: password spraying over IMAP, a burst against one account, a whole
  * mailbox read over IMAP, and a new app password (also mailed to the owner) each raise an alert
- * that `portcullis alerts list` shows and the audit log records.
+ * that `portcullis alerts list` shows, the audit log records and the webhook receives, signed.
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -15,9 +21,27 @@ const OTHERS = Array.from({ length: 6 }, (_, i) => ({
   password: `user-password-${i}`,
 }));
 
+const SECRET = 'webhook-secret-1';
+
 describe('alerts', () => {
   let data: { path: string; remove(): void };
   let server: RunningServer;
+  /** A receiver standing in for a chat bridge or SIEM, in its own process (the CLI runs
+   * synchronously here, and the CLI sends alerts too): it writes what arrived to a file. */
+  let receiver: ChildProcess;
+  let receivedFile = '';
+  const RECEIVER = `
+    const { createServer } = require('node:http');
+    const { appendFileSync } = require('node:fs');
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        appendFileSync(process.argv[1], JSON.stringify({ body, signature: String(req.headers['x-portcullis-signature']), path: req.url }) + '\\n');
+        res.end();
+      });
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
   const imapLogin = async (user: string, pass: string) => {
     const c = new ImapFlow({
       host: '127.0.0.1',
@@ -43,17 +67,26 @@ describe('alerts', () => {
       .map((l) => JSON.parse(l) as Record<string, any>);
 
   before(async () => {
+    receivedFile = join(tmpdir(), `portcullis-webhook-${process.pid}.jsonl`);
+    receiver = spawn(process.execPath, ['-e', RECEIVER, receivedFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const port = await new Promise<string>((resolve) =>
+      createInterface({ input: receiver.stdout! }).once('line', resolve),
+    );
+    const hook = `http://127.0.0.1:${port}/hook`;
     data = makeDataDir({
       domains: ['example.test'],
       users: [OWNER, ...OTHERS],
-      config:
-        '[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4\n[limits]\nauthFreeFailures = 1000',
+      config: `[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4\nwebhook = "${hook}"\nwebhookSecret = "${SECRET}"\n[limits]\nauthFreeFailures = 1000`,
     });
     server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imaps=127.0.0.1:0', 'http=127.0.0.1:0']);
   });
   after(async () => {
     await server?.stop();
     data?.remove();
+    receiver?.kill();
+    rmSync(receivedFile, { force: true });
   });
 
   test('password spraying and a burst against one account are alerted', async () => {
@@ -123,5 +156,24 @@ describe('alerts', () => {
     for (const kind of ['alert.auth.spray', 'alert.persistence', 'alert.mail.mass-read'])
       assert.ok(audit.includes(kind), kind);
     assert.match(cliOk(data.path, ['alerts', 'list']), /\thigh\tauth\.spray\t-\tpassword spraying/);
+  });
+
+  test('every alert also reaches the webhook, signed with the shared secret', () => {
+    const received = readFileSync(receivedFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { body: string; signature: string; path: string });
+    const kinds = received.map((r) => (JSON.parse(r.body) as { kind: string }).kind);
+    for (const kind of ['auth.spray', 'auth.burst.account', 'mail.mass-read', 'persistence'])
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
+    for (const r of received) {
+      assert.equal(r.path, '/hook');
+      assert.equal(r.signature, `sha256=${createHmac('sha256', SECRET).update(r.body).digest('hex')}`);
+    }
+    const persistence = received
+      .map((r) => JSON.parse(r.body) as Record<string, any>)
+      .find((a) => a.kind === 'persistence');
+    assert.equal(persistence?.account, OWNER.address, 'the account by address, as the list shows it');
+    assert.equal(persistence?.severity, 'high');
   });
 });
