@@ -54,6 +54,9 @@ export function networkOf(remote: string): string {
   return remote;
 }
 
+/** A credential younger than this reading a whole mailbox is a new device's first sync. */
+const NEW_CREDENTIAL_MS = 86_400_000;
+
 const PERSISTENCE: Record<string, string> = {
   'credential.app-password.add': 'A new app password was created for your account',
   'credential.token.add': 'A new API token was created for your account',
@@ -75,6 +78,18 @@ export function createDetector(deps: {
   let notifyOwner: NotifyOwner | null = null;
   /** Event times per counter key, oldest first. */
   const windows = new Map<string, { t: number; v: string | number }[]>();
+  /** Messages read per account in its current window, and the most in any earlier window. */
+  const baselines = new Map<number, { max: number; windowStart: number; total: number }>();
+  /** Whether `credential` (app password, token or browser session) was made within a day. */
+  const newCredential = async (account: number, credential: string | null, now: number): Promise<boolean> => {
+    if (!credential) return false;
+    const [kind, id] = credential.includes(':') ? credential.split(':', 2) : ['session', credential];
+    const created =
+      kind === 'session'
+        ? (await store.listWebSessions(account, now)).find((s) => s.id === id)?.createdAt
+        : (await store.listAppPasswords(account)).find((a) => a.id === id)?.createdAt;
+    return created !== undefined && now - created < NEW_CREDENTIAL_MS;
+  };
   /** Alerts already raised per key, so one burst raises one alert per window. */
   const raised = new Map<string, number>();
 
@@ -229,22 +244,39 @@ export function createDetector(deps: {
         .finally(() => running.delete(p));
       running.add(p);
     },
-    /** Counts messages read (told at every read, so a mass download is seen within seconds). */
+    /**
+     * Counts messages read (told at every read, so a mass download is seen within seconds). An
+     * account is alerted when its reads within the window pass the threshold and three times the
+     * most it read in any earlier window (its baseline), once per window. A credential made
+     * within the last day (a new phone's app password, a new browser session) is reported as a
+     * new device's first full sync — still an alert, since a thief's download looks the same.
+     */
     observeRead(ctx: Ctx, account: number, messages: number): void {
+      const now = clock.now();
+      const base = baselines.get(account) ?? { max: 0, windowStart: now, total: 0 };
+      if (now - base.windowStart >= settings.windowMs) {
+        base.max = Math.max(base.max, base.total);
+        base.windowStart = now;
+        base.total = 0;
+      }
+      base.total += messages;
+      baselines.set(account, base);
       const total = count(`read:${account}`, messages).reduce((n, x) => n + Number(x.v), 0);
-      if (total < settings.massReadMessages || !once(`read:${account}`)) return;
-      const e: AuditEvent = { action: 'mail.read', outcome: 'ok', origin: ctx, account };
-      const p = raise(
-        e,
-        'mail.mass-read',
-        'high',
-        account,
-        `${total} messages of one account read within minutes`,
-        {
-          messages: total,
-          credential: proofOf(ctx.principal)?.credential ?? null,
-        },
-      )
+      if (total < settings.massReadMessages || total < 3 * base.max || !once(`read:${account}`)) return;
+      const credential = proofOf(ctx.principal)?.credential ?? null;
+      const p = newCredential(account, credential, now)
+        .then((fresh) =>
+          raise(
+            { action: 'mail.read', outcome: 'ok', origin: ctx, account },
+            'mail.mass-read',
+            'high',
+            account,
+            fresh
+              ? `first full sync by a new device: ${total} messages read within minutes`
+              : `${total} messages of one account read within minutes`,
+            { messages: total, baseline: base.max, credential, firstSync: fresh },
+          ),
+        )
         .catch((err: unknown) => log.error({ err }, 'alert detector failed'))
         .finally(() => running.delete(p));
       running.add(p);

@@ -158,6 +158,49 @@ describe('alerts', () => {
     assert.match(cliOk(data.path, ['alerts', 'list']), /\thigh\tauth\.spray\t-\tpassword spraying/);
   });
 
+  test("a new device's first full sync is alerted as such, not silenced", async () => {
+    const who = OTHERS[0]!;
+    const made = cliOk(data.path, [
+      'app-password',
+      'add',
+      who.address,
+      '--label',
+      'new phone',
+      '--scope',
+      'imap',
+    ]);
+    const password = made.trim().split(': ').at(-1)!;
+    const smtp = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    for (let i = 0; i < 12; i++)
+      await smtp.sendMail({
+        envelope: { from: 'x@remote.test', to: [who.address] },
+        raw: `Subject: s${i}\r\n\r\nbody\r\n`,
+      });
+    smtp.close();
+    const c = await imapLogin(who.address, password);
+    assert.ok(c, 'the app password signs in');
+    await c.mailboxOpen('INBOX');
+    let n = 0;
+    for await (const _ of c.fetch('1:*', { source: true })) n++;
+    assert.ok(n >= 12);
+    await c.logout();
+    const deadline = Date.now() + 60_000;
+    let found: Record<string, any> | undefined;
+    while (!found && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      found = alerts().find((a) => a.kind === 'mail.mass-read' && a.account === who.address);
+    }
+    assert.ok(found, 'alerted');
+    assert.equal(found.detail.firstSync, true);
+    assert.match(found.summary, /first full sync by a new device/);
+    assert.match(String(found.detail.credential), /^app:/);
+  });
+
   test('every alert also reaches the webhook, signed with the shared secret', () => {
     const received = readFileSync(receivedFile, 'utf8')
       .trim()
