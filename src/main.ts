@@ -274,6 +274,19 @@ export async function serve(
     const timer = setInterval(prune, 86_400_000);
     closers.unshift(async () => clearInterval(timer));
   }
+  // Checkpoints to keep elsewhere (the log, the webhook): a rewritten or shortened log shows.
+  if (config.audit.checkpointMinutes > 0) {
+    const anchor = (): void => {
+      app.services.audit
+        .anchor(localAdminContext('checkpoint'))
+        .then((r) => {
+          if (r.ok) log.info({ checkpoint: `${r.value.seq}:${r.value.hash}` }, 'audit checkpoint');
+        })
+        .catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'));
+    };
+    const timer = setInterval(anchor, config.audit.checkpointMinutes * 60_000);
+    closers.unshift(async () => clearInterval(timer));
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

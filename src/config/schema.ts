@@ -388,6 +388,13 @@ export const SCHEMA = {
     },
   },
   audit: {
+    checkpointMinutes: {
+      kind: 'int',
+      doc: 'Minutes between audit checkpoints taken by `serve`: each `SEQ:HASH` is logged, recorded and sent to `alerts.webhook` when set, so that a copy lives off this machine for `audit verify --checkpoint`. 0: none.',
+      default: 60,
+      min: 0,
+      max: 10_080,
+    },
     retentionDays: {
       kind: 'int',
       doc: 'Days audit records are kept; older ones are removed daily, and the removal is itself recorded so the chain stays verifiable. 0: kept for ever.',

@@ -135,7 +135,18 @@ export function createDetector(deps: {
     });
     if (deps.webhook) {
       const account = accountId === null ? null : ((await store.getAccount(accountId))?.address ?? null);
-      await deps.webhook({ id, ...alert, account });
+      await deps.webhook(
+        {
+          id,
+          at: new Date(alert.at).toISOString(),
+          kind,
+          severity,
+          account,
+          summary,
+          detail: alert.detail,
+        },
+        `alert ${id}`,
+      );
     }
     if (PERSISTENCE[e.action] && accountId !== null && notifyOwner)
       await notifyOwner(

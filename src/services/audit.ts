@@ -14,6 +14,7 @@ import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { AuditEntry, AuditInput, Store } from '../store/types.ts';
 import { type Ctx, isIssued, type Origin } from './principal.ts';
+import type { Webhook } from './webhook.ts';
 
 /** One audit record. */
 export interface AuditEvent {
@@ -165,7 +166,7 @@ export interface AuditVerification {
 const PAGE = 5000;
 
 /** The administrator's view of the audit log. */
-export function createAuditService(deps: { store: Store; audit: Audit }) {
+export function createAuditService(deps: { store: Store; audit: Audit; webhook?: Webhook }) {
   const { store, audit } = deps;
   const admin = (
     ctx: Ctx,
@@ -246,6 +247,21 @@ export function createAuditService(deps: { store: Store; audit: Audit }) {
     async checkpoint(ctx: Ctx): Promise<Result<{ seq: number; hash: string }, 'forbidden'>> {
       if (!admin(ctx, 'checkpoint', {})) return fail('forbidden');
       return ok((await store.auditBounds()).head);
+    },
+
+    /**
+     * Takes a checkpoint to keep off this machine: logged, recorded, and sent to the webhook
+     * when one is configured (the server runs this periodically; `audit verify --checkpoint`
+     * then shows a log cut short or rewritten before it).
+     */
+    async anchor(ctx: Ctx): Promise<Result<{ seq: number; hash: string }, 'forbidden'>> {
+      if (!admin(ctx, 'anchor', {})) return fail('forbidden');
+      const head = (await store.auditBounds()).head;
+      await deps.webhook?.(
+        { kind: 'audit.checkpoint', at: new Date().toISOString(), checkpoint: `${head.seq}:${head.hash}` },
+        `checkpoint ${head.seq}`,
+      );
+      return ok(head);
     },
 
     /** Removes records older than the retention period; the removal is itself recorded. */

@@ -84,6 +84,9 @@ export function createServices(deps: {
   resolver: Resolver;
 }): Services {
   const { store, clock, log, settings, resolver } = deps;
+  const webhook = settings.webhook?.url
+    ? createWebhook({ ...settings.webhook, log: log.child({ svc: 'webhook' }) })
+    : undefined;
   const sink = createAuditSink({
     store,
     log: log.child({ svc: 'audit' }),
@@ -102,9 +105,7 @@ export function createServices(deps: {
     log: log.child({ svc: 'alerts' }),
     audit: sink.record,
     settings: settings.alerts ?? DEFAULT_ALERTS,
-    ...(settings.webhook?.url
-      ? { webhook: createWebhook({ ...settings.webhook, log: log.child({ svc: 'webhook' }) }) }
-      : {}),
+    ...(webhook ? { webhook } : {}),
   });
   const audit: Audit = (e) => {
     sink.record(e);
@@ -164,7 +165,7 @@ export function createServices(deps: {
     outbound,
     delivery,
     dkim,
-    audit: createAuditService({ store, audit }),
+    audit: createAuditService({ store, audit, ...(webhook ? { webhook } : {}) }),
     async flush() {
       reads.flush();
       reads.stop();

@@ -34,11 +34,11 @@ test('a refused delivery is tried again, and a redirect is not followed', async 
     summary: 's',
     detail: {},
   };
-  await send(alert);
+  await send(alert, 'alert 1');
   assert.deepEqual(seen, ['/hook', '/hook', '/hook'], 'three attempts, never /elsewhere');
   answers = [500, 500, 500, 500];
   seen.length = 0;
-  await send(alert);
+  await send(alert, 'alert 1');
   assert.equal(seen.length, 3, 'at most three attempts');
   server.close();
 });

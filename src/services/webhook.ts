@@ -1,6 +1,6 @@
 /**
- * @module The alert webhook: each alert is POSTed as JSON to one URL the administrator
- * configured, signed with HMAC-SHA256 of the body (`X-Portcullis-Signature: sha256=HEX`) when a
+ * @module The webhook: each alert, and each periodic audit checkpoint, is POSTed as JSON to one
+ * URL the administrator configured, signed with HMAC-SHA256 of the body (`X-Portcullis-Signature: sha256=HEX`) when a
  * secret is set, so a receiver (a chat bridge, a SIEM) can tell it came from this server.
  * Trust: the URL comes only from configuration, never from a request; redirects are not
  * followed; each attempt has a 5-second deadline and at most three attempts are made, so a slow
@@ -10,7 +10,6 @@ import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from '../core/log.ts';
-import type { Alert } from '../store/types.ts';
 
 /** Attempts per alert and the pause after each failed one. */
 const ATTEMPTS = 3;
@@ -59,16 +58,9 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
 export function createWebhook(deps: { url: string; secret: string; log: Logger; pauseMs?: number }) {
   const { url, secret, log } = deps;
   const pause = deps.pauseMs ?? 2000;
-  return async (alert: Alert & { account: string | null }): Promise<void> => {
-    const body = JSON.stringify({
-      id: alert.id,
-      at: new Date(alert.at).toISOString(),
-      kind: alert.kind,
-      severity: alert.severity,
-      account: alert.account,
-      summary: alert.summary,
-      detail: alert.detail,
-    });
+  /** Sends one notice (an alert, or an audit checkpoint to keep elsewhere); `ref` names it in logs. */
+  return async (payload: Record<string, unknown>, ref: string): Promise<void> => {
+    const body = JSON.stringify(payload);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Portcullis',
@@ -79,13 +71,13 @@ export function createWebhook(deps: { url: string; secret: string; log: Logger; 
       try {
         const status = await post(url, headers, body);
         if (status >= 200 && status < 300) return;
-        log.warn({ alert: alert.id, status, attempt }, 'alert webhook refused');
+        log.warn({ ref, status, attempt }, 'webhook refused');
       } catch (err) {
-        log.warn({ alert: alert.id, err: (err as Error).message, attempt }, 'alert webhook failed');
+        log.warn({ ref, err: (err as Error).message, attempt }, 'webhook failed');
       }
       if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, pause * attempt));
     }
-    log.error({ alert: alert.id }, 'alert webhook gave up');
+    log.error({ ref }, 'webhook gave up');
   };
 }
 

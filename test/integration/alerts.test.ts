@@ -78,7 +78,7 @@ describe('alerts', () => {
     data = makeDataDir({
       domains: ['example.test'],
       users: [OWNER, ...OTHERS],
-      config: `[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4\nwebhook = "${hook}"\nwebhookSecret = "${SECRET}"\n[limits]\nauthFreeFailures = 1000`,
+      config: `[alerts]\nmassReadMessages = 10\nsprayAccounts = 5\nfailuresPerAccount = 4\nwebhook = "${hook}"\nwebhookSecret = "${SECRET}"\n[limits]\nauthFreeFailures = 1000\n[audit]\ncheckpointMinutes = 1`,
     });
     server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imaps=127.0.0.1:0', 'http=127.0.0.1:0']);
   });
@@ -218,5 +218,22 @@ describe('alerts', () => {
       .find((a) => a.kind === 'persistence');
     assert.equal(persistence?.account, OWNER.address, 'the account by address, as the list shows it');
     assert.equal(persistence?.severity, 'high');
+  });
+  test('audit checkpoints reach the webhook every minute, and the log verifies against them', async () => {
+    const checkpoints = () =>
+      readFileSync(receivedFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { body: string; signature: string })
+        .filter((r) => r.body.includes('"audit.checkpoint"'));
+    const deadline = Date.now() + 90_000;
+    while (checkpoints().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+    const [first] = checkpoints();
+    assert.ok(first, 'a checkpoint within the minute');
+    assert.equal(first.signature, `sha256=${createHmac('sha256', SECRET).update(first.body).digest('hex')}`);
+    const { checkpoint } = JSON.parse(first.body) as { checkpoint: string };
+    assert.match(checkpoint, /^\d+:[0-9a-f]{64}$/);
+    assert.match(cliOk(data.path, ['audit', 'verify', '--checkpoint', checkpoint]), /intact/);
+    assert.ok(server.logs.some((l) => l['msg'] === 'audit checkpoint' && l['checkpoint'] === checkpoint));
   });
 });
