@@ -66,6 +66,22 @@ describe('alerts', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, any>);
 
+  /** Twelve messages for `to` over the MX listener. */
+  const deliverTwelve = async (to: string) => {
+    const smtp = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    for (let i = 0; i < 12; i++)
+      await smtp.sendMail({
+        envelope: { from: 'x@remote.test', to: [to] },
+        raw: `Subject: m${i}\r\n\r\nbody ${i}\r\n`,
+      });
+    smtp.close();
+  };
+
   before(async () => {
     receivedFile = join(tmpdir(), `portcullis-webhook-${process.pid}.jsonl`);
     receiver = spawn(process.execPath, ['-e', RECEIVER, receivedFile], {
@@ -105,18 +121,7 @@ describe('alerts', () => {
   });
 
   test('reading a whole mailbox is alerted', async () => {
-    const smtp = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['smtp']!,
-      secure: false,
-      ignoreTLS: true,
-    });
-    for (let i = 0; i < 12; i++)
-      await smtp.sendMail({
-        envelope: { from: 'x@remote.test', to: [OWNER.address] },
-        raw: `Subject: m${i}\r\n\r\nbody ${i}\r\n`,
-      });
-    smtp.close();
+    await deliverTwelve(OWNER.address);
     const c = await imapLogin(OWNER.address, OWNER.password);
     assert.ok(c);
     await c.mailboxOpen('INBOX');
@@ -170,18 +175,7 @@ describe('alerts', () => {
       'imap',
     ]);
     const password = made.trim().split(': ').at(-1)!;
-    const smtp = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['smtp']!,
-      secure: false,
-      ignoreTLS: true,
-    });
-    for (let i = 0; i < 12; i++)
-      await smtp.sendMail({
-        envelope: { from: 'x@remote.test', to: [who.address] },
-        raw: `Subject: s${i}\r\n\r\nbody\r\n`,
-      });
-    smtp.close();
+    await deliverTwelve(who.address);
     const c = await imapLogin(who.address, password);
     assert.ok(c, 'the app password signs in');
     await c.mailboxOpen('INBOX');
