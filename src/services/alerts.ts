@@ -90,6 +90,20 @@ export function createDetector(deps: {
         : (await store.listAppPasswords(account)).find((a) => a.id === id)?.createdAt;
     return created !== undefined && now - created < NEW_CREDENTIAL_MS;
   };
+  /** Messages read per account within the window, per second (a whole-mailbox download is
+   * told of message by message, so each read must cost O(1)), and their sum. */
+  const reads = new Map<number, { slots: { t: number; n: number }[]; sum: number }>();
+  const readWithin = (account: number, messages: number, now: number): number => {
+    const r = reads.get(account) ?? { slots: [], sum: 0 };
+    while (r.slots.length > 0 && r.slots[0]!.t <= now - settings.windowMs) r.sum -= r.slots.shift()!.n;
+    const second = now - (now % 1000);
+    const last = r.slots.at(-1);
+    if (last?.t === second) last.n += messages;
+    else r.slots.push({ t: second, n: messages });
+    r.sum += messages;
+    reads.set(account, r);
+    return r.sum;
+  };
   /** Alerts already raised per key, so one burst raises one alert per window. */
   const raised = new Map<string, number>();
 
@@ -272,7 +286,7 @@ export function createDetector(deps: {
       }
       base.total += messages;
       baselines.set(account, base);
-      const total = count(`read:${account}`, messages).reduce((n, x) => n + Number(x.v), 0);
+      const total = readWithin(account, messages, now);
       if (total < settings.massReadMessages || total < 3 * base.max || !once(`read:${account}`)) return;
       const credential = proofOf(ctx.principal)?.credential ?? null;
       const p = newCredential(account, credential, now)
