@@ -1,10 +1,16 @@
 /**
  * @module The HTTP and HTTPS listeners: Node's servers with the web application, TLS from the
- * same certificate as the mail listeners, and time limits on headers, whole requests and idle
- * keep-alive connections (slow clients cannot hold a connection open; ATTACKS.md DS-*).
+ * same certificate as the mail listeners, and time limits on headers, whole requests, request
+ * bodies (a minimum rate) and idle keep-alive connections, so slow clients cannot hold a
+ * connection open (ATTACKS.md DS-02).
  * Trust: the remote address handed to the application is the socket's, never a header's.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -26,6 +32,13 @@ export interface HttpServerDeps {
   /** Connection admission shared by every listener of the process. */
   guard: ConnectionGuard;
 }
+
+/**
+ * A request body must bring at least this many bytes per second, measured over each window of
+ * BODY_WINDOW_MS while it is incomplete (a 1 B/s upload is cut off; a slow but real link is not).
+ */
+const MIN_BODY_RATE = 4096;
+const BODY_WINDOW_MS = 10_000;
 
 /** A running HTTP listener. */
 export interface HttpListener {
@@ -54,17 +67,21 @@ export async function startHttpServer(
     },
     targetOf: (_request, env) => (env as { incoming?: IncomingMessage }).incoming?.url ?? '',
   });
-  const listener = getRequestListener(app.fetch, {
+  const handle = getRequestListener(app.fetch, {
     errorHandler: (err) => {
       deps.log.error({ err }, 'http adapter error');
       return new Response('Bad Request', { status: 400 });
     },
   });
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    watchBodyRate(request, response, deps.log);
+    return handle(request, response);
+  };
   // An idle keep-alive connection stays open longer than clients keep theirs, so the client, not
   // the server, closes it and no request races a closing socket; slow senders are cut off by the
-  // header and request timeouts.
+  // header timeout, the body rate and, at the latest, the request timeout.
   const options = {
-    requestTimeout: 60_000,
+    requestTimeout: 600_000,
     headersTimeout: 20_000,
     keepAliveTimeout: 65_000,
     maxHeaderSize: 16_384,
@@ -101,4 +118,41 @@ export async function startHttpServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Cuts off a request whose body arrives slower than MIN_BODY_RATE over a window, with 408 when
+ * no answer has started. Bytes are counted on the socket, so the body stream is left to the
+ * application; a window in which the application itself stopped reading (its buffer is full)
+ * is not held against the client.
+ */
+function watchBodyRate(request: IncomingMessage, response: ServerResponse, log: Logger): void {
+  if (request.complete || !hasBody(request)) return;
+  const socket = request.socket;
+  let seen = socket.bytesRead;
+  const timer = setInterval(() => {
+    if (request.complete || socket.destroyed) {
+      clearInterval(timer);
+      return;
+    }
+    const got = socket.bytesRead - seen;
+    seen = socket.bytesRead;
+    const backpressure = request.readableLength >= request.readableHighWaterMark;
+    if (backpressure || got >= (MIN_BODY_RATE * BODY_WINDOW_MS) / 1000) return;
+    clearInterval(timer);
+    log.info({ remote: socket.remoteAddress, got }, 'http request body too slow; connection closed');
+    if (!response.headersSent) {
+      response.writeHead(408, { Connection: 'close', 'Content-Type': 'text/plain' });
+      response.end('Request body too slow\n');
+    }
+    setImmediate(() => socket.destroy());
+  }, BODY_WINDOW_MS);
+  timer.unref();
+  request.once('end', () => clearInterval(timer));
+  socket.once('close', () => clearInterval(timer));
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
 }

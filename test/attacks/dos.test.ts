@@ -1,9 +1,10 @@
 /**
- * ATTACKS.md DS-01 (slowloris before login) and DS-03 (connection floods): a client that keeps a
- * connection busy without signing in is cut off at the login deadline, and connections per
- * client are capped in number and in rate over all listeners together, with the protocol's
- * temporary-failure answer; other clients are unaffected. Clients come from different loopback
- * addresses (127.0.0.x).
+ * ATTACKS.md DS-01 (slowloris before login), DS-02 (slow HTTP bodies) and DS-03 (connection
+ * floods): a client that keeps a connection busy without signing in is cut off at the login
+ * deadline, an upload that trickles in is cut off while a real one goes through, and
+ * connections per client are capped in number and in rate over all listeners together, with the
+ * protocol's temporary-failure answer; other clients are unaffected. Clients come from different
+ * loopback addresses (127.0.0.x).
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -66,6 +67,48 @@ describe('DS-01: the login deadline', () => {
     // The signed-in session is not subject to the deadline.
     assert.equal((await user.cmd('NOOP')).status, 'OK');
     user.close();
+  });
+});
+
+describe('DS-02: slow HTTP request bodies', () => {
+  const ctx = useServer({ domains: ['example.test'], users: [USER] }, LISTENERS);
+  const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
+
+  test('an upload sent at a few bytes a second is answered 408 and closed; a fast one is stored', async () => {
+    const port = ctx.server.ports['http']!;
+    const session = await fetch(`http://127.0.0.1:${port}/jmap/session`, {
+      headers: { Authorization: auth },
+    });
+    const accountId = Object.keys((await session.json()).accounts)[0]!;
+    const path = `/jmap/upload/${accountId}`;
+
+    const slow = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.90' });
+    slow.on('error', () => {});
+    let got = '';
+    slow.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    const closed = new Promise((r) => slow.once('close', r));
+    slow.write(
+      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\n` +
+        'Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n',
+    );
+    const started = Date.now();
+    const drip = setInterval(() => slow.writable && slow.write('x'.repeat(8)), 1000);
+    // Meanwhile a real upload from another client goes through.
+    const fast = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(2_000_000, 'y'),
+    });
+    assert.equal(fast.status, 201);
+    await Promise.race([closed, sleep(30_000)]);
+    clearInterval(drip);
+    const elapsed = Date.now() - started;
+    assert.ok(slow.destroyed || slow.readableEnded, 'the trickle was cut off');
+    assert.ok(elapsed >= 9000 && elapsed < 25_000, `after ${elapsed} ms`);
+    assert.match(got, /^HTTP\/1\.1 408 /);
+    slow.destroy();
   });
 });
 
