@@ -69,6 +69,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         maxDelayMs: config.limits.authMaxDelay * 1000,
         blockSourceAfter: config.limits.authBlockAfter,
       },
+      minFreeDisk: config.limits.minFreeDiskMB * 1024 * 1024,
     },
   });
   return {

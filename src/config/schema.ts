@@ -381,6 +381,13 @@ export const SCHEMA = {
       min: 5,
       max: 3600,
     },
+    minFreeDiskMB: {
+      kind: 'int',
+      doc: 'Free space (MiB) on the data volume below which new mail is refused for now, so senders retry later and nothing accepted is lost: SMTP 452 at RCPT TO, IMAP `NO [UNAVAILABLE]` for APPEND, JMAP `overQuota` and 503 for uploads. 0: no watermark.',
+      default: 256,
+      min: 0,
+      max: 1_048_576,
+    },
     exempt: {
       kind: 'string',
       doc: 'Networks the connection limits do not apply to, as `ADDRESS` or `ADDRESS/PREFIX` separated by spaces: by default loopback, where a local front end connects. Sign-in throttling applies to every address.',

@@ -16,6 +16,7 @@ import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
 import type { Changes } from './changes.ts';
 import type { Directory, RecipientError } from './directory.ts';
+import type { DiskWatermark } from './disk.ts';
 import { QUEUE_LIFETIME_MS } from './outbound.ts';
 import { type Ctx, isIssued } from './principal.ts';
 
@@ -49,6 +50,8 @@ export interface DeliveryDeps {
   hostname: string;
   /** Inbound checks of mail from other servers; null: none. */
   inbound: { resolver: Resolver; dmarcReject: boolean } | null;
+  /** Whether storage is below its watermark (new recipients get a temporary refusal). */
+  diskLow: DiskWatermark;
 }
 
 /** Most header bytes held back before a message is stored as it is. */
@@ -74,11 +77,15 @@ export function createDelivery({
   maxReceivedHeaders,
   hostname,
   inbound,
+  diskLow,
 }: DeliveryDeps) {
   return {
     /** Checks one envelope recipient at RCPT time. */
-    checkRecipient(ctx: Ctx, address: string): Promise<Result<number[], RecipientError>> {
-      return directory.resolveRecipient(ctx, address);
+    async checkRecipient(ctx: Ctx, address: string): Promise<Result<number[], RecipientError>> {
+      const r = await directory.resolveRecipient(ctx, address);
+      // Mail for here waits at the sender while storage is low (DS-05).
+      if (r.ok && (await diskLow())) return fail('storage-low');
+      return r;
     },
 
     /**

@@ -71,7 +71,7 @@ export type DirectoryError =
   | 'stale';
 
 /** Outcome of resolving an envelope recipient. */
-export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user' | 'over-quota';
+export type RecipientError = 'invalid' | 'relay-denied' | 'unknown-user' | 'over-quota' | 'storage-low';
 
 /** Dependencies of the directory service. */
 export interface DirectoryDeps {

@@ -12,6 +12,7 @@ import { type Audit, type AuditService, createAuditService, createAuditSink } fr
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
+import { createDiskWatermark } from './disk.ts';
 import { createDkim, type DkimService } from './dkim.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
@@ -72,6 +73,8 @@ export interface ServiceSettings {
   webhook?: { url: string; secret: string };
   /** How sign-in failures are slowed down (DEFAULT_THROTTLE when absent). */
   throttle?: ThrottleSettings;
+  /** Free bytes below which new mail is refused for now (0 or absent: no watermark). */
+  minFreeDisk?: number;
 }
 
 /** Builds the services on a store. */
@@ -115,6 +118,7 @@ export function createServices(deps: {
   const throttle = createThrottle({ clock, settings: settings.throttle ?? DEFAULT_THROTTLE });
   const directory = createDirectory({ store, clock, audit, throttle });
   const changes = createChanges();
+  const diskLow = createDiskWatermark(store, clock, settings.minFreeDisk ?? 0);
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
   const delivery = createDelivery({
     store,
@@ -126,6 +130,7 @@ export function createServices(deps: {
     maxReceivedHeaders: settings.maxReceivedHeaders,
     hostname: settings.hostname,
     inbound: settings.inbound ? { ...settings.inbound, resolver } : null,
+    diskLow,
   });
   detector.setNotifier(async (accountId, subject, text) => {
     const account = await store.getAccount(accountId);
@@ -160,7 +165,15 @@ export function createServices(deps: {
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
   return {
     directory,
-    mail: createMail({ store, changes, clock, maxMessageSize: settings.maxMessageSize, reads, audit }),
+    mail: createMail({
+      store,
+      changes,
+      clock,
+      maxMessageSize: settings.maxMessageSize,
+      reads,
+      audit,
+      diskLow,
+    }),
     changes: { watch: changes.watch },
     outbound,
     delivery,

@@ -10,21 +10,23 @@ import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Envelope, MimePart } from '../mail/mime.ts';
 import { decodePartBody, summarize } from '../mail/summary.ts';
-import type {
-  Change,
-  ChangeType,
-  FlagOp,
-  FlagUpdate,
-  Mailbox,
-  MailboxDelta,
-  MailboxEntry,
-  Message,
-  SearchField,
-  Store,
-  VacationResponse,
+import {
+  type Change,
+  type ChangeType,
+  type FlagOp,
+  type FlagUpdate,
+  type Mailbox,
+  type MailboxDelta,
+  type MailboxEntry,
+  type Message,
+  OVER_QUOTA,
+  type SearchField,
+  type Store,
+  type VacationResponse,
 } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
+import type { DiskWatermark } from './disk.ts';
 import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
 import { type Ctx, isIssued } from './principal.ts';
 import type { ReadAudit } from './read-audit.ts';
@@ -38,6 +40,8 @@ export type MailError =
   | 'has-children'
   | 'special-use'
   | 'over-quota'
+  /** The server's storage is below its watermark: try again later. */
+  | 'storage-low'
   | 'too-big';
 
 const SYSTEM_FLAGS = new Map(
@@ -99,10 +103,12 @@ export interface MailDeps {
   reads: Pick<ReadAudit, 'note'>;
   /** Where removals of mail are recorded. */
   audit: Audit;
+  /** Whether storage is below its watermark (new mail is refused for now). */
+  diskLow: DiskWatermark;
 }
 
 /** Creates the mail service. */
-export function createMail({ store, changes, clock, maxMessageSize, reads, audit }: MailDeps) {
+export function createMail({ store, changes, clock, maxMessageSize, reads, audit, diskLow }: MailDeps) {
   const published = <T>(accountId: number, modseq: number, value: T): T => {
     if (modseq > 0) changes.publish(accountId, modseq);
     return value;
@@ -226,6 +232,7 @@ export function createMail({ store, changes, clock, maxMessageSize, reads, audit
     ): Promise<Result<{ id: string; size: number }, MailError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
+      if (await diskLow()) return fail('storage-low');
       const now = clock.now();
       await store.expireUploads(now - UPLOAD_LIFETIME_MS);
       const writer = store.blobs.create();
@@ -406,22 +413,32 @@ export function createMail({ store, changes, clock, maxMessageSize, reads, audit
       if (!f.ok) return f;
       const box = await mailboxOf(accountId, mailboxId);
       if (!box) return fail('not-found');
+      if (await diskLow()) return fail('storage-low');
+      // A quick answer for the common case; the store checks again as it files (DS-05).
       const account = await store.getAccount(accountId);
       if (account && account.quotaBytes > 0 && account.usedBytes + raw.length > account.quotaBytes)
         return fail('over-quota');
       const writer = store.blobs.create();
       await writer.write(raw);
       const blob = await writer.finish();
-      const [d] = await store.deliver([
-        {
-          accountId,
-          mailbox: { id: mailboxId },
-          blob,
-          receivedAt: options.receivedAt ?? clock.now(),
-          cache: summarize(raw),
-          flags: f.value,
-        },
-      ]);
+      const filed = await store
+        .deliver([
+          {
+            accountId,
+            mailbox: { id: mailboxId },
+            blob,
+            receivedAt: options.receivedAt ?? clock.now(),
+            cache: summarize(raw),
+            flags: f.value,
+            withinQuota: true,
+          },
+        ])
+        .catch((err: unknown) => {
+          if (err instanceof Error && err.message === OVER_QUOTA) return null;
+          throw err;
+        });
+      if (filed === null) return fail('over-quota');
+      const [d] = filed;
       if (!d) return fail('not-found');
       return ok(published(accountId, d.modseq, { uid: d.uid, uidValidity: box.uidValidity }));
     },

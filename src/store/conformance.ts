@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { GENESIS_HASH, verifyChain } from '../core/audit-chain.ts';
-import type { MessageCache, NewDelivery, SpecialUse, StagedBlob, Store } from './types.ts';
+import {
+  type MessageCache,
+  type NewDelivery,
+  OVER_QUOTA,
+  type SpecialUse,
+  type StagedBlob,
+  type Store,
+} from './types.ts';
 
 /** Opens a store on a fresh location; `reopen` opens the same location again after close. */
 export interface StoreFactory {
@@ -413,6 +420,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const m2 = await again.getMessage(a.id, d2!.messageId);
       assert.equal((await again.blobs.read(m1!.blobHash)).toString(), 'Subject: staged\r\n\r\nbody');
       assert.equal((await again.blobs.read(m2!.blobHash)).length, 600 * 1024);
+    });
+
+    withStore('deliver withinQuota: checked and reserved as the message is filed', async (store) => {
+      const a = await account(store);
+      const blob = await putBlob(store, 'Subject: q\r\n\r\n0123456789');
+      await store.setQuota(a.id, blob.size * 2);
+      const tries = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.deliver([{ ...deliver(a.id, blob), withinQuota: true }])),
+      );
+      assert.equal(tries.filter((t) => t.status === 'fulfilled').length, 2);
+      for (const t of tries)
+        if (t.status === 'rejected') assert.equal((t.reason as Error).message, OVER_QUOTA);
+      assert.equal((await store.getAccount(a.id))!.usedBytes, blob.size * 2);
+      // Delivery from outside is filed whatever the quota.
+      assert.equal((await store.deliver([deliver(a.id, blob)])).length, 1);
     });
 
     withStore('deliver: UIDs, modseq, counts and the change log', async (store) => {

@@ -373,7 +373,17 @@ export interface NewDelivery {
   receivedAt: number;
   cache: MessageCache;
   flags: string[];
+  /**
+   * File only if the account's quota leaves room for the message, checked and reserved in the
+   * same transaction (parallel APPENDs cannot all pass; ATTACKS.md DS-05); otherwise the batch
+   * fails with OVER_QUOTA. Deliveries from outside leave this off: their quota is checked when
+   * the recipient is accepted, and a message once acknowledged is filed, never lost.
+   */
+  withinQuota?: boolean;
 }
+
+/** The error message of a delivery batch refused because a `withinQuota` message did not fit. */
+export const OVER_QUOTA = 'over quota';
 
 /** Where a delivered message landed. */
 export interface Delivered {
@@ -642,6 +652,9 @@ export interface Store {
     modseq: number,
   ): Promise<{ born: Set<number>; unlogged: Set<number> }>;
   highestModseq(accountId: number): Promise<number>;
+
+  /** Bytes free for unprivileged use on the volume that holds message bytes. */
+  spaceLeft(): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -374,6 +374,12 @@ export function createWebApp(deps: WebDeps): Hono {
         ? asked.split(';', 1)[0]!.trim().toLowerCase()
         : 'application/octet-stream';
       const up = await services.mail.upload(ctx, bytes, type);
+      if (!up.ok && up.error === 'storage-low')
+        return problem(
+          503,
+          'urn:ietf:params:jmap:error:serverUnavailable',
+          'server storage is low, try again later',
+        );
       if (!up.ok) return new Response('Not Found', { status: 404 });
       return Response.json(
         { accountId: jmapAccountId(accountId), blobId: `u${up.value.id}`, type, size: up.value.size },

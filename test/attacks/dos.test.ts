@@ -1,7 +1,9 @@
 /**
  * ATTACKS.md DS-01 (slowloris before login), DS-02 (slow HTTP bodies) and DS-03 (connection
- * floods): a client that keeps a connection busy without signing in is cut off at the login
- * deadline, an upload that trickles in is cut off while a real one goes through, and
+ * floods), DS-05 (the quota race): a client that keeps a connection busy without signing in is
+ * cut off at the login deadline, an upload that trickles in is cut off while a real one goes
+ * through, parallel APPENDs that each pass the quota check still stop at the quota, below the
+ * disk watermark new mail gets a temporary refusal on every path, and
  * connections per client are capped in number and in rate over all listeners together, with the
  * protocol's temporary-failure answer; other clients are unaffected. Clients come from different
  * loopback addresses (127.0.0.x).
@@ -10,7 +12,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { RawImap } from '../helpers/imap.ts';
-import { useServer } from '../helpers/server.ts';
+import { BOB, note, useImapFixture } from '../helpers/imap-fixture.ts';
+import { cliOk, useServer } from '../helpers/server.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const USER = { address: 'user@example.test', password: 'correct horse battery' };
@@ -79,7 +82,7 @@ describe('DS-02: slow HTTP request bodies', () => {
     const session = await fetch(`http://127.0.0.1:${port}/jmap/session`, {
       headers: { Authorization: auth },
     });
-    const accountId = Object.keys((await session.json()).accounts)[0]!;
+    const accountId = Object.keys(((await session.json()) as { accounts: object }).accounts)[0]!;
     const path = `/jmap/upload/${accountId}`;
 
     const slow = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.90' });
@@ -164,5 +167,81 @@ describe('DS-03: connection caps per client over all listeners', () => {
     assert.equal(mx.greeting.code, 421);
     assert.match(mx.greeting.lines.join(' '), /per minute/);
     assert.equal(await httpServed(ctx.server.ports['http']!, '127.0.0.81'), true);
+  });
+});
+
+describe('DS-05: the quota race', () => {
+  const f = useImapFixture();
+
+  test('thirty parallel APPENDs over ten connections store no more than the quota allows', async () => {
+    const body = note('x'.repeat(900));
+    const fits = 12;
+    cliOk(f().dataDir, ['user', 'quota', BOB.user, String(body.length * fits + body.length / 2)]);
+    const connections = await Promise.all(Array.from({ length: 10 }, () => f().login()));
+    // Every APPEND is on the wire before the first is answered, so each passes the early check.
+    const answers = await Promise.all(
+      connections.flatMap((c) =>
+        Array.from({ length: 3 }, () => c.cmd(`APPEND INBOX {${body.length}+}\r\n${body}`)),
+      ),
+    );
+    const stored = answers.filter((a) => a.status === 'OK').length;
+    const refused = answers.filter((a) => a.status === 'NO');
+    assert.equal(stored, fits);
+    assert.equal(refused.length, 30 - fits);
+    assert.ok(
+      refused.every((a) => a.text.startsWith('[OVERQUOTA]')),
+      refused[0]?.text,
+    );
+    const c = connections[0]!;
+    const status = await c.cmd('STATUS INBOX (MESSAGES SIZE)');
+    assert.match(status.untagged[0]!, new RegExp(`MESSAGES ${fits} SIZE ${body.length * fits}\\)`));
+    for (const x of connections) x.close();
+  });
+});
+
+describe('DS-05: below the disk watermark', () => {
+  // A watermark of 1 TiB: this machine's data volume is always below it.
+  const ctx = useServer(
+    {
+      domains: ['example.test'],
+      users: [USER],
+      config: '[imap]\nplaintextAuth = true\n[limits]\nminFreeDiskMB = 1048576',
+    },
+    LISTENERS,
+  );
+
+  test('SMTP answers 452 at RCPT, IMAP APPEND NO [UNAVAILABLE], JMAP upload 503; the session goes on', async () => {
+    const mx = await RawSmtp.open(ctx.server.ports['smtp']!, '127.0.0.1');
+    assert.equal((await mx.command('EHLO peer.test')).code, 250);
+    assert.equal((await mx.command('MAIL FROM:<a@peer.test>')).code, 250);
+    const rcpt = await mx.command(`RCPT TO:<${USER.address}>`);
+    assert.equal(rcpt.code, 452, rcpt.lines.join(' '));
+    assert.match(rcpt.lines.join(' '), /storage/);
+    assert.equal((await mx.command('RSET')).code, 250);
+    mx.close();
+
+    const imap = await RawImap.open(ctx.server.ports['imap']!, false);
+    assert.equal((await imap.cmd(`LOGIN "${USER.address}" "${USER.password}"`)).status, 'OK');
+    const body = note('kept for later');
+    const append = await imap.cmd(`APPEND INBOX {${body.length}+}\r\n${body}`);
+    assert.equal(append.status, 'NO');
+    assert.match(append.text, /^\[UNAVAILABLE\]/);
+    assert.equal((await imap.cmd('STATUS INBOX (MESSAGES)')).status, 'OK');
+    imap.close();
+
+    const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
+    const base = `http://127.0.0.1:${ctx.server.ports['http']}`;
+    const session = (await (
+      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
+    ).json()) as {
+      accounts: object;
+    };
+    const up = await fetch(`${base}/jmap/upload/${Object.keys(session.accounts)[0]}`, {
+      method: 'POST',
+      headers: { Authorization: auth, 'Content-Type': 'text/plain' },
+      body: 'hello',
+    });
+    assert.equal(up.status, 503);
+    assert.match(((await up.json()) as { type: string }).type, /serverUnavailable$/);
   });
 });

@@ -4,7 +4,7 @@
  * mailbox entry and the change-log rows (the email, its mailbox and its thread). Runs inside the writer thread's transactions (group.ts).
  */
 import type Database from 'better-sqlite3';
-import type { Delivered, NewDelivery } from '../types.ts';
+import { type Delivered, type NewDelivery, OVER_QUOTA } from '../types.ts';
 import { blobRefs, blobStager } from './blobs.ts';
 
 type Row = Record<string, unknown>;
@@ -16,6 +16,9 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
   const q = {
     mailboxByUse: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND special_use = ?'),
     mailboxById: db.prepare('SELECT id FROM mailboxes WHERE account_id = ? AND id = ?'),
+    room: db.prepare(
+      'SELECT quota_bytes = 0 OR used_bytes + ? <= quota_bytes AS fits FROM accounts WHERE id = ?',
+    ),
     bumpModseq: db.prepare(
       'UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + ?, next_id = next_id + 1 WHERE id = ? RETURNING modseq, next_id - 1 AS id',
     ),
@@ -48,6 +51,8 @@ export function createFiler(db: Database.Database): (d: NewDelivery) => Delivere
     ) as Row | undefined;
     if (!mailbox) throw new Error(`account ${d.accountId} has no mailbox ${JSON.stringify(d.mailbox)}`);
     const mailboxId = mailbox['id'] as number;
+    if (d.withinQuota && (q.room.get(d.blob.size, d.accountId) as Row | undefined)?.['fits'] === 0)
+      throw new Error(OVER_QUOTA);
     const counters = q.bumpModseq.get(d.blob.size, d.accountId) as Row | undefined;
     if (!counters) throw new Error(`account ${d.accountId} does not exist`);
     const modseq = counters['modseq'] as number;

@@ -7,6 +7,7 @@
  * Trust: callers are the services; inputs are already validated and authorized.
  */
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openFsBlobStore } from '../blob/fs.ts';
 import type {
@@ -639,6 +640,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           bytes: r['bytes'] as number,
         }),
       );
+    },
+    async spaceLeft() {
+      const fs = await statfs(options.dir);
+      return fs.bavail * fs.bsize;
     },
     deliver(batch) {
       if (closed) return Promise.reject(new Error('store is closed'));

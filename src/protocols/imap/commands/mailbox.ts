@@ -45,6 +45,8 @@ function mailError(error: string, detail?: string): ImapNo {
       return new ImapNo('CANNOT', detail ?? 'cannot do that to a special-use mailbox');
     case 'over-quota':
       return new ImapNo('OVERQUOTA', 'quota exceeded');
+    case 'storage-low':
+      return new ImapNo('UNAVAILABLE', 'server storage is low, try again later');
     case 'too-big':
       return new ImapNo('TOOBIG', 'message too big');
     case 'invalid':

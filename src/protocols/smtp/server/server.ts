@@ -105,6 +105,8 @@ export async function startSmtpServer(
             return callback(new SmtpReply(554, `<${address.address}>: relay access denied`));
           if (r.error === 'invalid')
             return callback(new SmtpReply(553, `<${address.address}>: address rejected`));
+          if (r.error === 'storage-low')
+            return callback(new SmtpReply(452, 'insufficient system storage, try again later'));
           if (r.error === 'over-quota')
             return callback(new SmtpReply(452, `<${address.address}>: mailbox full, try again later`));
           return callback(new SmtpReply(550, `<${address.address}>: no such user here`));

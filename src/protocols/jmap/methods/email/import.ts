@@ -64,7 +64,7 @@ export const emailImport: Method = {
       });
       if (!stored.ok) {
         notCreated[key] =
-          stored.error === 'too-big' || stored.error === 'over-quota'
+          stored.error === 'too-big' || stored.error === 'over-quota' || stored.error === 'storage-low'
             ? { type: 'overQuota', description: stored.error }
             : { type: 'invalidEmail', description: stored.error };
         continue;

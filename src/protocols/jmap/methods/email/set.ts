@@ -335,7 +335,7 @@ async function createEmail(
     receivedAt: null,
   });
   if (!stored.ok)
-    return stored.error === 'too-big' || stored.error === 'over-quota'
+    return stored.error === 'too-big' || stored.error === 'over-quota' || stored.error === 'storage-low'
       ? { type: 'overQuota', description: stored.error }
       : { type: 'invalidProperties', description: stored.error };
   const entries = await mc.services.mail.listEntries(mc.ctx, first);
