@@ -2,13 +2,25 @@
  * ATTACKS.md AU-02 (password spraying), AU-03 (user enumeration through sign-in), AU-04 (parallel
  * attempts to dodge the penalty) against a running server, over IMAP, SMTP submission and JMAP.
  * Clients come from different loopback addresses (127.0.0.x) so that per-source and per-name
- * counting can be told apart.
+ * counting can be told apart. AU-07 (a hijacked web session turning into lasting access) runs
+ * the web application in process with a clock the test moves.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { describe, test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { totpCode } from '../../src/auth/totp.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { localAdminContext } from '../../src/services/admin.ts';
+import { FRESH_AUTH_MS } from '../../src/services/principal.ts';
+import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import type { Store } from '../../src/store/types.ts';
+import { createWebApp } from '../../src/web/app.ts';
 import { RawImap } from '../helpers/imap.ts';
 import { cliOk, useServer } from '../helpers/server.ts';
+import { testServices } from '../helpers/services.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const PASS = 'correct horse battery';
@@ -198,5 +210,136 @@ describe('sign-in throttling and enumeration (AU-02, AU-03, AU-04)', () => {
       Math.max(...results) >= 4 * owed(4) - 50,
       `parallel attempts finished after ${results.join(', ')} ms`,
     );
+  });
+});
+
+describe('AU-07: a hijacked web session cannot make its access last', () => {
+  const OWNER = { user: 'owner@example.test', pass: 'owner-password-1' };
+  let now = Date.now();
+  let dir: string;
+  let store: Store;
+  let services: ReturnType<typeof testServices>;
+  let app: ReturnType<typeof createWebApp>;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-au07-'));
+    store = openSqliteStore({ dir });
+    services = testServices(store, 'mx.test', { now: () => now });
+    await services.directory.addDomain(localAdminContext(), 'example.test');
+    await services.directory.addUser(localAdminContext(), OWNER.user, OWNER.pass);
+    app = createWebApp({
+      services,
+      log: silentLogger(),
+      hostname: 'mx.test',
+      mailPorts: {},
+      secure: false,
+      publicUrl: '',
+      remoteOf: () => '192.0.2.7',
+      tlsOf: () => 'TLSv1.3',
+      targetOf: (r) => new URL(r.url).pathname,
+    });
+  });
+  after(async () => {
+    await services.flush();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const call = async (
+    method: string,
+    path: string,
+    s: { cookie: string; csrf: string } | null,
+    body?: unknown,
+  ) => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (s) Object.assign(headers, { Cookie: s.cookie, 'X-CSRF-Token': s.csrf });
+    const r = await app.fetch(
+      new Request(`http://mx.test${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    );
+    const text = await r.text();
+    return {
+      status: r.status,
+      text,
+      json: text.startsWith('{') ? JSON.parse(text) : null,
+      headers: r.headers,
+    };
+  };
+  const signIn = async (code?: string) => {
+    const r = await call('POST', '/auth/login', null, { username: OWNER.user, password: OWNER.pass, code });
+    assert.equal(r.status, 200, r.text);
+    return { cookie: r.headers.get('set-cookie')!.split(';', 1)[0]!, csrf: r.json.csrfToken as string };
+  };
+
+  test('without the password and the second factor, no app password, token, 2FA secret or forward', async () => {
+    // The owner enrols a second factor.
+    const own = await signIn();
+    const begin = await call('POST', '/auth/totp', own, {});
+    assert.equal(begin.status, 200, begin.text);
+    const secret = begin.json.secret as string;
+    assert.equal(
+      (await call('POST', '/auth/totp/confirm', own, { code: totpCode(secret, now) })).status,
+      200,
+    );
+    now += 31_000;
+    const victim = await signIn(totpCode(secret, now));
+
+    // The attacker holds the cookie and the CSRF token of that session, some time later.
+    now += FRESH_AUTH_MS + 60_000;
+    const attempts: [string, string, unknown][] = [
+      ['POST', '/auth/app-passwords', { label: 'backup', scopes: ['imap'] }],
+      ['POST', '/auth/app-passwords', { label: 'api', scopes: ['jmap'], bearer: true }],
+      ['POST', '/auth/totp', {}],
+      ['POST', '/auth/totp/remove', {}],
+      ['PUT', '/auth/forwarding', { targets: ['collect@evil.test'], keepCopy: true }],
+      ['POST', '/auth/password', { newPassword: 'attacker-owns-this-1' }],
+    ];
+    for (const [method, path, body] of attempts) {
+      const r = await call(method, path, victim, body);
+      assert.ok([400, 401, 403].includes(r.status), `${method} ${path}: ${r.status} ${r.text}`);
+      assert.ok(!/secret|password"|otpauth/.test(r.text), `${path} leaks nothing: ${r.text}`);
+    }
+    // The password alone is not fresh authentication once a second factor is enrolled.
+    for (const [method, path, body] of attempts.slice(0, 5)) {
+      const r = await call(method, path, victim, { ...(body as object), password: OWNER.pass });
+      assert.equal(r.status, 401, `${method} ${path} with the password only: ${r.text}`);
+    }
+    // Nothing was made: the session is as it was, and the account keeps its second factor.
+    assert.equal((await call('GET', '/auth/app-passwords', victim)).json.appPasswords.length, 0);
+    assert.equal((await call('GET', '/auth/forwarding', victim)).json.targets.length, 0);
+    assert.equal(
+      (await call('POST', '/auth/login', null, { username: OWNER.user, password: OWNER.pass })).status,
+      401,
+    );
+
+    // The owner, with both factors, may add an app password: it is limited to its protocol,
+    // recorded, alerted and mailed to the owner.
+    now += 31_000;
+    const made = await call('POST', '/auth/app-passwords', victim, {
+      label: 'phone',
+      scopes: ['imap'],
+      password: OWNER.pass,
+      code: totpCode(secret, now),
+    });
+    assert.equal(made.status, 201, made.text);
+    const admin = localAdminContext();
+    const basic = (pw: string) => `Basic ${Buffer.from(`${OWNER.user}:${pw}`).toString('base64')}`;
+    const jmap = await app.fetch(
+      new Request('http://mx.test/jmap/session', { headers: { Authorization: basic(made.json.password) } }),
+    );
+    assert.equal(jmap.status, 401, 'an IMAP app password does not open JMAP');
+    await services.flush();
+    const alerts = await services.alerts.list(admin, 0, 100);
+    assert.ok(alerts.ok);
+    assert.ok(alerts.value.some((a) => a.kind === 'persistence' && a.severity === 'high'));
+    const audit = await services.audit.search(admin, {
+      actionPrefix: 'credential.app-password.add',
+      limit: 10,
+    });
+    assert.ok(audit.ok && audit.value.length === 1, 'one app password, recorded once');
+    const account = (await store.getAccountByAddress(OWNER.user))!;
+    const inbox = (await store.listMailboxes(account.id)).find((b) => b.specialUse === '\\Inbox')!;
+    assert.equal(inbox.messages, 1, 'the owner was told of the app password');
   });
 });

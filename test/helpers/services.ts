@@ -2,16 +2,17 @@
  * Services on a real store for in-process tests, with the settings those tests share (1 MiB
  * messages, no inbound checks, hour-long sessions, an empty DNS zone).
  */
+import { type Clock, systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { zoneResolver } from './dns.ts';
 
-/** Services on `store` with the wall clock. */
-export function testServices(store: Store, hostname = 'mx.test'): Services {
+/** Services on `store`, with the wall clock unless another is given. */
+export function testServices(store: Store, hostname = 'mx.test', clock: Clock = systemClock): Services {
   return createServices({
     store,
-    clock: { now: () => Date.now() },
+    clock,
     log: silentLogger(),
     resolver: zoneResolver({}),
     settings: {
