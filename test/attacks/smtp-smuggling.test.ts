@@ -1,7 +1,9 @@
 /**
  * ATTACKS.md SM-01 (SMTP smuggling, inbound): only <CR><LF>.<CR><LF> ends DATA. For every other
  * end-of-data look-alike, and for every way the bytes can be split into TCP segments, exactly one
- * message results and the smuggled transaction never runs.
+ * message results and the smuggled transaction never runs. SM-03: CHUNKING is not offered, so
+ * BDAT of any size is refused without touching the transaction, and what follows it is read as
+ * commands, never as message data.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -91,5 +93,26 @@ describe('SM-01 SMTP smuggling', () => {
     const bob = await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1');
     const raw = bob[bob.length - 1]!.raw.toString('latin1');
     assert.ok(raw.endsWith('Subject: dots\r\n\r\n.\r\n..leading dots\r\n'));
+  });
+
+  test('SM-03: BDAT is refused whatever its size; the transaction and the next DATA are untouched', async () => {
+    const c = await RawSmtp.open(ctx.server.ports['smtp']!);
+    const ehlo = await c.command('EHLO client.test');
+    assert.ok(!ehlo.lines.some((l) => /CHUNKING|BINARYMIME/i.test(l)), 'CHUNKING is not advertised');
+    for (const size of ['4294967296', '-1', '10 LAST', '0 LAST', '99999999999999999999'])
+      assert.ok((await c.command(`BDAT ${size}`)).code >= 500, `BDAT ${size}`);
+    assert.equal((await c.command('MAIL FROM:<a@remote.test>')).code, 250);
+    assert.equal((await c.command('RCPT TO:<bob@example.test>')).code, 250);
+    // A chunk sent after a refused BDAT is a command line, not message data.
+    c.write('BDAT 18 LAST\r\nSubject: chunked\r\n');
+    assert.ok((await c.reply()).code >= 500, 'BDAT inside a transaction');
+    assert.ok((await c.reply()).code >= 500, 'the chunk is an unknown command');
+    assert.equal((await c.command('DATA')).code, 354, 'the transaction is still open');
+    c.write('Subject: after bdat\r\n\r\nbody\r\n.\r\n');
+    assert.equal((await c.reply()).code, 250);
+    c.close();
+    const bob = await readMailbox(ctx.dataDir, 'bob@example.test', 'bob-password-1');
+    const last = bob[bob.length - 1]!.raw.toString('latin1');
+    assert.ok(last.includes('Subject: after bdat') && !last.includes('chunked'));
   });
 });
