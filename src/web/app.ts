@@ -85,9 +85,10 @@ export function canonicalPath(path: string): boolean {
 /** Event streams one account may hold open at once. */
 const MAX_EVENT_STREAMS = 10;
 
-/** A problem-details response (RFC 7807), as JMAP uses for request-level errors. */
-const problem = (status: number, type: string, detail: string): Response =>
-  new Response(JSON.stringify({ type, status, detail }), {
+/** A problem-details response (RFC 7807), as JMAP uses for request-level errors; a `limit` error
+ * names the limit it hit (RFC 8620 §3.6.1). */
+const problem = (status: number, type: string, detail: string, limit?: string): Response =>
+  new Response(JSON.stringify({ type, status, detail, ...(limit ? { limit } : {}) }), {
     status,
     headers: { 'Content-Type': 'application/problem+json' },
   });
@@ -207,6 +208,7 @@ export function createWebApp(deps: WebDeps): Hono {
         429,
         'urn:ietf:params:jmap:error:limit',
         'too many concurrent requests (maxConcurrentRequests)',
+        'maxConcurrentRequests',
       );
     inFlight.set(accountId, (inFlight.get(accountId) ?? 0) + 1);
     try {
@@ -223,6 +225,7 @@ export function createWebApp(deps: WebDeps): Hono {
           413,
           'urn:ietf:params:jmap:error:limit',
           `the request exceeds maxSizeRequest (${CORE_LIMITS.maxSizeRequest} bytes)`,
+          'maxSizeRequest',
         );
       if (!jsonDepthWithin(text))
         return problem(
@@ -238,7 +241,12 @@ export function createWebApp(deps: WebDeps): Hono {
       }
       const request = parseRequest(body);
       if (!request.ok)
-        return problem(400, `urn:ietf:params:jmap:error:${request.error}`, request.detail ?? request.error);
+        return problem(
+          400,
+          `urn:ietf:params:jmap:error:${request.error}`,
+          request.detail ?? request.error,
+          request.error === 'limit' ? 'maxCallsInRequest' : undefined,
+        );
       const mc: MethodContext = {
         ctx,
         services,
@@ -359,6 +367,7 @@ export function createWebApp(deps: WebDeps): Hono {
         429,
         'urn:ietf:params:jmap:error:limit',
         'too many uploads at once (maxConcurrentUpload)',
+        'maxConcurrentUpload',
       );
     uploading.set(accountId, (uploading.get(accountId) ?? 0) + 1);
     try {
@@ -368,6 +377,7 @@ export function createWebApp(deps: WebDeps): Hono {
           413,
           'urn:ietf:params:jmap:error:limit',
           `larger than maxSizeUpload (${CORE_LIMITS.maxSizeUpload} bytes)`,
+          'maxSizeUpload',
         );
       const asked = c.req.header('content-type') ?? '';
       const type = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}/.test(asked)

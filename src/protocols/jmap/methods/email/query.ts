@@ -19,6 +19,14 @@ import { idNumber, unsigned } from '../args.ts';
 const MAX_LIMIT = 1000;
 /** Deepest filter operator nesting accepted. */
 const MAX_FILTER_DEPTH = 10;
+/** Most operators and conditions in one filter, and most of them that search the full-text
+ * index (each is one index lookup); a filter within these is cheap per message. */
+const MAX_FILTER_NODES = 256;
+const MAX_TEXT_CONDITIONS = 16;
+/** Messages tested between two turns of the event loop, and the time one query may take to test
+ * them all before it is given up with `serverUnavailable` (ATTACKS.md JM-05, DS-04). */
+const FILTER_SLICE = 2000;
+const FILTER_BUDGET_MS = 10_000;
 /** Most hits the full-text index returns for one `text` condition. */
 const MAX_TEXT_HITS = 10_000;
 
@@ -64,10 +72,17 @@ function addressText(v: MessageView, field: 'from' | 'to' | 'cc' | 'bcc'): strin
 }
 
 /** Compiles a filter into a test; text conditions are looked up in the index first. */
-async function compile(mc: MethodContext, filter: unknown, depth: number): Promise<Result<Test, string>> {
+async function compile(
+  mc: MethodContext,
+  filter: unknown,
+  depth: number,
+  used: { nodes: number; texts: number },
+): Promise<Result<Test, string>> {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
     return fail('invalidArguments', 'a filter must be an object');
   if (depth > MAX_FILTER_DEPTH) return fail('unsupportedFilter', 'filter nested too deeply');
+  if (++used.nodes > MAX_FILTER_NODES)
+    return fail('unsupportedFilter', `a filter has at most ${MAX_FILTER_NODES} operators and conditions`);
   const f = filter as Record<string, unknown>;
   if ('operator' in f) {
     const op = f['operator'];
@@ -76,7 +91,7 @@ async function compile(mc: MethodContext, filter: unknown, depth: number): Promi
       return fail('invalidArguments', 'an operator needs AND, OR or NOT and a list of conditions');
     const tests: Test[] = [];
     for (const c of conditions) {
-      const t = await compile(mc, c, depth + 1);
+      const t = await compile(mc, c, depth + 1, used);
       if (!t.ok) return t;
       tests.push(t.value);
     }
@@ -109,6 +124,11 @@ async function compile(mc: MethodContext, filter: unknown, depth: number): Promi
       case 'subject':
       case 'body': {
         if (str === null) return fail('invalidArguments', `${key} must be a string`);
+        if (++used.texts > MAX_TEXT_CONDITIONS)
+          return fail(
+            'unsupportedFilter',
+            `a filter has at most ${MAX_TEXT_CONDITIONS} text, subject or body conditions`,
+          );
         const field = key === 'text' ? null : key;
         const hits = await mc.services.mail.search(mc.ctx, str, MAX_TEXT_HITS, field);
         if (!hits.ok) return fail('forbidden');
@@ -185,7 +205,9 @@ export async function runQuery(
   const account = await loadAccount(mc);
   if (!account.ok) return account;
   const test =
-    args['filter'] === undefined || args['filter'] === null ? null : await compile(mc, args['filter'], 0);
+    args['filter'] === undefined || args['filter'] === null
+      ? null
+      : await compile(mc, args['filter'], 0, { nodes: 0, texts: 0 });
   if (test && !test.ok) return test;
   const views = await mc.services.mail.getMessages(mc.ctx, [...account.value.placement.keys()]);
   if (!views.ok) return fail('forbidden');
@@ -198,7 +220,19 @@ export async function runQuery(
     threadId: v.threadId,
     view: v,
   }));
-  if (test) candidates = candidates.filter(test.value);
+  if (test) {
+    const kept: Candidate[] = [];
+    const deadline = Date.now() + FILTER_BUDGET_MS;
+    for (let i = 0; i < candidates.length; i += FILTER_SLICE) {
+      if (i > 0) {
+        await new Promise((r) => setImmediate(r));
+        if (Date.now() > deadline)
+          return fail('serverUnavailable', 'the query took longer than its time budget');
+      }
+      for (const c of candidates.slice(i, i + FILTER_SLICE)) if (test.value(c)) kept.push(c);
+    }
+    candidates = kept;
+  }
   candidates.sort((a, b) => {
     for (const c of comparators) {
       const d = a[c.property] - b[c.property];
