@@ -2,6 +2,9 @@
  * @module Composition root: configuration → store → services → listeners. The only module that
  * imports every layer and a concrete store backend (STYLE.md §2).
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCli } from './cli/main.ts';
 import { loadTls } from './config/init.ts';
 import { loadConfig, parseHostPort } from './config/load.ts';
@@ -9,6 +12,7 @@ import type { Config, ListenerName } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.ts';
 import { UsageError } from './core/errors.ts';
+import { codeManifest, compareManifests, parseManifest } from './core/integrity.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { createResolver, type Resolver } from './dns/resolver.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
@@ -288,6 +292,7 @@ export async function serve(
     const timer = setInterval(anchor, config.audit.checkpointMinutes * 60_000);
     closers.unshift(async () => clearInterval(timer));
   }
+  closers.unshift(await watchCode(dataDir, app.services, config.audit.integrityCheckSeconds, log));
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
@@ -301,6 +306,46 @@ export async function serve(
   await Promise.all(closers.map((c) => c()));
   await app.close();
   log.flush();
+}
+
+/**
+ * Checks the server's own code against the manifest of its last start, records the new one, and
+ * then every `seconds` checks it again against the start's (ATTACKS.md LG-05). Each difference
+ * found is audited and alerted once. Returns the function that stops the checks.
+ */
+async function watchCode(
+  dataDir: string,
+  services: Services,
+  seconds: number,
+  log: Logger,
+): Promise<() => Promise<void>> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const saved = join(dataDir, 'code-manifest.json');
+  const ctx = localAdminContext('integrity');
+  const atStart = await codeManifest(root);
+  const previous = existsSync(saved) ? parseManifest(readFileSync(saved, 'utf8')) : null;
+  services.audit.integrity(ctx, 'start', atStart.digest, previous && compareManifests(previous, atStart));
+  writeFileSync(`${saved}.tmp`, JSON.stringify(atStart), { mode: 0o600 });
+  renameSync(`${saved}.tmp`, saved);
+  if (seconds <= 0) return async () => {};
+  let reported = atStart.digest;
+  let running: Promise<void> = Promise.resolve();
+  const check = (): void => {
+    running = codeManifest(root)
+      .then((now) => {
+        if (now.digest === reported) return;
+        reported = now.digest;
+        const diff = compareManifests(atStart, now);
+        log.error({ ...diff }, 'server code changed while running');
+        services.audit.integrity(ctx, 'running', now.digest, diff);
+      })
+      .catch((err: unknown) => log.error({ err }, 'code integrity check failed'));
+  };
+  const timer = setInterval(check, seconds * 1000);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** One `HOST:PORT`; `where` names the setting in errors. */

@@ -402,6 +402,13 @@ export const SCHEMA = {
       min: 0,
       max: 10_080,
     },
+    integrityCheckSeconds: {
+      kind: 'int',
+      doc: 'Seconds between checks of the server code (`bin/`, `src/`, the package files) against the SHA-256 manifest taken at start; a file added, changed or removed raises a high `integrity` alert. At start the code is compared with the previous start (a medium alert, as after an upgrade). 0: only at start.',
+      default: 600,
+      min: 0,
+      max: 86_400,
+    },
     retentionDays: {
       kind: 'int',
       doc: 'Days audit records are kept; older ones are removed daily, and the removal is itself recorded so the chain stays verifiable. 0: kept for ever.',

@@ -242,6 +242,22 @@ export function createDetector(deps: {
         credential: e.credential ?? null,
         ...(e.detail?.['external'] ? { external: String(e.detail['external']) } : {}),
       });
+    } else if (e.action === 'system.integrity' && e.outcome === 'failed') {
+      const running = e.detail?.['phase'] === 'running';
+      await raise(
+        e,
+        'integrity',
+        running ? 'high' : 'medium',
+        null,
+        running
+          ? 'files in the server code changed while it runs'
+          : 'the server code differs from its last start (expected after an upgrade)',
+        {
+          added: String(e.detail?.['added'] ?? ''),
+          changed: String(e.detail?.['changed'] ?? ''),
+          removed: String(e.detail?.['removed'] ?? ''),
+        },
+      );
     } else if (e.action === 'audit.degraded') {
       await raise(
         e,

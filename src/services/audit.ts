@@ -10,6 +10,7 @@
  */
 import { type ChainBreak, verifyChain } from '../core/audit-chain.ts';
 import type { Clock } from '../core/clock.ts';
+import type { ManifestDiff } from '../core/integrity.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { AuditEntry, AuditInput, Store } from '../store/types.ts';
@@ -262,6 +263,35 @@ export function createAuditService(deps: { store: Store; audit: Audit; webhook?:
         `checkpoint ${head.seq}`,
       );
       return ok(head);
+    },
+
+    /**
+     * Records the state of the server's own code (ATTACKS.md LG-05): its manifest digest, and
+     * what differs from the manifest it is checked against (at start, the previous start's; while
+     * running, the start's). A difference is a `system.integrity` failure, which raises an alert.
+     */
+    integrity(
+      ctx: Ctx,
+      phase: 'start' | 'running',
+      digest: string,
+      diff: ManifestDiff | null,
+    ): Result<void, 'forbidden'> {
+      if (!isIssued(ctx.principal) || ctx.principal.kind !== 'admin') return fail('forbidden');
+      const changed = diff !== null && diff.added.length + diff.changed.length + diff.removed.length > 0;
+      const list = (paths: string[]) => (paths.length > 10 ? [...paths.slice(0, 10), '…'] : paths).join(' ');
+      audit({
+        action: 'system.integrity',
+        outcome: changed ? 'failed' : 'ok',
+        origin: ctx,
+        detail: {
+          phase,
+          digest,
+          ...(diff && changed
+            ? { added: list(diff.added), changed: list(diff.changed), removed: list(diff.removed) }
+            : {}),
+        },
+      });
+      return ok(undefined);
     },
 
     /** Removes records older than the retention period; the removal is itself recorded. */

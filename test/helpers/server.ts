@@ -78,10 +78,11 @@ export interface RunningServer {
 export async function startServer(
   dataDir: string,
   listeners: string[] = ['smtp=127.0.0.1:0'],
+  bin = BIN,
 ): Promise<RunningServer> {
   const proc = spawn(
     process.execPath,
-    [BIN, '--data', dataDir, 'serve', ...listeners.flatMap((l) => ['--listen', l])],
+    [bin, '--data', dataDir, 'serve', ...listeners.flatMap((l) => ['--listen', l])],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
