@@ -105,6 +105,12 @@ export async function serve(
 ): Promise<void> {
   const config = loadConfig(dataDir);
   const log = createLogger(config.log.level);
+  // Network-facing code should not be able to write its own code (ATTACKS.md AD-04).
+  if (process.getuid?.() === 0)
+    log.warn(
+      { uid: 0 },
+      'running as root: run as an unprivileged user that cannot write the code (deploy/portcullis.service)',
+    );
   const app = openApp(dataDir, log);
   const tls = loadTls(dataDir, config);
   // --listen replaces the configured listeners: what the command line names is all that opens.

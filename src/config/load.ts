@@ -3,7 +3,7 @@
  * Trust: the file is written by an administrator, but every value is still checked against the
  * schema; an unknown key, a wrong type or a bad port stops the load with a message naming the key.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
@@ -127,7 +127,13 @@ export function loadConfig(dataDir: string): Config {
     }
     throw err;
   }
-  return parseConfig(text, path);
+  const config = parseConfig(text, path);
+  // A secret in the file is only as safe as the file (ATTACKS.md AD-02).
+  if (config.alerts.webhookSecret !== '' && (statSync(path).mode & 0o077) !== 0)
+    throw new UsageError(
+      `${path} holds alerts.webhookSecret, so it must not be readable by others: chmod 600 it`,
+    );
+  return config;
 }
 
 /** Parses and validates configuration text; every problem is a UsageError naming `where`. */

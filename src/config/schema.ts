@@ -313,7 +313,7 @@ export const SCHEMA = {
     },
     webhookSecret: {
       kind: 'string',
-      doc: 'When set, each webhook body is signed: `X-Portcullis-Signature: sha256=` and the HMAC-SHA256 of the body under this secret.',
+      doc: 'When set, each webhook body is signed: `X-Portcullis-Signature: sha256=` and the HMAC-SHA256 of the body under this secret. The configuration file must then be readable by its owner only (mode 600), or nothing starts.',
       default: '',
     },
   },

@@ -48,4 +48,6 @@ test('canonicalDomain', () => {
   assert.equal(canonicalDomain('1.2.3.4'), null);
   assert.equal(canonicalDomain('a..b'), null);
   assert.equal(canonicalDomain(''), null);
+  for (const repaired of ['a\r\nb.test', 'a\tb.test', 'a b.test', 'ex\u0000ample.test'])
+    assert.equal(canonicalDomain(repaired), null, JSON.stringify(repaired));
 });

@@ -196,6 +196,9 @@ export function canonicalAddress(input: string): CanonicalAddress {
 /** Canonical (lower-case ASCII) form of a domain name, or null when it is not a valid host name. */
 export function canonicalDomain(input: string): string | null {
   if (input.length === 0 || input.length > ADDRESS_MAX_DOMAIN) return null;
+  // Refused, not repaired: the URL parser behind domainToASCII would silently drop tabs and
+  // line breaks, so "a\r\nb" would become "ab" (ATTACKS.md R4).
+  if (/[\u0000-\u0020\u007f]/.test(input)) return null;
   const ascii = domainToASCII(input.normalize('NFC').toLowerCase().replace(/\.$/, ''));
   if (!ascii || ascii.length > ADDRESS_MAX_DOMAIN) return null;
   const labels = ascii.split('.');

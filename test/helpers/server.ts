@@ -74,17 +74,20 @@ export interface RunningServer {
   kill(): Promise<void>;
 }
 
-/** Starts `portcullis serve` with the given listeners (port 0 picks a free port). */
+/** Starts `portcullis serve` with the given listeners (port 0 picks a free port), from another
+ * copy of the code (`bin`) or as another user when asked. */
 export async function startServer(
   dataDir: string,
   listeners: string[] = ['smtp=127.0.0.1:0'],
   bin = BIN,
+  user?: { uid: number; gid: number },
 ): Promise<RunningServer> {
   const proc = spawn(
     process.execPath,
     [bin, '--data', dataDir, 'serve', ...listeners.flatMap((l) => ['--listen', l])],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ?? {}),
     },
   );
   const logs: Record<string, unknown>[] = [];
