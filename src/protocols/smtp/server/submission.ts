@@ -1,7 +1,8 @@
 /**
  * @module SMTP submission listeners (RFC 6409): `submission` (587, STARTTLS required before AUTH)
  * and `submissions` (465, implicit TLS, RFC 8314). AUTH PLAIN and LOGIN with the account
- * password; nothing is accepted before AUTH (530) and AUTH needs TLS (538).
+ * password; nothing is accepted before AUTH (530), and on 587 AUTH is neither offered nor run before
+ * STARTTLS.
  * Trust: parses untrusted network bytes from a user; who may send as whom, and where the mail
  * goes, are decided by services.submission.
  */
@@ -65,7 +66,16 @@ export async function startSubmissionServer(
     useXForward: false,
     logger: false,
     maxCommandLength: SMTP_MAX_COMMAND_LINE,
-    onConnect: admit.onConnect,
+    // AUTH is neither offered nor accepted before TLS (ATTACKS.md AU-05): disabled for the
+    // session until the handshake on 587 is done.
+    onConnect(session, callback) {
+      if (!deps.implicitTls) session.disabledCommands = ['AUTH'];
+      admit.onConnect(session, callback);
+    },
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = undefined;
+      callback();
+    },
     onClose: admit.onClose,
     onAuth(auth, session, callback) {
       const origin = {
