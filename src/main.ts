@@ -74,6 +74,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         blockSourceAfter: config.limits.authBlockAfter,
       },
       minFreeDisk: config.limits.minFreeDiskMB * 1024 * 1024,
+      externalForwarding: config.submission.externalForwarding,
     },
   });
   return {

@@ -171,6 +171,11 @@ export const SCHEMA = {
     },
   },
   submission: {
+    externalForwarding: {
+      kind: 'bool',
+      doc: 'Whether accounts may forward their mail to addresses outside the local domains (`portcullis user forward`, `/auth/forwarding`). Off: such a forward is refused and the attempt audited (ATTACKS.md SV-06).',
+      default: true,
+    },
     maxMessagesPerHour: {
       kind: 'int',
       min: 1,

@@ -79,6 +79,8 @@ export interface DirectoryDeps {
   clock: Clock;
   audit: Audit;
   throttle: Throttle;
+  /** Whether accounts may forward their mail to addresses outside the local domains. */
+  externalForwarding: boolean;
 }
 
 function isAdmin(ctx: Ctx): boolean {
@@ -86,7 +88,7 @@ function isAdmin(ctx: Ctx): boolean {
 }
 
 /** Creates the directory service. */
-export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps) {
+export function createDirectory({ store, clock, audit, throttle, externalForwarding }: DirectoryDeps) {
   const admin = (ctx: Ctx, action: string): boolean => {
     const allowed = isAdmin(ctx);
     audit({
@@ -514,15 +516,26 @@ export function createDirectory({ store, clock, audit, throttle }: DirectoryDeps
       }
       if (targets.length > MAX_FORWARD_TARGETS)
         return fail('invalid', `at most ${MAX_FORWARD_TARGETS} forwarding addresses`);
+      const external: string[] = [];
+      for (const t of targets)
+        if (!(await store.getDomain(t.slice(t.lastIndexOf('@') + 1)))) external.push(t);
+      // The administrator may keep mail inside the organisation (ATTACKS.md SV-06).
+      if (external.length > 0 && !externalForwarding) {
+        audit({
+          action: 'mail.forward.set',
+          outcome: 'refused',
+          origin: ctx,
+          account: account.value.id,
+          detail: { external: external.join(' '), reason: 'policy' },
+        });
+        return fail('forbidden', 'forwarding to other domains is not allowed here');
+      }
       const on = forwarding !== null && targets.length > 0;
       const r = await store.setForwarding(
         account.value.id,
         on ? { targets, keepCopy: forwarding.keepCopy, updatedAt: clock.now() } : null,
       );
       if (r !== 'ok') return fail('not-found');
-      const external: string[] = [];
-      for (const t of targets)
-        if (!(await store.getDomain(t.slice(t.lastIndexOf('@') + 1)))) external.push(t);
       audit({
         action: on ? 'mail.forward.set' : 'mail.forward.remove',
         outcome: 'ok',

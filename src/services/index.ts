@@ -75,6 +75,8 @@ export interface ServiceSettings {
   throttle?: ThrottleSettings;
   /** Free bytes below which new mail is refused for now (0 or absent: no watermark). */
   minFreeDisk?: number;
+  /** Whether accounts may forward mail outside the local domains (true when absent). */
+  externalForwarding?: boolean;
 }
 
 /** Builds the services on a store. */
@@ -116,7 +118,13 @@ export function createServices(deps: {
   };
   const reads = createReadAudit(audit, clock, detector.observeRead);
   const throttle = createThrottle({ clock, settings: settings.throttle ?? DEFAULT_THROTTLE });
-  const directory = createDirectory({ store, clock, audit, throttle });
+  const directory = createDirectory({
+    store,
+    clock,
+    audit,
+    throttle,
+    externalForwarding: settings.externalForwarding ?? true,
+  });
   const changes = createChanges();
   const diskLow = createDiskWatermark(store, clock, settings.minFreeDisk ?? 0);
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });

@@ -348,6 +348,33 @@ describe('services authorization', () => {
 
     assert.equal((await d.setForwarding(localAdminContext(), 'bob@example.test', null)).ok, true);
     assert.deepEqual(await d.getForwarding(bobNow, 'bob@example.test'), { ok: true, value: null });
+
+    // With external forwarding off by policy, only local targets are taken (SV-06).
+    const strict = createServices({
+      store,
+      clock,
+      log: silentLogger(),
+      settings: {
+        maxMessageSize: 1 << 20,
+        maxReceivedHeaders: 50,
+        hostname: 'mail.example.test',
+        maxMessagesPerHour: 100,
+        inbound: null,
+        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
+        externalForwarding: false,
+      },
+      resolver: zoneResolver({}),
+    });
+    assert.deepEqual(await strict.directory.setForwarding(bobNow, 'bob@example.test', to), {
+      ok: false,
+      error: 'forbidden',
+      detail: 'forwarding to other domains is not allowed here',
+    });
+    assert.deepEqual(await d.getForwarding(bobNow, 'bob@example.test'), { ok: true, value: null });
+    const local = { targets: ['alice@example.test'], keepCopy: true };
+    assert.equal((await strict.directory.setForwarding(bobNow, 'bob@example.test', local)).ok, true);
+    assert.equal((await d.setForwarding(localAdminContext(), 'bob@example.test', null)).ok, true);
+    await strict.flush();
     assert.equal((await deliver('keep me')).ok, true);
     assert.deepEqual([await count(alice, 'keep me'), await count(bobNow, 'keep me')], [0, 1]);
   });
