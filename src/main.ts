@@ -14,6 +14,7 @@ import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.t
 import { UsageError } from './core/errors.ts';
 import { codeManifest, compareManifests, parseManifest } from './core/integrity.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
+import { createMemoryBudget } from './core/memory-budget.ts';
 import { createResolver, type Resolver } from './dns/resolver.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
 import { startImapServer } from './protocols/imap/server.ts';
@@ -151,6 +152,7 @@ export async function serve(
     throw new UsageError(`limits.exempt: ${(err as Error).message}`);
   }
   const loginDeadlineMs = config.limits.loginDeadline * 1000;
+  const budget = createMemoryBudget(config.limits.memoryBudgetMB * 1024 * 1024);
   const imapPerUser = { limit: config.imap.maxConnectionsPerUser, counts: new Map<number, number>() };
   try {
     for (const [name, value] of Object.entries(listeners) as [ListenerName, string][]) {
@@ -183,6 +185,7 @@ export async function serve(
             limits: { ...smtpLimits, maxRecipients: config.submission.maxRecipients },
             guard,
             loginDeadlineMs,
+            budget,
           },
           host,
           port,
@@ -194,6 +197,7 @@ export async function serve(
             commands: IMAP_COMMANDS,
             perUser: imapPerUser,
             guard,
+            budget,
             hostname: config.hostname,
             tls,
             log: log.child({ listener: name }),
@@ -224,6 +228,7 @@ export async function serve(
             tls: name === 'https' ? tls : null,
             publicUrl: config.http.publicUrl,
             guard,
+            budget,
           },
           host,
           port,

@@ -386,6 +386,13 @@ export const SCHEMA = {
       min: 5,
       max: 3600,
     },
+    memoryBudgetMB: {
+      kind: 'int',
+      doc: 'Memory (MiB) all connections together may hold in large buffers: IMAP APPEND literals, JMAP requests and uploads, submitted messages. One that does not fit is refused for now (IMAP `NO [UNAVAILABLE]`, HTTP 503, SMTP 452), so many connections driven to their largest buffers cannot exhaust memory.',
+      default: 512,
+      min: 16,
+      max: 1_048_576,
+    },
     minFreeDiskMB: {
       kind: 'int',
       doc: 'Free space (MiB) on the data volume below which new mail is refused for now, so senders retry later and nothing accepted is lost: SMTP 452 at RCPT TO, IMAP `NO [UNAVAILABLE]` for APPEND, JMAP `overQuota` and 503 for uploads. 0: no watermark.',

@@ -11,6 +11,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../core/log.ts';
+import { BUDGETED_BYTES, type MemoryBudget, UNBOUNDED_BUDGET } from '../core/memory-budget.ts';
 import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap/core/api.ts';
 import {
   CAP_CORE,
@@ -46,6 +47,8 @@ export interface WebDeps {
   tlsOf(request: Request, env: unknown): string | null;
   /** The request target exactly as the client sent it (before any URL normalisation). */
   targetOf(request: Request, env: unknown): string;
+  /** The process's memory budget for large request bodies (DS-06); unbounded when absent. */
+  budget?: MemoryBudget;
 }
 
 /** Response headers every answer carries. */
@@ -93,9 +96,21 @@ const problem = (status: number, type: string, detail: string, limit?: string): 
     headers: { 'Content-Type': 'application/problem+json' },
   });
 
+/** The answer to a body the memory budget has no room for now (DS-06). */
+const busy = (): Response => {
+  const r = problem(
+    503,
+    'urn:ietf:params:jmap:error:serverUnavailable',
+    'the server is short of memory; try again shortly',
+  );
+  r.headers.set('Retry-After', '5');
+  return r;
+};
+
 /** Builds the application. */
 export function createWebApp(deps: WebDeps): Hono {
   const { services, log } = deps;
+  const budget = deps.budget ?? UNBOUNDED_BUDGET;
   const app = new Hono();
   // Requests in progress per account (RFC 8620 maxConcurrentRequests).
   const inFlight = new Map<number, number>();
@@ -211,6 +226,7 @@ export function createWebApp(deps: WebDeps): Hono {
         'maxConcurrentRequests',
       );
     inFlight.set(accountId, (inFlight.get(accountId) ?? 0) + 1);
+    let held = 0;
     try {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/json\b/i.test(type))
@@ -219,14 +235,17 @@ export function createWebApp(deps: WebDeps): Hono {
           'urn:ietf:params:jmap:error:notJSON',
           'the content type must be application/json',
         );
-      const text = (await readBounded(c.req.raw, CORE_LIMITS.maxSizeRequest))?.toString('utf8') ?? null;
-      if (text === null)
+      const read = await readBudgeted(c.req.raw, CORE_LIMITS.maxSizeRequest, budget);
+      if (read === 'busy') return busy();
+      if (read === null)
         return problem(
           413,
           'urn:ietf:params:jmap:error:limit',
           `the request exceeds maxSizeRequest (${CORE_LIMITS.maxSizeRequest} bytes)`,
           'maxSizeRequest',
         );
+      held = read.held;
+      const text = read.bytes.toString('utf8');
       if (!jsonDepthWithin(text))
         return problem(
           400,
@@ -264,6 +283,7 @@ export function createWebApp(deps: WebDeps): Hono {
         ...(request.value.createdIds ? { createdIds: Object.fromEntries(mc.createdIds) } : {}),
       });
     } finally {
+      budget.give(held);
       const n = (inFlight.get(accountId) ?? 1) - 1;
       if (n > 0) inFlight.set(accountId, n);
       else inFlight.delete(accountId);
@@ -370,15 +390,19 @@ export function createWebApp(deps: WebDeps): Hono {
         'maxConcurrentUpload',
       );
     uploading.set(accountId, (uploading.get(accountId) ?? 0) + 1);
+    let held = 0;
     try {
-      const bytes = await readBounded(c.req.raw, CORE_LIMITS.maxSizeUpload);
-      if (bytes === null)
+      const read = await readBudgeted(c.req.raw, CORE_LIMITS.maxSizeUpload, budget);
+      if (read === 'busy') return busy();
+      if (read === null)
         return problem(
           413,
           'urn:ietf:params:jmap:error:limit',
           `larger than maxSizeUpload (${CORE_LIMITS.maxSizeUpload} bytes)`,
           'maxSizeUpload',
         );
+      held = read.held;
+      const bytes = read.bytes;
       const asked = c.req.header('content-type') ?? '';
       const type = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}/.test(asked)
         ? asked.split(';', 1)[0]!.trim().toLowerCase()
@@ -396,6 +420,7 @@ export function createWebApp(deps: WebDeps): Hono {
         { status: 201 },
       );
     } finally {
+      budget.give(held);
       const n = (uploading.get(accountId) ?? 1) - 1;
       if (n > 0) uploading.set(accountId, n);
       else uploading.delete(accountId);
@@ -480,21 +505,41 @@ export function createWebApp(deps: WebDeps): Hono {
 
 /** The body, or null when it is longer than `max` bytes (reading stops there). */
 export async function readBounded(request: Request, max: number): Promise<Buffer | null> {
+  const r = await readBudgeted(request, max, UNBOUNDED_BUDGET);
+  if (r === null || r === 'busy') return null;
+  UNBOUNDED_BUDGET.give(r.held);
+  return r.bytes;
+}
+
+/**
+ * The body, or null when it is longer than `max` bytes, or 'busy' when the memory budget has no
+ * room for it (reading stops there, ATTACKS.md DS-06). A large body takes its bytes from the
+ * budget as they arrive; the caller gives back `held` when it no longer needs them.
+ */
+export async function readBudgeted(
+  request: Request,
+  max: number,
+  budget: MemoryBudget,
+): Promise<{ bytes: Buffer; held: number } | null | 'busy'> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > max) return null;
-  if (!request.body) return Buffer.alloc(0);
+  if (!request.body) return { bytes: Buffer.alloc(0), held: 0 };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let held = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > max) {
+    const owed = total >= BUDGETED_BYTES ? total - held : 0;
+    if (total > max || (owed > 0 && !budget.take(owed))) {
+      budget.give(held);
       await reader.cancel();
-      return null;
+      return total > max ? null : 'busy';
     }
+    held += owed;
     chunks.push(value);
   }
-  return Buffer.concat(chunks);
+  return { bytes: Buffer.concat(chunks), held };
 }

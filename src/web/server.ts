@@ -17,6 +17,7 @@ import { TLSSocket } from 'node:tls';
 import { getRequestListener } from '@hono/node-server';
 import type { ConnectionGuard } from '../core/conn-guard.ts';
 import type { Logger } from '../core/log.ts';
+import type { MemoryBudget } from '../core/memory-budget.ts';
 import type { Services } from '../services/index.ts';
 import { createWebApp } from './app.ts';
 
@@ -31,6 +32,8 @@ export interface HttpServerDeps {
   publicUrl: string;
   /** Connection admission shared by every listener of the process. */
   guard: ConnectionGuard;
+  /** The process's memory budget for large request bodies. */
+  budget?: MemoryBudget;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function startHttpServer(
       return socket instanceof TLSSocket ? (socket.getProtocol() ?? 'TLS') : null;
     },
     targetOf: (_request, env) => (env as { incoming?: IncomingMessage }).incoming?.url ?? '',
+    ...(deps.budget ? { budget: deps.budget } : {}),
   });
   const handle = getRequestListener(app.fetch, {
     errorHandler: (err) => {

@@ -3,12 +3,14 @@
  * floods), DS-05 (the quota race): a client that keeps a connection busy without signing in is
  * cut off at the login deadline, an upload that trickles in is cut off while a real one goes
  * through, parallel APPENDs that each pass the quota check still stop at the quota, below the
- * disk watermark new mail gets a temporary refusal on every path, and
+ * disk watermark new mail gets a temporary refusal on every path, DS-06 (many connections each
+ * holding the largest buffer they may) stays within the memory budget, and
  * connections per client are capped in number and in rate over all listeners together, with the
  * protocol's temporary-failure answer; other clients are unaffected. Clients come from different
  * loopback addresses (127.0.0.x).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { RawImap } from '../helpers/imap.ts';
@@ -243,5 +245,73 @@ describe('DS-05: below the disk watermark', () => {
     });
     assert.equal(up.status, 503);
     assert.match(((await up.json()) as { type: string }).type, /serverUnavailable$/);
+  });
+});
+
+describe('DS-06: the memory budget', () => {
+  const BUDGET_MB = 16;
+  const ctx = useServer(
+    {
+      domains: ['example.test'],
+      users: [USER],
+      config: `[imap]\nplaintextAuth = true\nmaxConnectionsPerUser = 500\n[limits]\nmemoryBudgetMB = ${BUDGET_MB}`,
+    },
+    LISTENERS,
+  );
+  const rss = () =>
+    Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${ctx.server.proc.pid}/status`, 'utf8'))![1]) *
+    1024;
+
+  test('a hundred APPENDs of 4 MB held nearly complete cost the budget, not 400 MB; the rest wait their turn', async () => {
+    const size = 4_000_000;
+    const before = rss();
+    const connections: RawImap[] = [];
+    const answers: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const c = await RawImap.open(ctx.server.ports['imap']!, false);
+      assert.equal((await c.cmd(`LOGIN "${USER.address}" "${USER.password}"`)).status, 'OK');
+      const tag = c.nextTag();
+      c.write(`${tag} APPEND INBOX {${size}}\r\n`);
+      const answer = await c.line();
+      answers.push(answer.slice(0, 40));
+      // The ones let in send all but the last byte and keep the server waiting.
+      if (answer.startsWith('+')) c.write(Buffer.alloc(size - 1, 0x61));
+      connections.push(c);
+    }
+    const admitted = answers.filter((a) => a.startsWith('+')).length;
+    assert.equal(admitted, Math.floor((BUDGET_MB * 1024 * 1024) / size), answers.join('\n'));
+    assert.ok(answers.filter((a) => /NO \[UNAVAILABLE\]/.test(a)).length === 100 - admitted);
+    await sleep(1000);
+    const grown = rss() - before;
+    assert.ok(grown < 100 * 1024 * 1024, `the server grew by ${Math.round(grown / 1048576)} MiB`);
+
+    // Meanwhile a large JMAP upload is refused for now, a small one goes through.
+    const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
+    const base = `http://127.0.0.1:${ctx.server.ports['http']}`;
+    const session = (await (
+      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
+    ).json()) as {
+      accounts: object;
+    };
+    const upload = (bytes: number) =>
+      fetch(`${base}/jmap/upload/${Object.keys(session.accounts)[0]}`, {
+        method: 'POST',
+        headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },
+        body: Buffer.alloc(bytes, 0x62),
+      });
+    const big = await upload(size);
+    assert.equal(big.status, 503);
+    assert.equal(big.headers.get('retry-after'), '5');
+    assert.equal((await upload(1000)).status, 201);
+
+    // Connections that go away give their share back: the next large APPEND fits.
+    for (const c of connections) c.close();
+    await sleep(500);
+    const c = await RawImap.open(ctx.server.ports['imap']!, false);
+    assert.equal((await c.cmd(`LOGIN "${USER.address}" "${USER.password}"`)).status, 'OK');
+    const ok = await c.cmd(`APPEND INBOX {${size}+}\r\n${'Subject: big\r\n\r\n'.padEnd(size, 'c')}`);
+    assert.equal(ok.status, 'OK', ok.text);
+    assert.equal((await upload(size)).status, 201);
+    c.close();
   });
 });

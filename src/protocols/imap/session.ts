@@ -14,6 +14,7 @@ import { createDeflateRaw, createInflateRaw, type DeflateRaw, constants as zlibC
 import type { Admission, ConnectionGuard } from '../../core/conn-guard.ts';
 import { randomId } from '../../core/ids.ts';
 import type { Logger } from '../../core/log.ts';
+import type { MemoryBudget } from '../../core/memory-budget.ts';
 import type { Ctx, Mailbox, MailboxEntry, Origin, Services } from '../../services/index.ts';
 import type { MessageView } from '../../services/mail.ts';
 import type { ImapCommand } from './commands/types.ts';
@@ -46,6 +47,8 @@ export interface ImapDeps {
   guard: ConnectionGuard;
   /** Authenticated sessions per account, shared by every IMAP listener (IM-11). */
   perUser: { limit: number; counts: Map<number, number> };
+  /** The process's memory budget for large literals (DS-06); unbounded when absent. */
+  budget?: MemoryBudget;
   hostname: string;
   tls: { key: Buffer; cert: Buffer };
   log: Logger;
@@ -122,7 +125,7 @@ export class Session {
   saslStep: ((line: string) => Promise<void>) | null = null;
 
   #socket: Socket;
-  #reader = new CommandReader({ ...PRE_AUTH_LIMITS });
+  #reader: CommandReader;
   #queue: Promise<void> = Promise.resolve();
   #epoch = 0;
   #unwatch: (() => void) | null = null;
@@ -144,6 +147,7 @@ export class Session {
     },
   ) {
     this.#socket = socket;
+    this.#reader = new CommandReader({ ...PRE_AUTH_LIMITS }, deps.budget);
     this.secure = options.implicitTls;
     this.#remote = socket.remoteAddress ?? 'unknown';
     this.#attach(socket);
@@ -237,15 +241,20 @@ export class Session {
     }
     const epoch = this.#epoch;
     for (const ev of events) {
-      this.#queue = this.#queue.then(() =>
-        epoch === this.#epoch && !this.#closed ? this.#handle(ev) : undefined,
-      );
+      this.#queue = this.#queue.then(async () => {
+        if (epoch === this.#epoch && !this.#closed) await this.#handle(ev);
+        else if (ev.kind === 'frame') this.deps.budget?.give(ev.frame.held);
+      });
     }
   }
 
   async #handle(ev: ReaderEvent): Promise<void> {
     if (ev.kind === 'continue') {
       this.send('+ Ready for literal data');
+      return;
+    }
+    if (ev.kind === 'busy') {
+      this.send(`${ev.tag} NO [UNAVAILABLE] the server is short of memory; try again shortly`);
       return;
     }
     if (ev.kind === 'too-big') {
@@ -256,7 +265,11 @@ export class Session {
       }
       return;
     }
-    await this.#frame(ev.frame);
+    try {
+      await this.#frame(ev.frame);
+    } finally {
+      this.deps.budget?.give(ev.frame.held);
+    }
   }
 
   async #frame(frame: Frame): Promise<void> {
@@ -604,6 +617,7 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#loginTimer);
+    this.#reader.reset();
     if (this.#deflate) {
       this.#deflate.end();
       this.#deflate.once('end', () => this.#socket.end());

@@ -4,9 +4,12 @@
  * for with a continuation request only when they fit the limits; non-synchronising ones `{n+}`
  * are accepted up to 4096 bytes (LITERAL-) unless the session allows more.
  * Bounds: line length, literal size, total command size and literal count are checked before any
- * byte is kept (ATTACKS.md IM-01, IM-02). Nothing here allocates more than the limits allow.
+ * byte is kept (ATTACKS.md IM-01, IM-02). Nothing here allocates more than the limits allow, and a
+ * large literal is read only when the process's memory budget has room for it (DS-06).
  * Trust: input is raw network bytes.
  */
+
+import { BUDGETED_BYTES, type MemoryBudget, UNBOUNDED_BUDGET } from '../../../core/memory-budget.ts';
 
 /** A framed command: text pieces with literals between them. */
 export interface Frame {
@@ -15,6 +18,8 @@ export interface Frame {
   literals: Buffer[];
   /** True if any literal used the literal8 form `~{n}` (RFC 3516). */
   binary: boolean;
+  /** Bytes of the memory budget the literals hold; the session gives them back when done. */
+  held: number;
 }
 
 /** Limits the reader enforces; the session changes them after login. */
@@ -37,7 +42,9 @@ export interface ReaderLimits {
 export type ReaderEvent =
   | { kind: 'frame'; frame: Frame }
   | { kind: 'continue' }
-  | { kind: 'too-big'; tag: string; what: string; fatal: boolean; message?: boolean };
+  | { kind: 'too-big'; tag: string; what: string; fatal: boolean; message?: boolean }
+  /** A large literal the memory budget has no room for now; its bytes, if sent, are skipped. */
+  | { kind: 'busy'; tag: string };
 
 const LITERAL_RE = /(~?)\{(\d{1,10})(\+?)\}$/;
 
@@ -53,10 +60,16 @@ export class CommandReader {
   #literalParts: Buffer[] = [];
   /** Bytes of a refused literal still to skip. */
   #skip = 0;
+  /** Budget bytes taken for the command being read. */
+  #held = 0;
 
-  constructor(public limits: ReaderLimits) {}
+  constructor(
+    public limits: ReaderLimits,
+    private readonly budget: MemoryBudget = UNBOUNDED_BUDGET,
+  ) {}
 
-  /** Discards everything buffered (STARTTLS: bytes sent before the handshake never count). */
+  /** Discards everything buffered (STARTTLS: bytes sent before the handshake never count; a
+   * closed connection gives back what its unfinished command held). */
   reset(): void {
     this.#buf = Buffer.alloc(0);
     this.#startCommand();
@@ -69,6 +82,8 @@ export class CommandReader {
   }
 
   #startCommand(): void {
+    this.budget.give(this.#held);
+    this.#held = 0;
     this.#text = [];
     this.#literals = [];
     this.#binary = false;
@@ -125,8 +140,9 @@ export class CommandReader {
         this.#text.push(line);
         events.push({
           kind: 'frame',
-          frame: { text: this.#text, literals: this.#literals, binary: this.#binary },
+          frame: { text: this.#text, literals: this.#literals, binary: this.#binary, held: this.#held },
         });
+        this.#held = 0;
         this.#startCommand();
         continue;
       }
@@ -159,6 +175,14 @@ export class CommandReader {
         );
         continue;
       }
+      if (size >= BUDGETED_BYTES && !this.budget.take(size)) {
+        this.#startCommand();
+        // A non-synchronising literal comes anyway: its bytes are skipped, never kept.
+        if (nonSync) this.#skip = size;
+        events.push({ kind: 'busy', tag });
+        continue;
+      }
+      if (size >= BUDGETED_BYTES) this.#held += size;
       if (m[1] === '~') this.#binary = true;
       this.#size += size;
       this.#literalLeft = size;

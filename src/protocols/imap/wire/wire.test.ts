@@ -79,7 +79,8 @@ describe('CommandReader', () => {
 });
 
 describe('tokenize', () => {
-  const toks = (line: string) => tokenize({ text: [Buffer.from(line)], literals: [], binary: false });
+  const toks = (line: string) =>
+    tokenize({ text: [Buffer.from(line)], literals: [], binary: false, held: 0 });
   test('tag, command, atoms, quoted strings with escapes, lists, bracket atoms', () => {
     const t = toks('A1 fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>) "a \\"q\\" \\\\b"');
     assert.equal(t.tag, 'A1');
@@ -117,7 +118,12 @@ describe('tokenize', () => {
     assert.equal(a.list().atom(), 'A');
     assert.equal(a.atom('x', false), 'atom');
     a.end();
-    const invalid = tokenize({ text: [Buffer.from('t X "\xff"', 'latin1')], literals: [], binary: false });
+    const invalid = tokenize({
+      text: [Buffer.from('t X "\xff"', 'latin1')],
+      literals: [],
+      binary: false,
+      held: 0,
+    });
     assert.throws(() => new Args(invalid.args).astring(), /UTF-8/);
     assert.throws(() => new Args(toks('t X 99999999999999999999').args).number(), ImapSyntaxError);
   });

@@ -10,6 +10,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { ConnectionGuard } from '../../../core/conn-guard.ts';
 import { SMTP_MAX_COMMAND_LINE } from '../../../core/limits.ts';
 import type { Logger } from '../../../core/log.ts';
+import { BUDGETED_BYTES, type MemoryBudget, UNBOUNDED_BUDGET } from '../../../core/memory-budget.ts';
 import { formatReceived } from '../../../mail/received.ts';
 import type { Ctx, Services } from '../../../services/index.ts';
 import { admission, listen, type SmtpLimits, type SmtpListener, SmtpReply } from './server.ts';
@@ -28,6 +29,8 @@ export interface SubmissionServerDeps {
   loginDeadlineMs: number;
   log: Logger;
   clock: { now(): number };
+  /** The process's memory budget for messages held while they are received (DS-06). */
+  budget?: MemoryBudget;
 }
 
 /** Starts a submission listener on host:port. */
@@ -132,14 +135,39 @@ export async function startSubmissionServer(
           (err: unknown) => callback(err instanceof SmtpReply ? err : new SmtpReply(451, 'try again later')),
         );
     },
-    onData(stream, session, callback) {
+    onData(stream, session, done) {
+      const budget = deps.budget ?? UNBOUNDED_BUDGET;
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      let held = 0;
+      let refused = false;
+      const callback: typeof done = (...args) => {
+        budget.give(held);
+        held = 0;
+        chunks.length = 0;
+        done(...args);
+      };
+      // The message is kept in memory until it is submitted: past BUDGETED_BYTES it counts
+      // against the budget, and one that does not fit is read to its end and refused for now.
+      stream.on('data', (c: Buffer) => {
+        if (refused) return;
+        size += c.length;
+        const owed = size >= BUDGETED_BYTES ? size - held : 0;
+        if (owed > 0 && !budget.take(owed)) {
+          refused = true;
+          chunks.length = 0;
+          return;
+        }
+        held += owed;
+        chunks.push(c);
+      });
       stream.on('end', () => {
         if (stream.sizeExceeded)
           return callback(
             new SmtpReply(552, `message exceeds fixed maximum message size ${limits.maxMessageSize}`),
           );
+        if (refused)
+          return callback(new SmtpReply(452, '4.3.1 the server is short of memory, try again later'));
         const ctx = users.get(session);
         if (!ctx) return callback(new SmtpReply(530, 'authentication required'));
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
