@@ -14,6 +14,7 @@ import { type InboundCheck, renameForgedResults, startInboundCheck } from '../ma
 import { parseHeaderBlock } from '../mail/header.ts';
 import { summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
+import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import type { Directory, RecipientError } from './directory.ts';
 import type { DiskWatermark } from './disk.ts';
@@ -52,6 +53,8 @@ export interface DeliveryDeps {
   inbound: { resolver: Resolver; dmarcReject: boolean } | null;
   /** Whether storage is below its watermark (new recipients get a temporary refusal). */
   diskLow: DiskWatermark;
+  /** Where forwarded copies are recorded. */
+  audit: Audit;
 }
 
 /** Most header bytes held back before a message is stored as it is. */
@@ -78,6 +81,7 @@ export function createDelivery({
   hostname,
   inbound,
   diskLow,
+  audit,
 }: DeliveryDeps) {
   return {
     /** Checks one envelope recipient at RCPT time. */
@@ -211,6 +215,14 @@ export function createDelivery({
                   expiresAt: receivedAt + QUEUE_LIFETIME_MS,
                 });
                 log.info({ id, account: accountId, queue: m.id, rcpts: remote.length }, 'forwarded');
+                // Mail that leaves through a forward is a send on the account's behalf.
+                audit({
+                  action: 'mail.forward',
+                  outcome: 'ok',
+                  origin: ctx,
+                  account: accountId,
+                  detail: { remote: remote.length, size: blob.size, queue: m.id },
+                });
               }
             }
           }

@@ -139,6 +139,7 @@ export function createServices(deps: {
     hostname: settings.hostname,
     inbound: settings.inbound ? { ...settings.inbound, resolver } : null,
     diskLow,
+    audit,
   });
   detector.setNotifier(async (accountId, subject, text) => {
     const account = await store.getAccount(accountId);

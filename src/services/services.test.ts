@@ -345,6 +345,14 @@ describe('services authorization', () => {
       out?.recipients.map((r) => r.address),
       ['bob.elsewhere@remote.test'],
     );
+    await new Promise((r) => setTimeout(r, 150));
+    const sent = await svc.audit.search(localAdminContext(), { actionPrefix: 'mail.forward', limit: 50 });
+    assert.ok(sent.ok);
+    const forwarded = sent.value.filter((e) => e.action === 'mail.forward');
+    assert.equal(forwarded.length, 1, 'one record per forwarded message');
+    const detail = (JSON.parse(forwarded[0]!.text) as { detail: Record<string, unknown> }).detail;
+    assert.equal(detail['remote'], 1);
+    assert.equal(detail['queue'], out?.id);
 
     assert.equal((await d.setForwarding(localAdminContext(), 'bob@example.test', null)).ok, true);
     assert.deepEqual(await d.getForwarding(bobNow, 'bob@example.test'), { ok: true, value: null });
