@@ -1,9 +1,11 @@
 /**
- * ATTACKS.md MI-01..MI-05 end to end: hostile messages arrive over SMTP at a running server and
- * are read back over IMAP (BODYSTRUCTURE, SEARCH, FETCH) and JMAP (bodyStructure, preview, body
- * values). Each one is stored byte for byte, described within the parser's bounds, and answered
- * while another client's session stays responsive; none crashes or stalls the server. The parser
- * bounds themselves are unit-tested in src/mail/mime.test.ts.
+ * ATTACKS.md MI-01 (deep nesting), MI-02 (part count), MI-03 (header count and size), MI-04
+ * (layered encodings) and MI-05 (ReDoS-shaped HTML and links) end to end: hostile messages arrive
+ * over SMTP at a running server and are read back over IMAP (BODYSTRUCTURE, SEARCH, FETCH) and
+ * JMAP (bodyStructure, preview, body values). Each one is stored byte for byte, described within
+ * the parser's bounds, and answered while another client's session stays responsive; none
+ * crashes or stalls the server. The parser bounds themselves are unit-tested in
+ * src/mail/mime.test.ts.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';

@@ -5,6 +5,8 @@
  * to forward one account's mail to an outside address. Each step must be slowed, alerted or both,
  * the owner must be told of the forward by mail, every step must be in the audit log, the log
  * must verify, and one changed byte must make verification fail naming the record.
+ * ATTACKS.md cases: AU-02 (spraying), LG-01 (reads audited), LG-03 and SV-06 (a forward kept as a
+ * foothold is audited, alerted and mailed to the owner), LG-04 (tampering shows).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

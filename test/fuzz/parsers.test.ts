@@ -1,5 +1,6 @@
 /**
- * Property tests of every parser (ATTACKS.md R11, R13, DS-04): each fuzz target runs a few
+ * Property tests of every parser (ATTACKS.md R11, R13, DS-04, PX-14: invariants checked over
+ * generated families of inputs, not one exploit string): each fuzz target runs a few
  * hundred generated inputs; a property violation, an unexpected exception or an input that takes
  * longer than the budget fails the test with the shrunk input and the seed to replay it.
  * `npm run fuzz` runs the same targets for as long as asked.

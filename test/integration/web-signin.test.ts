@@ -476,12 +476,20 @@ describe('web sign-in', () => {
       headers: { 'Content-Type': 'text/xml' },
     });
     assert.ok(!hostile.text.includes('<x>'), 'nothing unescaped is echoed');
+    // ATTACKS.md DV-01 (XXE) and DV-02 (entity expansion): no DTD is read at all.
     const xxe = await call('POST', '/autodiscover/autodiscover.xml', {
       body: `<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>${ask('&e;')}`,
       headers: { 'Content-Type': 'text/xml' },
     });
     assert.match(xxe.text, /<ErrorCode>600<\/ErrorCode>/);
     assert.ok(!xxe.text.includes('root:'));
+    const lol = Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('');
+    const laughs = await call('POST', '/autodiscover/autodiscover.xml', {
+      body: `<!DOCTYPE a [<!ENTITY l0 "lol">${lol}]>${ask('&l9;')}`,
+      headers: { 'Content-Type': 'text/xml' },
+    });
+    assert.match(laughs.text, /<ErrorCode>600<\/ErrorCode>/);
+    assert.ok(laughs.text.length < 2000);
 
     assert.equal((await call('GET', '/profile/apple.mobileconfig')).status, 401);
     const s = await signIn();
