@@ -65,6 +65,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
         failuresPerSource: config.alerts.failuresPerSource,
         sprayAccounts: config.alerts.sprayAccounts,
         massReadMessages: config.alerts.massReadMessages,
+        massReadBytes: config.alerts.massReadMB * 1024 * 1024,
       },
       webhook: { url: config.alerts.webhook, secret: config.alerts.webhookSecret },
       throttle: {

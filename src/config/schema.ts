@@ -306,10 +306,17 @@ export const SCHEMA = {
     },
     massReadMessages: {
       kind: 'int',
-      doc: 'Messages of one account read within the window (any protocol) that raise a mass-access alert.',
+      doc: 'Messages of one account read within the window (any protocol) that raise a mass-access alert, once they are also three times the most the account read in an earlier window.',
       default: 1000,
       min: 10,
       max: 100_000_000,
+    },
+    massReadMB: {
+      kind: 'int',
+      doc: "MiB of one account's mail read within the window that raise a mass-access alert (a few large messages), with the same baseline rule.",
+      default: 500,
+      min: 1,
+      max: 10_000_000,
     },
     webhook: {
       kind: 'string',

@@ -27,11 +27,13 @@ test('mass reads are measured against the account baseline', async () => {
       failuresPerSource: 20,
       sprayAccounts: 5,
       massReadMessages: 10,
+      massReadBytes: 1_000_000,
     },
   });
   const ctx = anonymousContext({ protocol: 'imap', remote: '192.0.2.1', sessionId: 's' });
-  const read = async (n: number) => {
-    for (let i = 0; i < n; i++) detector.observeRead(ctx, 7, 1);
+  const other = anonymousContext({ protocol: 'jmap', remote: '192.0.2.2', sessionId: 't' });
+  const read = async (n: number, bytes = 100, who = ctx, account = 7) => {
+    for (let i = 0; i < n; i++) detector.observeRead(who, account, 1, bytes);
     await detector.settle();
     return (await store.listAlerts(0, 100)).filter((a) => a.kind === 'mail.mass-read');
   };
@@ -44,6 +46,22 @@ test('mass reads are measured against the account baseline', async () => {
     assert.equal((await read(80)).length, 1, 'eighty is within three times the thirty of before');
     assert.equal((await read(15)).length, 2, 'ninety-five is not');
     assert.equal((await read(0)).at(-1)!.detail['baseline'], 30);
+    // Volume counts too: three large messages of another account, read by two sessions.
+    now += 600_000;
+    await read(1, 200_000, other, 8);
+    assert.equal((await read(1, 300_000, ctx, 8)).length, 2, 'half a megabyte is below the byte threshold');
+    const large = await read(2, 300_000, ctx, 8);
+    assert.equal(large.length, 3);
+    assert.deepEqual(
+      [
+        large[2]!.detail['messages'],
+        large[2]!.detail['bytes'],
+        large[2]!.detail['session'],
+        large[2]!.detail['sessionMessages'],
+      ],
+      [4, 1_100_000, 's', 3],
+      'one session did most of it',
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

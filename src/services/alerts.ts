@@ -28,6 +28,8 @@ export interface AlertSettings {
   sprayAccounts: number;
   /** Messages of one account read within the window. */
   massReadMessages: number;
+  /** Bytes of one account's mail read within the window (a few large messages count too). */
+  massReadBytes: number;
 }
 
 /** The defaults of the `[alerts]` configuration section. */
@@ -37,6 +39,7 @@ export const DEFAULT_ALERTS: AlertSettings = {
   failuresPerSource: 20,
   sprayAccounts: 5,
   massReadMessages: 1000,
+  massReadBytes: 500 * 1024 * 1024,
 };
 
 /** A notice to an account owner: subject and text. */
@@ -78,8 +81,11 @@ export function createDetector(deps: {
   let notifyOwner: NotifyOwner | null = null;
   /** Event times per counter key, oldest first. */
   const windows = new Map<string, { t: number; v: string | number }[]>();
-  /** Messages read per account in its current window, and the most in any earlier window. */
-  const baselines = new Map<number, { max: number; windowStart: number; total: number }>();
+  /** Messages and bytes read per account in its current window, and the most in any earlier one. */
+  const baselines = new Map<
+    number,
+    { max: number; maxBytes: number; windowStart: number; total: number; bytes: number }
+  >();
   /** Whether `credential` (app password, token or browser session) was made within a day. */
   const newCredential = async (account: number, credential: string | null, now: number): Promise<boolean> => {
     if (!credential) return false;
@@ -92,17 +98,34 @@ export function createDetector(deps: {
   };
   /** Messages read per account within the window, per second (a whole-mailbox download is
    * told of message by message, so each read must cost O(1)), and their sum. */
-  const reads = new Map<number, { slots: { t: number; n: number }[]; sum: number }>();
-  const readWithin = (account: number, messages: number, now: number): number => {
-    const r = reads.get(account) ?? { slots: [], sum: 0 };
-    while (r.slots.length > 0 && r.slots[0]!.t <= now - settings.windowMs) r.sum -= r.slots.shift()!.n;
+  type Volume = { n: number; b: number };
+  type Sliding = { slots: ({ t: number } & Volume)[]; sum: Volume };
+  /** Messages and bytes read within the sliding window, per account and per session. */
+  const reads = new Map<string, Sliding>();
+  let swept = 0;
+  const readWithin = (key: string, messages: number, bytes: number, now: number): Volume => {
+    // Counters of sessions that read no more are dropped once per window.
+    if (now - swept >= settings.windowMs) {
+      swept = now;
+      for (const [k, v] of reads) if ((v.slots.at(-1)?.t ?? 0) <= now - settings.windowMs) reads.delete(k);
+    }
+    const r = reads.get(key) ?? { slots: [], sum: { n: 0, b: 0 } };
+    while (r.slots.length > 0 && r.slots[0]!.t <= now - settings.windowMs) {
+      const old = r.slots.shift()!;
+      r.sum.n -= old.n;
+      r.sum.b -= old.b;
+    }
     const second = now - (now % 1000);
     const last = r.slots.at(-1);
-    if (last?.t === second) last.n += messages;
-    else r.slots.push({ t: second, n: messages });
-    r.sum += messages;
-    reads.set(account, r);
-    return r.sum;
+    if (last?.t === second) {
+      last.n += messages;
+      last.b += bytes;
+    } else r.slots.push({ t: second, n: messages, b: bytes });
+    r.sum.n += messages;
+    r.sum.b += bytes;
+    if (r.sum.n === 0) reads.delete(key);
+    else reads.set(key, r);
+    return { ...r.sum };
   };
   /** Alerts already raised per key, so one burst raises one alert per window. */
   const raised = new Map<string, number>();
@@ -292,18 +315,26 @@ export function createDetector(deps: {
      * within the last day (a new phone's app password, a new browser session) is reported as a
      * new device's first full sync — still an alert, since a thief's download looks the same.
      */
-    observeRead(ctx: Ctx, account: number, messages: number): void {
+    observeRead(ctx: Ctx, account: number, messages: number, bytes: number): void {
       const now = clock.now();
-      const base = baselines.get(account) ?? { max: 0, windowStart: now, total: 0 };
+      const base = baselines.get(account) ?? { max: 0, maxBytes: 0, windowStart: now, total: 0, bytes: 0 };
       if (now - base.windowStart >= settings.windowMs) {
         base.max = Math.max(base.max, base.total);
+        base.maxBytes = Math.max(base.maxBytes, base.bytes);
         base.windowStart = now;
         base.total = 0;
+        base.bytes = 0;
       }
       base.total += messages;
+      base.bytes += bytes;
       baselines.set(account, base);
-      const total = readWithin(account, messages, now);
-      if (total < settings.massReadMessages || total < 3 * base.max || !once(`read:${account}`)) return;
+      const all = readWithin(`${account}`, messages, bytes, now);
+      // The session's own share, so the alert says whether one connection did it all.
+      const mine = readWithin(`${account}\u0000${ctx.sessionId}`, messages, bytes, now);
+      const total = all.n;
+      const many = total >= settings.massReadMessages && total >= 3 * base.max;
+      const large = all.b >= settings.massReadBytes && all.b >= 3 * base.maxBytes;
+      if (!(many || large) || !once(`read:${account}`)) return;
       const credential = proofOf(ctx.principal)?.credential ?? null;
       const p = newCredential(account, credential, now)
         .then((fresh) =>
@@ -315,7 +346,15 @@ export function createDetector(deps: {
             fresh
               ? `first full sync by a new device: ${total} messages read within minutes`
               : `${total} messages of one account read within minutes`,
-            { messages: total, baseline: base.max, credential, firstSync: fresh },
+            {
+              messages: total,
+              bytes: all.b,
+              baseline: base.max,
+              credential,
+              session: ctx.sessionId,
+              sessionMessages: mine.n,
+              firstSync: fresh,
+            },
           ),
         )
         .catch((err: unknown) => log.error({ err }, 'alert detector failed'))

@@ -24,7 +24,7 @@ export function createReadAudit(
   audit: Audit,
   clock: Clock,
   /** Told of every read at once (the detector). */
-  onRead: (ctx: Ctx, account: number, messages: number) => void = () => {},
+  onRead: (ctx: Ctx, account: number, messages: number, bytes: number) => void = () => {},
 ) {
   const open = new Map<string, Window>();
   const emit = (w: Window): void => {
@@ -75,7 +75,12 @@ export function createReadAudit(
         w.bytes += r.bytes;
       }
       w.reads += reads.length;
-      onRead(ctx, account, reads.length);
+      onRead(
+        ctx,
+        account,
+        reads.length,
+        reads.reduce((sum, r) => sum + r.bytes, 0),
+      );
     },
     /** Writes every open window (at shutdown). */
     flush(): void {
