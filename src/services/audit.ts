@@ -111,6 +111,7 @@ export function createAuditSink(deps: {
       protocol: origin.protocol,
       remote: origin.remote,
       session: origin.sessionId,
+      ...(origin.listener ? { listener: origin.listener } : {}),
       ...(origin.tls !== undefined ? { tls: origin.tls } : {}),
       ...(origin.client ? { client: printable(origin.client) } : {}),
       account,

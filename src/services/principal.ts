@@ -34,6 +34,9 @@ export interface Origin {
   tls?: string | null;
   /** What the client calls itself (IMAP ID name, HTTP User-Agent, SMTP EHLO name), if it said. */
   client?: string | null;
+  /** The listener the connection came in on (`imaps`, `submission`…), when the protocol has
+   * several; on HTTP, `tls` tells `http` from `https`. */
+  listener?: string;
 }
 
 /** How the holder of an account principal proved who they are, and when. */

@@ -141,6 +141,10 @@ describe('audit log', () => {
       assert.ok(list.every((r) => r.account === list[0]!.account));
     }
     assert.equal(by('imap')[0]!.detail.ids, by('jmap')[0]!.detail.ids, 'the same messages, the same digest');
+    assert.ok(
+      by('imap').every((r) => ['imap', 'imaps'].includes(r.listener)),
+      'the IMAP listener is named',
+    );
     const text = JSON.stringify(reads);
     assert.ok(!text.includes('secret plans') && !text.includes('body body'), 'no subjects or bodies');
   });

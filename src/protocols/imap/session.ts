@@ -166,6 +166,7 @@ export class Session {
   get origin(): Origin {
     return {
       protocol: 'imap',
+      listener: this.options.listener,
       remote: this.#remote,
       sessionId: this.id,
       tls: this.#tlsVersion(),

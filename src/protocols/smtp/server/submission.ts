@@ -83,6 +83,7 @@ export async function startSubmissionServer(
     onAuth(auth, session, callback) {
       const origin = {
         protocol: 'submission' as const,
+        listener: deps.implicitTls ? 'submissions' : 'submission',
         remote: session.remoteAddress,
         sessionId: session.id,
         tls: session.secure && session.tlsOptions ? session.tlsOptions.version : null,
