@@ -17,7 +17,7 @@ import { createConnectionGuard } from '../../src/core/conn-guard.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import { MIME_MAX_DEPTH, MIME_MAX_PARTS } from '../../src/core/limits.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { canonicalAddress, parseAddressList } from '../../src/mail/address.ts';
+import { canonicalAddress, canonicalDomain, parseAddressList } from '../../src/mail/address.ts';
 import { decodeWords, parseHeaderBlock } from '../../src/mail/header.ts';
 import type { MimePart } from '../../src/mail/mime.ts';
 import { parseStructure } from '../../src/mail/mime.ts';
@@ -35,6 +35,7 @@ import { startSmtpServer } from '../../src/protocols/smtp/server/server.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
 import type { Ctx } from '../../src/services/index.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
+import { canonicalPath } from '../../src/web/app.ts';
 import { testServices } from '../helpers/services.ts';
 
 /** A parser under test: hostile inputs and the properties every one of them must keep. */
@@ -320,6 +321,52 @@ export const addresses: Target<string> = {
       const again = canonicalAddress(c.address);
       assert.ok(again.ok && again.address === c.address, `canonical twice: ${c.address}`);
     }
+    // A domain is accepted as given or refused, never repaired into another name.
+    const d = canonicalDomain(text);
+    if (d !== null) assert.equal(canonicalDomain(d), d, `canonical twice: ${d}`);
+    if (d !== null) assert.ok(!/[\s\x00-\x1f]/.test(text), `accepted with blanks: ${JSON.stringify(text)}`);
+  }),
+};
+
+/**
+ * Request paths (ATTACKS.md PX-04): a path the router accepts is one the URL parser leaves as it
+ * is, so the router, the authorizer and any later code see the same path; and whatever decodes
+ * from an accepted segment holds no separator, control character or dot segment.
+ */
+export const httpPath: Target<string> = {
+  name: 'http-path',
+  arbitrary: joined([
+    '/',
+    'jmap',
+    'api',
+    '..',
+    '.',
+    '%2e',
+    '%2E%2e',
+    '%2f',
+    '%5c',
+    '%00',
+    '%c0%ae',
+    '%e2%80%ae',
+    ';',
+    '\\',
+    '?',
+    '#',
+    '@',
+    '//',
+    'a%20b',
+    'ü',
+    '%',
+    '%zz',
+    '~',
+  ]).map((p) => (p.startsWith('/') ? p : `/${p}`)),
+  open: pure((path) => {
+    if (!canonicalPath(path)) return;
+    assert.equal(new URL(path, 'http://mx.test').pathname, path, 'the URL parser changed an accepted path');
+    for (const segment of path.split('/')) {
+      const decoded = decodeURIComponent(segment);
+      assert.ok(decoded !== '.' && decoded !== '..' && !/[/\\\x00-\x1f\x7f]/.test(decoded), segment);
+    }
   }),
 };
 
@@ -585,6 +632,7 @@ export const TARGETS: Target<never>[] = [
   imapMutf7,
   mime,
   addresses,
+  httpPath,
   config,
   jmapRequest,
   smtpSession,
