@@ -422,6 +422,100 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       assert.equal((await again.blobs.read(m2!.blobHash)).length, 600 * 1024);
     });
 
+    withStore(
+      'calendars: objects, conditions, time ranges, sync changes and the change log',
+      async (store) => {
+        const a = await account(store);
+        const b = await account(store, 'bob@example.test');
+        const input = {
+          name: 'work',
+          displayName: 'Work',
+          description: '',
+          color: '#00f',
+          components: 'VEVENT',
+        };
+        const cal = await store.createCalendar(a.id, input, 5);
+        assert.ok(typeof cal === 'object');
+        assert.equal(await store.createCalendar(a.id, input, 5), 'exists');
+        assert.deepEqual(await store.listCalendars(b.id), [], 'another account sees none');
+        const obj = (
+          name: string,
+          uid: string,
+          startsAt: number | null,
+          endsAt: number | null,
+          data = `DATA ${uid}`,
+        ) => ({
+          name,
+          uid,
+          component: 'VEVENT',
+          data,
+          startsAt,
+          endsAt,
+        });
+        const one = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), {
+          ifNoneMatch: true,
+        });
+        assert.ok(typeof one === 'object' && one.created);
+        assert.match(one.object.etag, /^"[0-9a-f]{32}"$/);
+        const two = await store.putCalendarObject(a.id, cal.id, obj('two.ics', 'u2', 1000, null), {});
+        assert.ok(typeof two === 'object');
+        assert.equal(
+          await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifNoneMatch: true }),
+          'precondition-failed',
+        );
+        assert.equal(
+          await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifMatch: '"nope"' }),
+          'precondition-failed',
+        );
+        assert.equal(
+          await store.putCalendarObject(a.id, cal.id, obj('three.ics', 'u1', 1, 2), {}),
+          'uid-conflict',
+        );
+        assert.equal(await store.putCalendarObject(b.id, cal.id, obj('x.ics', 'ux', 1, 2), {}), 'not-found');
+        const since = (await store.listCalendars(a.id))[0]!.modseq;
+        const replaced = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 150, 250, 'NEW'), {
+          ifMatch: one.object.etag,
+        });
+        assert.ok(
+          typeof replaced === 'object' && !replaced.created && replaced.object.etag !== one.object.etag,
+        );
+        const names = async (range?: { start: number; end: number }) =>
+          (await store.listCalendarObjects(a.id, cal.id, range)).map((o) => o.name);
+        assert.deepEqual(await names(), ['one.ics', 'two.ics']);
+        assert.deepEqual(await names({ start: 0, end: 160 }), ['one.ics']);
+        assert.deepEqual(await names({ start: 300, end: 2000 }), ['two.ics']);
+        assert.deepEqual(await names({ start: 5000, end: 6000 }), ['two.ics'], 'open-ended');
+        assert.deepEqual(
+          (await store.getCalendarObjects(a.id, cal.id, ['two.ics', 'missing.ics'])).map((o) => o.uid),
+          ['u2'],
+        );
+        assert.deepEqual(await store.getCalendarObjects(b.id, cal.id, ['two.ics']), []);
+        assert.equal(
+          await store.deleteCalendarObject(a.id, cal.id, 'two.ics', '"nope"'),
+          'precondition-failed',
+        );
+        assert.equal(await store.deleteCalendarObject(a.id, cal.id, 'two.ics'), 'ok');
+        assert.equal(await store.deleteCalendarObject(a.id, cal.id, 'two.ics'), 'not-found');
+        const changes = await store.calendarChanges(a.id, cal.id, since);
+        assert.deepEqual([changes.changed.map((o) => o.name), changes.removed], [['one.ics'], ['two.ics']]);
+        const after = (await store.listCalendars(a.id))[0]!;
+        assert.ok(after.modseq > since, 'the CTag moved');
+        assert.equal(await store.highestModseq(a.id), after.modseq);
+        const log = await store.changesSince(a.id, since, 100);
+        assert.deepEqual(
+          log.map((c) => [c.type, c.op]),
+          [
+            ['CalendarObject', 'update'],
+            ['CalendarObject', 'destroy'],
+          ],
+        );
+        assert.equal(await store.deleteCalendar(b.id, cal.id), 'not-found');
+        assert.equal(await store.deleteCalendar(a.id, cal.id), 'ok');
+        assert.deepEqual(await store.listCalendars(a.id), []);
+        assert.deepEqual(await store.listCalendarObjects(a.id, cal.id), []);
+      },
+    );
+
     withStore('deliver withinQuota: checked and reserved as the message is filed', async (store) => {
       const a = await account(store);
       const blob = await putBlob(store, 'Subject: q\r\n\r\n0123456789');

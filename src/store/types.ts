@@ -267,7 +267,52 @@ export type ChangeType =
   | 'Thread'
   | 'EmailSubmission'
   | 'Identity'
-  | 'VacationResponse';
+  | 'VacationResponse'
+  | 'Calendar'
+  | 'CalendarObject';
+
+/** A calendar collection. */
+export interface Calendar {
+  accountId: number;
+  id: number;
+  /** The collection's path segment. */
+  name: string;
+  displayName: string;
+  description: string;
+  color: string;
+  /** Component types it holds, e.g. `VEVENT VTODO`. */
+  components: string;
+  createdAt: number;
+  /** The last change to it or any of its objects (its CTag and sync token). */
+  modseq: number;
+}
+
+/** A calendar object resource: one UID's components, as the client sent them. */
+export interface CalendarObject {
+  accountId: number;
+  calendarId: number;
+  id: number;
+  /** The resource's path segment within its calendar. */
+  name: string;
+  uid: string;
+  component: string;
+  data: string;
+  etag: string;
+  /** First instance start and last instance end (ms), for time-range queries; null: open. */
+  startsAt: number | null;
+  endsAt: number | null;
+  modseq: number;
+}
+
+/** A calendar object to store. */
+export interface NewCalendarObject {
+  name: string;
+  uid: string;
+  component: string;
+  data: string;
+  startsAt: number | null;
+  endsAt: number | null;
+}
 
 /** One row of the per-account change log. */
 export interface Change {
@@ -655,6 +700,53 @@ export interface Store {
 
   /** Bytes free for unprivileged use on the volume that holds message bytes. */
   spaceLeft(): Promise<number>;
+
+  // Calendars
+  listCalendars(accountId: number): Promise<Calendar[]>;
+  createCalendar(
+    accountId: number,
+    input: Pick<Calendar, 'name' | 'displayName' | 'description' | 'color' | 'components'>,
+    now: number,
+  ): Promise<Calendar | 'exists' | 'not-found'>;
+  updateCalendar(
+    accountId: number,
+    id: number,
+    patch: Partial<Pick<Calendar, 'displayName' | 'description' | 'color'>>,
+  ): Promise<Calendar | 'not-found'>;
+  /** Deletes a calendar and its objects. */
+  deleteCalendar(accountId: number, id: number): Promise<'ok' | 'not-found'>;
+  /** Objects of a calendar; with a range, only those whose span may overlap it. */
+  listCalendarObjects(
+    accountId: number,
+    calendarId: number,
+    range?: { start: number; end: number },
+  ): Promise<CalendarObject[]>;
+  getCalendarObjects(accountId: number, calendarId: number, names: string[]): Promise<CalendarObject[]>;
+  /**
+   * Creates or replaces the object `input.name`. `ifMatch`: only if its ETag is this;
+   * `ifNoneMatch`: only if it does not exist. Another object of the calendar with the same UID
+   * is a conflict (RFC 4791 §5.3.2.1).
+   */
+  putCalendarObject(
+    accountId: number,
+    calendarId: number,
+    input: NewCalendarObject,
+    condition: { ifMatch?: string; ifNoneMatch?: boolean },
+  ): Promise<
+    { object: CalendarObject; created: boolean } | 'not-found' | 'precondition-failed' | 'uid-conflict'
+  >;
+  deleteCalendarObject(
+    accountId: number,
+    calendarId: number,
+    name: string,
+    ifMatch?: string,
+  ): Promise<'ok' | 'not-found' | 'precondition-failed'>;
+  /** What changed in a calendar after `since` (sync-collection): objects changed and names removed. */
+  calendarChanges(
+    accountId: number,
+    calendarId: number,
+    since: number,
+  ): Promise<{ changed: CalendarObject[]; removed: string[] }>;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ICAL_LIMITS, ICalError, overlaps, parseCalendarObject } from './ical.ts';
+
+const cal = (...parts: string[]) =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...parts, 'END:VCALENDAR', ''].join('\r\n');
+const event = (...lines: string[]) =>
+  ['BEGIN:VEVENT', 'DTSTAMP:20260101T000000Z', ...lines, 'END:VEVENT'].join('\r\n');
+const at = (iso: string) => Date.parse(iso);
+const H = 3_600_000;
+
+describe('calendar objects', () => {
+  test('a single event: UID, component and its span (with the zone margin)', () => {
+    const { summary } = parseCalendarObject(
+      cal(event('UID:one', 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z', 'SUMMARY:Meet')),
+    );
+    assert.equal(summary.uid, 'one');
+    assert.equal(summary.component, 'VEVENT');
+    assert.equal(summary.startsAt, at('2026-12-01T10:00:00Z') - 14 * H);
+    assert.equal(summary.endsAt, at('2026-12-01T11:00:00Z') + 14 * H);
+  });
+
+  test('recurring events: bounded rules end, open rules do not; overrides and EXDATE are honoured', () => {
+    const weekly = parseCalendarObject(
+      cal(
+        event('UID:w', 'DTSTART:20260105T090000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=3'),
+        event('UID:w', 'RECURRENCE-ID:20260112T090000Z', 'DTSTART:20260301T090000Z', 'DURATION:PT1H'),
+      ),
+    );
+    assert.equal(weekly.summary.endsAt, at('2026-03-01T10:00:00Z') + 14 * H, 'the moved instance ends last');
+    const { root } = weekly;
+    assert.equal(overlaps(root, at('2026-01-19T00:00:00Z'), at('2026-01-20T00:00:00Z')), true, 'third');
+    assert.equal(overlaps(root, at('2026-01-14T00:00:00Z'), at('2026-01-16T00:00:00Z')), false);
+    assert.equal(overlaps(root, at('2026-03-01T00:00:00Z'), at('2026-03-02T00:00:00Z')), true, 'moved one');
+    assert.equal(
+      overlaps(root, at('2026-02-01T00:00:00Z'), at('2026-02-10T00:00:00Z')),
+      false,
+      'after the end',
+    );
+    const open = parseCalendarObject(
+      cal(event('UID:d', 'DTSTART:20260101T080000Z', 'RRULE:FREQ=DAILY', 'EXDATE:20300101T080000Z')),
+    );
+    assert.equal(open.summary.endsAt, null);
+    assert.equal(overlaps(open.root, at('2031-06-01T00:00:00Z'), at('2031-06-01T12:00:00Z')), true);
+  });
+
+  test('IC-01: an RRULE bomb is refused or bounded; IC-02/IC-03: huge and malformed objects are refused clearly', () => {
+    for (const rule of ['FREQ=SECONDLY;COUNT=1000000000', 'FREQ=MINUTELY', 'FREQ=SECONDLY'])
+      assert.throws(
+        () => parseCalendarObject(cal(event('UID:b', 'DTSTART:20260101T000000Z', `RRULE:${rule}`))),
+        ICalError,
+      );
+    // Hourly for ever: stored, and a far query is answered within the instance bound.
+    const hourly = parseCalendarObject(cal(event('UID:h', 'DTSTART:20260101T000000Z', 'RRULE:FREQ=HOURLY')));
+    const started = performance.now();
+    assert.equal(overlaps(hourly.root, at('2090-01-01T00:00:00Z'), at('2090-01-02T00:00:00Z')), true);
+    assert.ok(performance.now() - started < 2000);
+    const bad: [string, RegExp][] = [
+      ['x'.repeat(ICAL_LIMITS.maxBytes + 1), /larger/],
+      ['BEGIN:VCALENDAR\r\nfoo\r\nEND:VCALENDAR', /not iCalendar/],
+      [cal(), /no VEVENT/],
+      [
+        cal(event('UID:a', 'DTSTART:20260101T000000Z'), event('UID:b', 'DTSTART:20260101T000000Z')),
+        /same UID/,
+      ],
+      [cal(event('DTSTART:20260101T000000Z')), /UID/],
+      ['BEGIN:VCARD\r\nVERSION:4.0\r\nEND:VCARD\r\n', /VCALENDAR/],
+      [
+        cal(event('UID:a', ...Array.from({ length: 1001 }, (_, i) => `ATTENDEE:mailto:p${i}@x.test`))),
+        /attendees/,
+      ],
+      [cal(...Array.from({ length: 1001 }, () => event('UID:same'))), /components/],
+      [`${'X-LINE:a\r\n'.repeat(ICAL_LIMITS.maxLines + 1)}`, /lines/],
+    ];
+    for (const [text, why] of bad) assert.throws(() => parseCalendarObject(text), why);
+  });
+
+  test('IC-05: active content stays text', () => {
+    const { root } = parseCalendarObject(
+      cal(
+        event(
+          'UID:x',
+          'DTSTART:20260101T000000Z',
+          'URL:javascript:alert(1)',
+          'ATTACH;VALUE=URI:file:///etc/passwd',
+        ),
+      ),
+    );
+    assert.equal(root.getFirstSubcomponent('vevent')!.getFirstPropertyValue('url'), 'javascript:alert(1)');
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * @module iCalendar objects as CalDAV stores them (RFC 5545, RFC 4791 §4.1): one calendar object
+ * resource is one VCALENDAR holding the components of one UID (a recurring event with its
+ * overridden instances). Parsing is done by ical.js after the text has been bounded, and the
+ * object is summarised once (UID, component, the span its instances cover) so queries do not
+ * parse it again. Recurrence expansion is bounded in instances and span (ATTACKS.md IC-01,
+ * IC-02). Stored values are never dereferenced: ATTACH, URL and the like are kept as text (IC-05).
+ * Times with a TZID are evaluated as UTC with a margin of a day; floating times likewise.
+ * Trust: input is a client's upload.
+ */
+import ICAL from 'ical.js';
+
+/** Bounds on one calendar object resource. */
+export const ICAL_LIMITS = {
+  /** Bytes of one object. */
+  maxBytes: 1024 * 1024,
+  /** Lines (after unfolding) of one object. */
+  maxLines: 20_000,
+  /** Components of one object (VEVENT, VALARM, VTIMEZONE… together). */
+  maxComponents: 1000,
+  /** Attendees of one component. */
+  maxAttendees: 1000,
+  /** Instances looked at when a recurrence is expanded. */
+  maxInstances: 10_000,
+} as const;
+
+/** Component types a calendar can hold. */
+export type CalendarComponent = 'VEVENT' | 'VTODO' | 'VJOURNAL';
+
+/** What the store keeps beside the text of an object. */
+export interface CalendarObjectSummary {
+  uid: string;
+  component: CalendarComponent;
+  /** Start of the first instance (ms), or null when it has no start (a VTODO without one). */
+  startsAt: number | null;
+  /** End of the last instance (ms), or null when it recurs without end. */
+  endsAt: number | null;
+}
+
+/** Why an object was refused, in words a client can show. */
+export class ICalError extends Error {}
+
+/** Twelve hours and more: the most a TZID or floating time can lie from UTC (UTC−12 to UTC+14). */
+const ZONE_MARGIN_MS = 14 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Parses and checks one calendar object resource; throws ICalError when it cannot be stored. */
+export function parseCalendarObject(text: string): { summary: CalendarObjectSummary; root: ICAL.Component } {
+  if (Buffer.byteLength(text) > ICAL_LIMITS.maxBytes)
+    throw new ICalError(`larger than ${ICAL_LIMITS.maxBytes} bytes`);
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+    if (++lines > ICAL_LIMITS.maxLines) throw new ICalError(`more than ${ICAL_LIMITS.maxLines} lines`);
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(text));
+  } catch (err) {
+    throw new ICalError(`not iCalendar: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable'}`);
+  }
+  if (root.name !== 'vcalendar') throw new ICalError('the object must be one VCALENDAR');
+  let count = 0;
+  const walk = (c: ICAL.Component): void => {
+    for (const sub of c.getAllSubcomponents()) {
+      if (++count > ICAL_LIMITS.maxComponents)
+        throw new ICalError(`more than ${ICAL_LIMITS.maxComponents} components`);
+      if (sub.getAllProperties('attendee').length > ICAL_LIMITS.maxAttendees)
+        throw new ICalError(`more than ${ICAL_LIMITS.maxAttendees} attendees`);
+      walk(sub);
+    }
+  };
+  walk(root);
+  const items = root
+    .getAllSubcomponents()
+    .filter((c) => c.name === 'vevent' || c.name === 'vtodo' || c.name === 'vjournal');
+  if (items.length === 0) throw new ICalError('no VEVENT, VTODO or VJOURNAL');
+  const kinds = new Set(items.map((c) => c.name));
+  if (kinds.size > 1) throw new ICalError('one object holds one kind of component');
+  const uids = new Set(items.map((c) => c.getFirstPropertyValue('uid')));
+  const uid = [...uids][0];
+  if (uids.size !== 1 || typeof uid !== 'string' || uid.length === 0 || uid.length > 255)
+    throw new ICalError('every component needs the same UID (at most 255 characters)');
+  for (const item of items) {
+    const rrule = item.getFirstPropertyValue('rrule') as ICAL.Recur | null;
+    if (rrule && (rrule.freq === 'SECONDLY' || rrule.freq === 'MINUTELY'))
+      throw new ICalError('recurrence more often than hourly is not accepted');
+  }
+  const component = items[0]!.name.toUpperCase() as CalendarComponent;
+  return { summary: { uid, component, ...spanOf(items) }, root };
+}
+
+/** The first start and last end of the instances, within the bounds of expansion. */
+function spanOf(items: ICAL.Component[]): { startsAt: number | null; endsAt: number | null } {
+  let startsAt: number | null = null;
+  let endsAt: number | null = null;
+  let open = false;
+  for (const item of items) {
+    const start = item.getFirstPropertyValue('dtstart') as ICAL.Time | null;
+    if (!start) {
+      open = true;
+      continue;
+    }
+    const first = start.toJSDate().getTime();
+    startsAt = startsAt === null ? first : Math.min(startsAt, first);
+    const rrule = item.getFirstPropertyValue('rrule') as ICAL.Recur | null;
+    if (rrule && !rrule.count && !rrule.until) {
+      open = true;
+      continue;
+    }
+    let last = endOf(item, start);
+    if (rrule) {
+      // A bounded rule: walk it (within the instance bound) to its last instance.
+      const it = new ICAL.Event(item).iterator();
+      let n = 0;
+      for (let t = it.next(); t; t = it.next()) {
+        if (++n > ICAL_LIMITS.maxInstances) {
+          open = true;
+          break;
+        }
+        last = Math.max(last, t.toJSDate().getTime() + (endOf(item, start) - first));
+      }
+    }
+    endsAt = endsAt === null ? last : Math.max(endsAt, last);
+  }
+  return {
+    startsAt: startsAt === null ? null : startsAt - ZONE_MARGIN_MS,
+    endsAt: open || endsAt === null ? null : endsAt + ZONE_MARGIN_MS,
+  };
+}
+
+/** End of one instance that starts at `start`: DTEND, DUE, DURATION, or the default of RFC 5545. */
+function endOf(item: ICAL.Component, start: ICAL.Time): number {
+  const end = (item.getFirstPropertyValue('dtend') ?? item.getFirstPropertyValue('due')) as ICAL.Time | null;
+  if (end) return end.toJSDate().getTime();
+  const duration = item.getFirstPropertyValue('duration') as ICAL.Duration | null;
+  const from = start.toJSDate().getTime();
+  if (duration) return from + duration.toSeconds() * 1000;
+  return start.isDate ? from + DAY_MS : from;
+}
+
+/**
+ * Whether any instance of the object overlaps [start, end) (RFC 4791 §9.9), expanding recurrence
+ * with its overrides up to the instance bound; past the bound the object counts as overlapping,
+ * so nothing is hidden from a client that asked.
+ */
+export function overlaps(root: ICAL.Component, start: number, end: number): boolean {
+  const items = root
+    .getAllSubcomponents()
+    .filter((c) => c.name === 'vevent' || c.name === 'vtodo' || c.name === 'vjournal');
+  const master = items.find((c) => !c.hasProperty('recurrence-id'));
+  const from = start - ZONE_MARGIN_MS;
+  const to = end + ZONE_MARGIN_MS;
+  const hit = (s: number, e: number) => s < to && (e > from || (e === s && s >= from));
+  for (const o of items.filter((c) => c !== master)) {
+    const s = o.getFirstPropertyValue('dtstart') as ICAL.Time | null;
+    if (s && hit(s.toJSDate().getTime(), endOf(o, s))) return true;
+  }
+  if (!master) return false;
+  const dtstart = master.getFirstPropertyValue('dtstart') as ICAL.Time | null;
+  if (!dtstart) return true;
+  const length = endOf(master, dtstart) - dtstart.toJSDate().getTime();
+  if (!master.hasProperty('rrule') && !master.hasProperty('rdate'))
+    return hit(dtstart.toJSDate().getTime(), dtstart.toJSDate().getTime() + length);
+  const event = new ICAL.Event(master);
+  for (const o of items) if (o !== master) event.relateException(o);
+  const it = event.iterator();
+  let n = 0;
+  for (let t = it.next(); t; t = it.next()) {
+    if (++n > ICAL_LIMITS.maxInstances) return true;
+    const s = t.toJSDate().getTime();
+    if (s >= to) return false;
+    // Overridden instances were checked above at their own time.
+    if ((event.exceptions as unknown as Record<string, unknown>)[t.toString()]) continue;
+    if (hit(s, s + length)) return true;
+  }
+  return false;
+}
