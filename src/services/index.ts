@@ -9,6 +9,7 @@ import { composeMessage } from '../mail/compose.ts';
 import type { Store } from '../store/types.ts';
 import { type AlertSettings, createDetector, DEFAULT_ALERTS, type Detector } from './alerts.ts';
 import { type Audit, type AuditService, createAuditService, createAuditSink } from './audit.ts';
+import { type Calendars, createCalendars } from './calendars.ts';
 import { type Changes, createChanges } from './changes.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
@@ -23,6 +24,8 @@ import { createThrottle, DEFAULT_THROTTLE, type ThrottleSettings } from './throt
 import { createWebhook } from './webhook.ts';
 
 export type {
+  Calendar,
+  CalendarObject,
   FlagOp,
   Identity,
   Mailbox,
@@ -40,6 +43,7 @@ import { anonymousContext } from './principal.ts';
 export interface Services {
   directory: Directory;
   mail: MailService;
+  calendars: Calendars;
   delivery: DeliveryService;
   outbound: OutboundService;
   submission: SubmissionService;
@@ -184,6 +188,7 @@ export function createServices(deps: {
       diskLow,
     }),
     changes: { watch: changes.watch },
+    calendars: createCalendars({ store, audit, changes, clock }),
     outbound,
     delivery,
     dkim,

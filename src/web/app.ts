@@ -12,6 +12,7 @@
 import { type Context, Hono } from 'hono';
 import type { Logger } from '../core/log.ts';
 import { BUDGETED_BYTES, type MemoryBudget, UNBOUNDED_BUDGET } from '../core/memory-budget.ts';
+import { handleDav } from '../protocols/dav/handler.ts';
 import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap/core/api.ts';
 import {
   CAP_CORE,
@@ -31,7 +32,7 @@ import { identify } from './identity.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'changes' | 'submission' | 'signIn'>;
+  services: Pick<Services, 'directory' | 'mail' | 'calendars' | 'changes' | 'submission' | 'signIn'>;
   log: Logger;
   /** This server's name. */
   hostname: string;
@@ -84,6 +85,9 @@ export function canonicalPath(path: string): boolean {
     return decoded !== '.' && decoded !== '..' && !/[/\\\x00-\x1f\x7f]/.test(decoded);
   });
 }
+
+/** Largest DAV request body: an iCalendar object or an XML request. */
+const DAV_MAX_BODY = 1024 * 1024 + 64 * 1024;
 
 /** Event streams one account may hold open at once. */
 const MAX_EVENT_STREAMS = 10;
@@ -212,6 +216,36 @@ export function createWebApp(deps: WebDeps): Hono {
   };
   app.get('/.well-known/jmap', (c) => session(c));
   app.get('/jmap/session', (c) => session(c));
+
+  // CalDAV (RFC 4791): discovery by well-known name (RFC 6764), then the caller's own
+  // principal and calendars under /dav, with Basic (a `dav` app password, or the password of
+  // an account without a second factor) or a bearer token; never a browser cookie.
+  app.on(
+    ['GET', 'PROPFIND'],
+    '/.well-known/caldav',
+    () => new Response(null, { status: 301, headers: { Location: '/dav/', 'Content-Length': '0' } }),
+  );
+  app.all('/dav/*', async (c) => {
+    const r = await identify(services, c.req.raw, {
+      protocol: 'dav',
+      remote: deps.remoteOf(c.req.raw, c.env),
+      tls: deps.tlsOf(c.req.raw, c.env),
+      ownOrigin: base(c.req.raw),
+      cookies: false,
+      headers: true,
+    });
+    if (r === 'throttled') return tooManyAttempts();
+    if (r === 'csrf' || r?.ctx.principal.kind !== 'account') return unauthorized();
+    const read = await readBudgeted(c.req.raw, DAV_MAX_BODY, budget);
+    if (read === 'busy') return busy();
+    if (read === null) return new Response('Request body too large', { status: 413 });
+    try {
+      const path = deps.targetOf(c.req.raw, c.env).split('?', 1)[0]!;
+      return await handleDav(services, r.ctx, c.req.raw, path, read.bytes.toString('utf8'));
+    } finally {
+      budget.give(read.held);
+    }
+  });
 
   app.post('/jmap/api', async (c) => {
     const ctx = await authenticate(c);

@@ -14,7 +14,6 @@ import { ROOT } from '../helpers/server.ts';
 type Coverage = { test: string } | { waits: string };
 
 const WEBMAIL = 'the webmail (issue 6)';
-const DAV = 'CalDAV and CardDAV (issue 7)';
 const SIEVE = 'Sieve filters and ManageSieve (not planned yet)';
 
 const CASES: Record<string, Coverage> = {
@@ -88,24 +87,24 @@ const CASES: Record<string, Coverage> = {
   // 2.9 Webmail and HTTP
   'WB-01': { waits: WEBMAIL },
   'WB-02': { waits: WEBMAIL },
-  'WB-03': { waits: `${WEBMAIL} and ${DAV}` },
+  'WB-03': { waits: WEBMAIL },
   'WB-07': { test: 'test/attacks/http.test.ts' },
   'WB-08': { waits: `${WEBMAIL}; the server fetches no remote content` },
   'WB-11': { test: 'test/attacks/http.test.ts' },
-  // 2.10 WebDAV XML (Autodiscover is the one XML input today)
-  'DV-01': { test: 'test/integration/web-signin.test.ts' },
-  'DV-02': { test: 'test/integration/web-signin.test.ts' },
-  'DV-03': { waits: DAV },
-  'DV-04': { waits: DAV },
-  'DV-05': { waits: DAV },
-  'DV-06': { waits: DAV },
-  'DV-07': { waits: DAV },
+  // 2.10 WebDAV XML (DV-01 and DV-02 also on Autodiscover, in test/integration/web-signin.test.ts)
+  'DV-01': { test: 'test/attacks/dav.test.ts' },
+  'DV-02': { test: 'test/attacks/dav.test.ts' },
+  'DV-03': { test: 'test/attacks/dav.test.ts' },
+  'DV-04': { test: 'test/attacks/dav.test.ts' },
+  'DV-05': { test: 'test/attacks/dav.test.ts' },
+  'DV-06': { test: 'test/attacks/dav.test.ts' },
+  'DV-07': { test: 'test/attacks/dav.test.ts' },
   // 2.11 iCalendar and vCard
-  'IC-01': { waits: DAV },
-  'IC-02': { waits: DAV },
-  'IC-03': { waits: DAV },
-  'IC-04': { waits: DAV },
-  'IC-05': { waits: DAV },
+  'IC-01': { test: 'test/attacks/dav.test.ts' },
+  'IC-02': { test: 'test/attacks/dav.test.ts' },
+  'IC-03': { test: 'src/calendar/ical.test.ts' },
+  'IC-04': { test: 'test/attacks/dav.test.ts' },
+  'IC-05': { test: 'src/calendar/ical.test.ts' },
   // 2.12 JMAP
   'JM-01': { test: 'test/attacks/jmap.test.ts' },
   'JM-02': { test: 'test/integration/jmap-objects.test.ts' },
