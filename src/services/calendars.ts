@@ -57,8 +57,15 @@ export function createCalendars(deps: {
     changes.publish(accountId, modseq);
     return value;
   };
+  /** The account's calendars; an account that has none gets the default one. */
+  const calendarsOf = async (accountId: number): Promise<Calendar[]> => {
+    const list = await store.listCalendars(accountId);
+    if (list.length > 0) return list;
+    await store.createCalendar(accountId, DEFAULT_CALENDAR, clock.now());
+    return store.listCalendars(accountId);
+  };
   const calendarOf = async (accountId: number, name: string): Promise<Calendar | null> =>
-    (await store.listCalendars(accountId)).find((c) => c.name === name) ?? null;
+    (await calendarsOf(accountId)).find((c) => c.name === name) ?? null;
   const read = (ctx: Ctx, accountId: number, calendar: Calendar, objects: number): void =>
     audit({
       action: 'calendar.read',
@@ -73,10 +80,7 @@ export function createCalendars(deps: {
     async list(ctx: Ctx): Promise<Result<Calendar[], CalendarError>> {
       const accountId = ownAccount(ctx);
       if (accountId === null) return fail('forbidden');
-      const list = await store.listCalendars(accountId);
-      if (list.length > 0) return ok(list);
-      const made = await store.createCalendar(accountId, DEFAULT_CALENDAR, clock.now());
-      return typeof made === 'object' ? ok([made]) : ok(await store.listCalendars(accountId));
+      return ok(await calendarsOf(accountId));
     },
 
     /** One of the caller's calendars by its path segment. */
@@ -98,7 +102,7 @@ export function createCalendars(deps: {
       const components = props.components ?? ['VEVENT', 'VTODO'];
       if (components.length === 0 || !components.every((c) => ['VEVENT', 'VTODO', 'VJOURNAL'].includes(c)))
         return fail('invalid', 'components must be VEVENT, VTODO or VJOURNAL');
-      if ((await store.listCalendars(accountId)).length >= MAX_CALENDARS)
+      if ((await calendarsOf(accountId)).length >= MAX_CALENDARS)
         return fail('too-many', `at most ${MAX_CALENDARS} calendars`);
       const text = checkProps(props);
       if (!text.ok) return text;

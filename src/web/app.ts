@@ -66,7 +66,8 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 /**
  * True when a request path is already in canonical form: absolute, ASCII, no empty, `.` or `..`
- * segment, no backslash, semicolon or NUL. Percent-encoding is allowed only where it decodes to
+ * segment, no backslash, semicolon or NUL. `@` may appear as it is (DAV paths hold addresses, and
+ * HTTP clients such as aiohttp decode `%40`). Percent-encoding is allowed only where it decodes to
  * valid UTF-8 that holds no `/`, `\`, control character or dot segment (a file name in a
  * download URL); every encoded traversal or overlong trick is refused (ATTACKS.md PX-04).
  */
@@ -75,7 +76,7 @@ export function canonicalPath(path: string): boolean {
   const segments = path.slice(1).split('/');
   return segments.every((s, i) => {
     if (s === '') return i === segments.length - 1;
-    if (!/^(?:[A-Za-z0-9_.~-]|%[0-9A-Fa-f]{2})+$/.test(s)) return false;
+    if (!/^(?:[A-Za-z0-9_.~@-]|%[0-9A-Fa-f]{2})+$/.test(s)) return false;
     let decoded: string;
     try {
       decoded = decodeURIComponent(s);

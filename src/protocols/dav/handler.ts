@@ -86,7 +86,6 @@ export async function handleDav(
           for (const c of list.value) add(urls.calendar(c.name), calendarProps(urls, c));
         }
       } else if (target.kind === 'calendar') {
-        await cal.list(ctx);
         const c = await cal.get(ctx, target.calendar);
         if (!c.ok) return status(404);
         add(urls.calendar(c.value.name), calendarProps(urls, c.value));
@@ -222,10 +221,9 @@ export async function handleDav(
       if (xml.ns === NS.caldav && xml.name === 'calendar-multiget') {
         const hrefs = children(xml, NS.dav, 'href').map((h) => h.text.trim());
         if (hrefs.length > MAX_HREFS) return text(403, `at most ${MAX_HREFS} hrefs`);
-        const prefix = urls.calendar(target.calendar);
         const names = new Map<string, string>();
         for (const h of hrefs) {
-          const name = objectName(h, prefix);
+          const name = objectName(h, me, target.calendar);
           if (name !== null) names.set(name, h);
         }
         const r = await cal.objects(ctx, target.calendar, { names: [...names.keys()] });
@@ -233,10 +231,11 @@ export async function handleDav(
         const found = new Map(r.value.map((o) => [o.name, o]));
         return multistatus(
           hrefs.map((h) => {
-            const name = objectName(h, prefix);
+            const name = objectName(h, me, target.calendar);
             const o = name === null ? undefined : found.get(name);
+            // Each answer carries the href as it was asked for, so the client can match it.
             return o
-              ? propResponse(urls.object(target.calendar, o.name), objectProps(o, asked), asked)
+              ? propResponse(h, objectProps(o, asked), asked)
               : `<d:response><d:href>${esc(h)}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>`;
           }),
         );
@@ -304,23 +303,29 @@ function parsePath(path: string, me: string): Target | null {
   return { kind: 'object', calendar, object };
 }
 
-/** The object name an href names within the calendar at `prefix`, or null (DV-04: no `..`). */
-function objectName(href: string, prefix: string): string | null {
+/**
+ * The object an href names within the caller's calendar `calendar`, or null. The href is read
+ * like a request path (percent-encoding undone per segment, so `%40` and `@` are the same), and
+ * must name exactly that calendar's member: `..`, encoded slashes or another owner name nothing
+ * (ATTACKS.md DV-04).
+ */
+function objectName(href: string, me: string, calendar: string): string | null {
   let path = href;
-  try {
-    path = new URL(href, 'http://x').pathname === href ? href : new URL(href).pathname;
-  } catch {
-    // a relative path, used as it is
+  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+    try {
+      path = new URL(href).pathname;
+    } catch {
+      return null;
+    }
   }
-  if (!path.startsWith(prefix)) return null;
-  const name = path.slice(prefix.length);
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(name);
-  } catch {
-    return null;
-  }
-  return decoded !== '' && !decoded.includes('/') && decoded !== '.' && decoded !== '..' ? decoded : null;
+  const target = parsePath(path, me);
+  return target?.kind === 'object' &&
+    target.calendar === calendar &&
+    !target.object.includes('/') &&
+    target.object !== '.' &&
+    target.object !== '..'
+    ? target.object
+    : null;
 }
 
 /** The properties a PROPFIND or REPORT asks for: a list, or everything (allprop or no body). */
