@@ -27,6 +27,9 @@ export type CalendarError =
 const MAX_CALENDARS = 100;
 /** Objects one calendar may hold. */
 const MAX_OBJECTS = 100_000;
+/** Objects expanded between two turns of the event loop, and the time one query may take. */
+const QUERY_SLICE = 20;
+const QUERY_BUDGET_MS = 10_000;
 /** Longest time range a query may ask about (ATTACKS.md IC-01: expansion stays bounded). */
 const MAX_RANGE_MS = 20 * 366 * 86_400_000;
 
@@ -175,13 +178,25 @@ export function createCalendars(deps: {
         const { start, end } = which.range;
         if (!(end > start) || end - start > MAX_RANGE_MS)
           return fail('invalid', 'the time range is empty or too long');
-        list = (await store.listCalendarObjects(accountId, c.id, which.range)).filter((o) => {
-          try {
-            return overlaps(parseCalendarObject(o.data).root, start, end);
-          } catch {
-            return true;
+        // Expansion can cost milliseconds per object: the event loop gets a turn between
+        // slices, and the whole query has a time budget (ATTACKS.md DS-04, IC-01).
+        const candidates = await store.listCalendarObjects(accountId, c.id, which.range);
+        const deadline = clock.now() + QUERY_BUDGET_MS;
+        list = [];
+        for (let i = 0; i < candidates.length; i++) {
+          if (i % QUERY_SLICE === QUERY_SLICE - 1) {
+            await new Promise((r) => setImmediate(r));
+            if (clock.now() > deadline) return fail('too-many', 'the query took longer than its time budget');
           }
-        });
+          const o = candidates[i]!;
+          let hit = true;
+          try {
+            hit = overlaps(parseCalendarObject(o.data).root, start, end);
+          } catch {
+            // Stored objects parsed when they were stored; one that no longer does is shown.
+          }
+          if (hit) list.push(o);
+        }
       }
       read(ctx, accountId, c, list.length);
       return ok(list);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { generate } from 'selfsigned';
+import { ICalError, overlaps, parseCalendarObject } from '../../src/calendar/ical.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { createConnectionGuard } from '../../src/core/conn-guard.ts';
 import { UsageError } from '../../src/core/errors.ts';
@@ -22,6 +23,7 @@ import { decodeWords, parseHeaderBlock } from '../../src/mail/header.ts';
 import type { MimePart } from '../../src/mail/mime.ts';
 import { parseStructure } from '../../src/mail/mime.ts';
 import { messageText, summarize } from '../../src/mail/summary.ts';
+import { DavXmlError, parseXml, XML_LIMITS } from '../../src/protocols/dav/xml.ts';
 import { parseSearch } from '../../src/protocols/imap/search.ts';
 import { PRE_AUTH_LIMITS } from '../../src/protocols/imap/session.ts';
 import { CommandReader } from '../../src/protocols/imap/wire/reader.ts';
@@ -283,6 +285,120 @@ export const mime: Target<string> = {
     assert.ok(s.preview.length <= 256);
     messageText(raw, root);
     parseHeaderBlock(raw, 0, raw.length);
+  }),
+};
+
+const icalPieces = joined(
+  [
+    'BEGIN:VCALENDAR\r\n',
+    'END:VCALENDAR\r\n',
+    'VERSION:2.0\r\n',
+    'BEGIN:VEVENT\r\n',
+    'END:VEVENT\r\n',
+    'BEGIN:VTODO\r\n',
+    'END:VTODO\r\n',
+    'BEGIN:VALARM\r\n',
+    'END:VALARM\r\n',
+    'UID:u1\r\n',
+    'UID:u2\r\n',
+    'DTSTART:20260101T100000Z\r\n',
+    'DTSTART;VALUE=DATE:20260101\r\n',
+    'DTSTART;TZID=Europe/Berlin:20260329T023000\r\n',
+    'DTEND:20251231T000000Z\r\n',
+    'DURATION:PT1H\r\n',
+    'DURATION:-P1D\r\n',
+    'RRULE:FREQ=DAILY;COUNT=3\r\n',
+    'RRULE:FREQ=HOURLY\r\n',
+    'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30\r\n',
+    'RRULE:FREQ=SECONDLY;COUNT=1000000000\r\n',
+    'RRULE:FREQ=WEEKLY;UNTIL=19000101T000000Z\r\n',
+    'EXDATE:20260102T100000Z\r\n',
+    'RECURRENCE-ID:20260102T100000Z\r\n',
+    'SUMMARY:a\\, b\\; c\r\n',
+    ' folded\r\n',
+    '\n',
+    ';X="\r\n',
+    'ATTENDEE:mailto:a@b\r\n',
+    'X-Y;P=":";Q=1:v\r\n',
+  ],
+  60,
+);
+
+/** iCalendar: an object is stored with a sane summary or refused with ICalError, nothing else;
+ * expansion for any range answers within its bounds. */
+export const icalendar: Target<string> = {
+  name: 'icalendar',
+  arbitrary: fc.oneof(
+    icalPieces,
+    icalPieces.map(
+      (inner) =>
+        `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART:20260101T100000Z\r\n${inner}END:VEVENT\r\nEND:VCALENDAR\r\n`,
+    ),
+  ),
+  open: pure((text) => {
+    let parsed: ReturnType<typeof parseCalendarObject>;
+    try {
+      parsed = parseCalendarObject(text);
+    } catch (err) {
+      if (err instanceof ICalError) return;
+      throw err;
+    }
+    const { summary, root } = parsed;
+    assert.ok(summary.uid.length > 0 && summary.uid.length <= 255);
+    assert.ok(['VEVENT', 'VTODO', 'VJOURNAL'].includes(summary.component));
+    assert.ok(summary.startsAt === null || Number.isFinite(summary.startsAt));
+    assert.ok(summary.endsAt === null || Number.isFinite(summary.endsAt));
+    for (const [s, e] of [
+      [Date.UTC(2026, 0, 1), Date.UTC(2026, 1, 1)],
+      [Date.UTC(2090, 0, 1), Date.UTC(2090, 0, 2)],
+    ] as const)
+      assert.equal(typeof overlaps(root, s, e), 'boolean');
+  }),
+};
+
+/** WebDAV XML: any body is a bounded tree or a DavXmlError; no DTD is ever read. */
+export const davXml: Target<string> = {
+  name: 'dav-xml',
+  arbitrary: joined([
+    '<?xml version="1.0"?>',
+    '<d:propfind xmlns:d="DAV:">',
+    '</d:propfind>',
+    '<d:prop>',
+    '</d:prop>',
+    '<d:allprop/>',
+    '<c:calendar-multiget xmlns:c="urn:ietf:params:xml:ns:caldav">',
+    '<d:href>/dav/x</d:href>',
+    '<!DOCTYPE d [<!ENTITY x "y">]>',
+    '<!ENTITY a SYSTEM "file:///etc/passwd">',
+    '&x;',
+    '&amp;',
+    '<![CDATA[ ]]>',
+    '<?pi x?>',
+    '<!-- c -->',
+    '<x:y xmlns:x="urn:x" a="1">',
+    '</x:y>',
+    '<',
+    '>',
+    '"',
+    ' xmlns=""',
+  ]),
+  open: pure((text) => {
+    let node: ReturnType<typeof parseXml>;
+    try {
+      node = parseXml(text);
+    } catch (err) {
+      if (err instanceof DavXmlError) return;
+      throw err;
+    }
+    if (/<!DOCTYPE|<!ENTITY/i.test(text)) assert.fail('a DTD was accepted');
+    let count = 0;
+    const walk = (n: NonNullable<typeof node>, depth: number): void => {
+      count++;
+      assert.ok(depth <= XML_LIMITS.maxDepth);
+      for (const c of n.children) walk(c, depth + 1);
+    };
+    if (node) walk(node, 1);
+    assert.ok(count <= XML_LIMITS.maxElements);
   }),
 };
 
@@ -633,6 +749,8 @@ export const TARGETS: Target<never>[] = [
   mime,
   addresses,
   httpPath,
+  icalendar,
+  davXml,
   config,
   jmapRequest,
   smtpSession,

@@ -61,7 +61,10 @@ describe('vdirsyncer interop', () => {
         assert.equal(r.status, 0, `vdirsyncer failed: ${r.stdout}${r.stderr}`);
         return (r.stdout + r.stderr).split('\n').filter((l) => /Copying|Deleting/.test(l));
       };
-      const discover = spawnSync('vdirsyncer', ['-c', config, 'discover'], { encoding: 'utf8', timeout: 60_000 });
+      const discover = spawnSync('vdirsyncer', ['-c', config, 'discover'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(discover.status, 0, discover.stderr);
       const first = sync();
       assert.equal(first.length, 2, first.join('\n'));

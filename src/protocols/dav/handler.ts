@@ -244,7 +244,10 @@ export async function handleDav(
         const range = timeRange(child(xml, NS.caldav, 'filter'));
         if (range === 'invalid') return xmlResponse(403, document('error', '<c:valid-filter/>'));
         const r = await cal.objects(ctx, target.calendar, range ? { range } : 'all');
-        if (!r.ok) return r.error === 'invalid' ? text(403, r.detail ?? r.error) : status(404);
+        if (!r.ok) {
+          if (r.error === 'invalid') return text(403, r.detail ?? r.error);
+          return r.error === 'too-many' ? text(503, r.detail ?? r.error) : status(404);
+        }
         const wanted = componentFilter(child(xml, NS.caldav, 'filter'));
         return multistatus(
           r.value
