@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, each printed beside its peer measured in the same run.
  * Not part of the test suite; figures depend on the machine.
  */
+import { benchPortcullisDav, benchRadicale, type DavFigures } from './caldav.ts';
 import { benchDovecot, benchIdleCapacity, benchPortcullisImap, type ImapFigures } from './imap.ts';
 import { benchPortcullis, benchPostfix, type IngestResult } from './smtp-ingest.ts';
 
@@ -52,4 +53,22 @@ if (wants('imap')) {
   console.log(
     `\nPortcullis held ${cap.opened} idle authenticated connections in one process, ${cap.kbPerConnection.toFixed(0)} KB each.`,
   );
+}
+
+if (wants('caldav')) {
+  console.log(
+    `\n## CalDAV: ${process.env['BENCH_DAV_EVENTS'] ?? '10,000'} events, one in ten recurring; a one-month calendar-query; sync-collection after 100 changes\n`,
+  );
+  const rows: DavFigures[] = [await benchPortcullisDav()];
+  const rad = await benchRadicale();
+  if (typeof rad === 'string') console.log(`Radicale skipped: ${rad}`);
+  else rows.push(rad);
+  console.log(
+    '| system | calendar-query (ms) | events returned | sync-collection (ms) | changes returned | note |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows)
+    console.log(
+      `| ${r.system} | ${r.queryMs.toFixed(1)} | ${r.queryHits} | ${r.syncMs.toFixed(1)} | ${r.syncItems} | ${r.note} |`,
+    );
 }

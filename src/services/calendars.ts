@@ -224,11 +224,14 @@ export function createCalendars(deps: {
       }
       if (!c.components.split(' ').includes(summary.component))
         return fail('invalid', `this calendar holds ${c.components}, not ${summary.component}`);
-      const existing = await store.getCalendarObjects(accountId, c.id, [name]);
-      if (existing.length === 0 && (await store.listCalendarObjects(accountId, c.id)).length >= MAX_OBJECTS)
-        return fail('too-many', `at most ${MAX_OBJECTS} objects in a calendar`);
-      const r = await store.putCalendarObject(accountId, c.id, { name, ...summary, data: text }, condition);
+      const r = await store.putCalendarObject(
+        accountId,
+        c.id,
+        { name, ...summary, data: text },
+        { ...condition, maxObjects: MAX_OBJECTS },
+      );
       if (r === 'not-found') return fail('not-found');
+      if (r === 'too-many') return fail('too-many', `at most ${MAX_OBJECTS} objects in a calendar`);
       if (r === 'precondition-failed' || r === 'uid-conflict') return fail(r);
       return ok(published(accountId, r.object.modseq, r));
     },

@@ -471,6 +471,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           await store.putCalendarObject(a.id, cal.id, obj('three.ics', 'u1', 1, 2), {}),
           'uid-conflict',
         );
+        assert.equal(
+          await store.putCalendarObject(a.id, cal.id, obj('three.ics', 'u3', 1, 2), { maxObjects: 2 }),
+          'too-many',
+        );
         assert.equal(await store.putCalendarObject(b.id, cal.id, obj('x.ics', 'ux', 1, 2), {}), 'not-found');
         const since = (await store.listCalendars(a.id))[0]!.modseq;
         const replaced = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 150, 250, 'NEW'), {

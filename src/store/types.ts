@@ -724,16 +724,21 @@ export interface Store {
   getCalendarObjects(accountId: number, calendarId: number, names: string[]): Promise<CalendarObject[]>;
   /**
    * Creates or replaces the object `input.name`. `ifMatch`: only if its ETag is this;
-   * `ifNoneMatch`: only if it does not exist. Another object of the calendar with the same UID
-   * is a conflict (RFC 4791 §5.3.2.1).
+   * `ifNoneMatch`: only if it does not exist; `maxObjects`: a new object only while the calendar
+   * holds fewer. Another object of the calendar with the same UID is a conflict (RFC 4791
+   * §5.3.2.1).
    */
   putCalendarObject(
     accountId: number,
     calendarId: number,
     input: NewCalendarObject,
-    condition: { ifMatch?: string; ifNoneMatch?: boolean },
+    condition: { ifMatch?: string; ifNoneMatch?: boolean; maxObjects?: number },
   ): Promise<
-    { object: CalendarObject; created: boolean } | 'not-found' | 'precondition-failed' | 'uid-conflict'
+    | { object: CalendarObject; created: boolean }
+    | 'not-found'
+    | 'precondition-failed'
+    | 'uid-conflict'
+    | 'too-many'
   >;
   deleteCalendarObject(
     accountId: number,

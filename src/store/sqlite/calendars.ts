@@ -85,6 +85,7 @@ export function calendarOps(
     object: db.prepare(
       'SELECT * FROM calendar_objects WHERE account_id = ? AND calendar_id = ? AND name = ?',
     ),
+    count: db.prepare('SELECT count(*) AS n FROM calendar_objects WHERE account_id = ? AND calendar_id = ?'),
     byUid: db.prepare(
       'SELECT name FROM calendar_objects WHERE account_id = ? AND calendar_id = ? AND uid = ?',
     ),
@@ -185,6 +186,12 @@ export function calendarOps(
           return 'precondition-failed' as const;
         const sameUid = q.byUid.get(accountId, calendarId, input.uid) as Row | undefined;
         if (sameUid && sameUid['name'] !== input.name) return 'uid-conflict' as const;
+        if (
+          !existing &&
+          condition.maxObjects !== undefined &&
+          ((q.count.get(accountId, calendarId) as Row)['n'] as number) >= condition.maxObjects
+        )
+          return 'too-many' as const;
         const modseq = bump(accountId)!;
         const etag = etagOf(input.data);
         let row: Row;
