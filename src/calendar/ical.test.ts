@@ -10,14 +10,38 @@ const at = (iso: string) => Date.parse(iso);
 const H = 3_600_000;
 
 describe('calendar objects', () => {
-  test('a single event: UID, component and its span (with the zone margin)', () => {
+  test('a single event: UID, component and its span (exact in UTC, with the zone margin otherwise)', () => {
     const { summary } = parseCalendarObject(
       cal(event('UID:one', 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z', 'SUMMARY:Meet')),
     );
     assert.equal(summary.uid, 'one');
     assert.equal(summary.component, 'VEVENT');
-    assert.equal(summary.startsAt, at('2026-12-01T10:00:00Z') - 14 * H);
-    assert.equal(summary.endsAt, at('2026-12-01T11:00:00Z') + 14 * H);
+    assert.equal(summary.startsAt, at('2026-12-01T10:00:00Z'));
+    assert.equal(summary.endsAt, at('2026-12-01T11:00:00Z'));
+    const local = parseCalendarObject(
+      cal(
+        event(
+          'UID:two',
+          'DTSTART;TZID=Europe/Berlin:20261201T100000',
+          'DTEND;TZID=Europe/Berlin:20261201T110000',
+        ),
+      ),
+    );
+    assert.equal(local.summary.startsAt, at('2026-12-01T10:00:00Z') - 14 * H);
+    assert.equal(local.summary.endsAt, at('2026-12-01T11:00:00Z') + 14 * H);
+    assert.equal(
+      overlaps(local.root, at('2026-12-01T20:00:00Z'), at('2026-12-01T21:00:00Z')),
+      true,
+      'within the margin',
+    );
+    const utc = parseCalendarObject(
+      cal(event('UID:three', 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z')),
+    );
+    assert.equal(
+      overlaps(utc.root, at('2026-12-01T11:00:00Z'), at('2026-12-01T12:00:00Z')),
+      false,
+      'UTC is exact',
+    );
   });
 
   test('recurring events: bounded rules end, open rules do not; overrides and EXDATE are honoured', () => {
@@ -27,7 +51,7 @@ describe('calendar objects', () => {
         event('UID:w', 'RECURRENCE-ID:20260112T090000Z', 'DTSTART:20260301T090000Z', 'DURATION:PT1H'),
       ),
     );
-    assert.equal(weekly.summary.endsAt, at('2026-03-01T10:00:00Z') + 14 * H, 'the moved instance ends last');
+    assert.equal(weekly.summary.endsAt, at('2026-03-01T10:00:00Z'), 'the moved instance ends last');
     const { root } = weekly;
     assert.equal(overlaps(root, at('2026-01-19T00:00:00Z'), at('2026-01-20T00:00:00Z')), true, 'third');
     assert.equal(overlaps(root, at('2026-01-14T00:00:00Z'), at('2026-01-16T00:00:00Z')), false);

@@ -5,7 +5,8 @@
  * object is summarised once (UID, component, the span its instances cover) so queries do not
  * parse it again. Recurrence expansion is bounded in instances and span (ATTACKS.md IC-01,
  * IC-02). Stored values are never dereferenced: ATTACH, URL and the like are kept as text (IC-05).
- * Times with a TZID are evaluated as UTC with a margin of a day; floating times likewise.
+ * Times with a TZID, floating times and dates are evaluated as UTC with a margin of the widest
+ * offset either side (UTC−12 to UTC+14); UTC times are exact.
  * Trust: input is a client's upload.
  */
 import ICAL from 'ical.js';
@@ -40,8 +41,10 @@ export interface CalendarObjectSummary {
 /** Why an object was refused, in words a client can show. */
 export class ICalError extends Error {}
 
-/** Twelve hours and more: the most a TZID or floating time can lie from UTC (UTC−12 to UTC+14). */
+/** The most a TZID, floating or date value can lie from UTC (UTC−12 to UTC+14). */
 const ZONE_MARGIN_MS = 14 * 3_600_000;
+/** The margin a time needs: none when it is UTC. */
+const marginOf = (t: ICAL.Time): number => (t.zone?.tzid === 'UTC' ? 0 : ZONE_MARGIN_MS);
 const DAY_MS = 86_400_000;
 
 /** Parses and checks one calendar object resource; throws ICalError when it cannot be stored. */
@@ -93,12 +96,14 @@ function spanOf(items: ICAL.Component[]): { startsAt: number | null; endsAt: num
   let startsAt: number | null = null;
   let endsAt: number | null = null;
   let open = false;
+  let margin = 0;
   for (const item of items) {
     const start = item.getFirstPropertyValue('dtstart') as ICAL.Time | null;
     if (!start) {
       open = true;
       continue;
     }
+    margin = Math.max(margin, marginOf(start));
     const first = start.toJSDate().getTime();
     startsAt = startsAt === null ? first : Math.min(startsAt, first);
     const rrule = item.getFirstPropertyValue('rrule') as ICAL.Recur | null;
@@ -121,10 +126,20 @@ function spanOf(items: ICAL.Component[]): { startsAt: number | null; endsAt: num
     }
     endsAt = endsAt === null ? last : Math.max(endsAt, last);
   }
+  // An end given in another zone than the start is covered by the widest margin too.
+  if (margin === 0 && items.some((i) => hasLocalTimes(i))) margin = ZONE_MARGIN_MS;
   return {
-    startsAt: startsAt === null ? null : startsAt - ZONE_MARGIN_MS,
-    endsAt: open || endsAt === null ? null : endsAt + ZONE_MARGIN_MS,
+    startsAt: startsAt === null ? null : startsAt - margin,
+    endsAt: open || endsAt === null ? null : endsAt + margin,
   };
+}
+
+/** Whether any of DTSTART, DTEND, DUE or RECURRENCE-ID is not in UTC. */
+function hasLocalTimes(item: ICAL.Component): boolean {
+  return ['dtstart', 'dtend', 'due', 'recurrence-id'].some((p) => {
+    const t = item.getFirstPropertyValue(p) as ICAL.Time | null;
+    return t !== null && marginOf(t) > 0;
+  });
 }
 
 /** End of one instance that starts at `start`: DTEND, DUE, DURATION, or the default of RFC 5545. */
@@ -147,8 +162,9 @@ export function overlaps(root: ICAL.Component, start: number, end: number): bool
     .getAllSubcomponents()
     .filter((c) => c.name === 'vevent' || c.name === 'vtodo' || c.name === 'vjournal');
   const master = items.find((c) => !c.hasProperty('recurrence-id'));
-  const from = start - ZONE_MARGIN_MS;
-  const to = end + ZONE_MARGIN_MS;
+  const margin = items.some((i) => hasLocalTimes(i)) ? ZONE_MARGIN_MS : 0;
+  const from = start - margin;
+  const to = end + margin;
   const hit = (s: number, e: number) => s < to && (e > from || (e === s && s >= from));
   for (const o of items.filter((c) => c !== master)) {
     const s = o.getFirstPropertyValue('dtstart') as ICAL.Time | null;
