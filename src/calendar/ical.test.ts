@@ -18,6 +18,7 @@ describe('calendar objects', () => {
     assert.equal(summary.component, 'VEVENT');
     assert.equal(summary.startsAt, at('2026-12-01T10:00:00Z'));
     assert.equal(summary.endsAt, at('2026-12-01T11:00:00Z'));
+    assert.equal(summary.exact, true, 'one UTC instance: the span is the answer');
     const local = parseCalendarObject(
       cal(
         event(
@@ -29,6 +30,7 @@ describe('calendar objects', () => {
     );
     assert.equal(local.summary.startsAt, at('2026-12-01T10:00:00Z') - 14 * H);
     assert.equal(local.summary.endsAt, at('2026-12-01T11:00:00Z') + 14 * H);
+    assert.equal(local.summary.exact, false);
     assert.equal(
       overlaps(local.root, at('2026-12-01T20:00:00Z'), at('2026-12-01T21:00:00Z')),
       true,
@@ -52,6 +54,7 @@ describe('calendar objects', () => {
       ),
     );
     assert.equal(weekly.summary.endsAt, at('2026-03-01T10:00:00Z'), 'the moved instance ends last');
+    assert.equal(weekly.summary.exact, false);
     const { root } = weekly;
     assert.equal(overlaps(root, at('2026-01-19T00:00:00Z'), at('2026-01-20T00:00:00Z')), true, 'third');
     assert.equal(overlaps(root, at('2026-01-14T00:00:00Z'), at('2026-01-16T00:00:00Z')), false);

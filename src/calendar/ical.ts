@@ -22,7 +22,11 @@ export const ICAL_LIMITS = {
   /** Attendees of one component. */
   maxAttendees: 1000,
   /** Instances looked at when a recurrence is expanded. */
-  maxInstances: 10_000,
+  maxInstances: 2000,
+  /** Milliseconds one object's expansion may take in a query; past it the object is shown. */
+  expandMs: 20,
+  /** Milliseconds the first instances of a rule may take to find when it is stored. */
+  probeMs: 50,
 } as const;
 
 /** Component types a calendar can hold. */
@@ -36,6 +40,8 @@ export interface CalendarObjectSummary {
   startsAt: number | null;
   /** End of the last instance (ms), or null when it recurs without end. */
   endsAt: number | null;
+  /** One instance with UTC times: the span is exact, a query needs no expansion. */
+  exact: boolean;
 }
 
 /** Why an object was refused, in words a client can show. */
@@ -86,9 +92,26 @@ export function parseCalendarObject(text: string): { summary: CalendarObjectSumm
     const rrule = item.getFirstPropertyValue('rrule') as ICAL.Recur | null;
     if (rrule && (rrule.freq === 'SECONDLY' || rrule.freq === 'MINUTELY'))
       throw new ICalError('recurrence more often than hourly is not accepted');
+    // A rule whose instances take long to find (BYMONTHDAY=30 in February) would cost every
+    // later query as much: it is refused now.
+    if (rrule && item.hasProperty('dtstart')) {
+      const started = performance.now();
+      const it = new ICAL.Event(item).iterator();
+      for (let i = 0; i < 3 && it.next(); i++);
+      if (performance.now() - started > ICAL_LIMITS.probeMs)
+        throw new ICalError('the recurrence rule is too costly to expand');
+    }
   }
   const component = items[0]!.name.toUpperCase() as CalendarComponent;
-  return { summary: { uid, component, ...spanOf(items) }, root };
+  const span = spanOf(items);
+  const exact =
+    items.length === 1 &&
+    !['rrule', 'rdate', 'recurrence-id'].some((p) => items[0]!.hasProperty(p)) &&
+    !hasLocalTimes(items[0]!) &&
+    span.startsAt !== null &&
+    span.endsAt !== null &&
+    span.endsAt > span.startsAt;
+  return { summary: { uid, component, ...span, exact }, root };
 }
 
 /** The first start and last end of the instances, within the bounds of expansion. */
@@ -113,11 +136,13 @@ function spanOf(items: ICAL.Component[]): { startsAt: number | null; endsAt: num
     }
     let last = endOf(item, start);
     if (rrule) {
-      // A bounded rule: walk it (within the instance bound) to its last instance.
+      // A bounded rule: walk it (within the instance and time bounds) to its last instance;
+      // past them it counts as open-ended.
       const it = new ICAL.Event(item).iterator();
+      const deadline = performance.now() + ICAL_LIMITS.probeMs;
       let n = 0;
       for (let t = it.next(); t; t = it.next()) {
-        if (++n > ICAL_LIMITS.maxInstances) {
+        if (++n > ICAL_LIMITS.maxInstances || (n % 50 === 0 && performance.now() > deadline)) {
           open = true;
           break;
         }
@@ -179,9 +204,10 @@ export function overlaps(root: ICAL.Component, start: number, end: number): bool
   const event = new ICAL.Event(master);
   for (const o of items) if (o !== master) event.relateException(o);
   const it = event.iterator();
+  const deadline = performance.now() + ICAL_LIMITS.expandMs;
   let n = 0;
   for (let t = it.next(); t; t = it.next()) {
-    if (++n > ICAL_LIMITS.maxInstances) return true;
+    if (++n > ICAL_LIMITS.maxInstances || (n % 50 === 0 && performance.now() > deadline)) return true;
     const s = t.toJSDate().getTime();
     if (s >= to) return false;
     // Overridden instances were checked above at their own time.

@@ -189,12 +189,14 @@ export function createCalendars(deps: {
             if (clock.now() > deadline) return fail('too-many', 'the query took longer than its time budget');
           }
           const o = candidates[i]!;
+          // The store matched the span; an exact span is the answer, others are expanded.
           let hit = true;
-          try {
-            hit = overlaps(parseCalendarObject(o.data).root, start, end);
-          } catch {
-            // Stored objects parsed when they were stored; one that no longer does is shown.
-          }
+          if (!o.exact)
+            try {
+              hit = overlaps(parseCalendarObject(o.data).root, start, end);
+            } catch {
+              // Stored objects parsed when they were stored; one that no longer does is shown.
+            }
           if (hit) list.push(o);
         }
       }

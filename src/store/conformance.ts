@@ -451,12 +451,14 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           data,
           startsAt,
           endsAt,
+          exact: endsAt !== null,
         });
         const one = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), {
           ifNoneMatch: true,
         });
         assert.ok(typeof one === 'object' && one.created);
         assert.match(one.object.etag, /^"[0-9a-f]{32}"$/);
+        assert.equal(one.object.exact, true);
         const two = await store.putCalendarObject(a.id, cal.id, obj('two.ics', 'u2', 1000, null), {});
         assert.ok(typeof two === 'object');
         assert.equal(

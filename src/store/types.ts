@@ -301,6 +301,8 @@ export interface CalendarObject {
   /** First instance start and last instance end (ms), for time-range queries; null: open. */
   startsAt: number | null;
   endsAt: number | null;
+  /** True when the span is the one instance's own (UTC, no recurrence): no expansion needed. */
+  exact: boolean;
   modseq: number;
 }
 
@@ -312,6 +314,7 @@ export interface NewCalendarObject {
   data: string;
   startsAt: number | null;
   endsAt: number | null;
+  exact: boolean;
 }
 
 /** One row of the per-account change log. */

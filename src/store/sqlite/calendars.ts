@@ -33,6 +33,7 @@ const toObject = (r: Row): CalendarObject => ({
   etag: r['etag'] as string,
   startsAt: (r['starts_at'] as number | null) ?? null,
   endsAt: (r['ends_at'] as number | null) ?? null,
+  exact: r['exact'] === 1,
   modseq: r['modseq'] as number,
 });
 
@@ -90,11 +91,11 @@ export function calendarOps(
       'SELECT name FROM calendar_objects WHERE account_id = ? AND calendar_id = ? AND uid = ?',
     ),
     insertObject: db.prepare(
-      `INSERT INTO calendar_objects (account_id, calendar_id, id, name, uid, component, data, etag, starts_at, ends_at, modseq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO calendar_objects (account_id, calendar_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     ),
     replaceObject: db.prepare(
-      `UPDATE calendar_objects SET uid = ?, component = ?, data = ?, etag = ?, starts_at = ?, ends_at = ?, modseq = ?
+      `UPDATE calendar_objects SET uid = ?, component = ?, data = ?, etag = ?, starts_at = ?, ends_at = ?, exact = ?, modseq = ?
        WHERE account_id = ? AND id = ? RETURNING *`,
     ),
     deleteObject: db.prepare('DELETE FROM calendar_objects WHERE account_id = ? AND id = ?'),
@@ -203,6 +204,7 @@ export function calendarOps(
             etag,
             input.startsAt,
             input.endsAt,
+            input.exact ? 1 : 0,
             modseq,
             accountId,
             existing['id'],
@@ -220,6 +222,7 @@ export function calendarOps(
             etag,
             input.startsAt,
             input.endsAt,
+            input.exact ? 1 : 0,
             modseq,
           ) as Row;
           q.unTombstone.run(accountId, calendarId, input.name);

@@ -26,6 +26,8 @@ CREATE TABLE calendar_objects (
   etag TEXT NOT NULL,
   starts_at INTEGER,
   ends_at INTEGER,
+  -- 1: one instance in UTC, so the span alone answers a time-range query.
+  exact INTEGER NOT NULL DEFAULT 0,
   modseq INTEGER NOT NULL,
   PRIMARY KEY (account_id, id),
   UNIQUE (account_id, calendar_id, name),
