@@ -12,7 +12,7 @@ import { silentLogger } from '../core/log.ts';
 import { openSqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { localAdminContext } from './admin.ts';
-import { anonymousContext, type Ctx, createServices, type Services } from './index.ts';
+import { anonymousContext, type Ctx, createServices, type ServiceSettings, type Services } from './index.ts';
 
 const origin = { protocol: 'imap' as const, remote: '127.0.0.1', sessionId: 't' };
 /** A clock the tests move forward. */
@@ -24,10 +24,9 @@ describe('services authorization', () => {
   let svc: Services;
   let alice: Ctx;
   let bob: Ctx;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-svc-'));
-    store = openSqliteStore({ dir });
-    svc = createServices({
+  /** Services on the suite's store and clock, with settings changed as given. */
+  const servicesWith = (changed: Partial<ServiceSettings>): Services =>
+    createServices({
       store,
       clock,
       log: silentLogger(),
@@ -38,9 +37,14 @@ describe('services authorization', () => {
         maxMessagesPerHour: 100,
         inbound: null,
         sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
+        ...changed,
       },
       resolver: zoneResolver({}),
     });
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-svc-'));
+    store = openSqliteStore({ dir });
+    svc = servicesWith({});
     const admin = localAdminContext();
     await svc.directory.addDomain(admin, 'example.test');
     await svc.directory.addUser(admin, 'alice@example.test', 'alice-password');
@@ -358,21 +362,7 @@ describe('services authorization', () => {
     assert.deepEqual(await d.getForwarding(bobNow, 'bob@example.test'), { ok: true, value: null });
 
     // With external forwarding off by policy, only local targets are taken (SV-06).
-    const strict = createServices({
-      store,
-      clock,
-      log: silentLogger(),
-      settings: {
-        maxMessageSize: 1 << 20,
-        maxReceivedHeaders: 50,
-        hostname: 'mail.example.test',
-        maxMessagesPerHour: 100,
-        inbound: null,
-        sessions: { idleMs: 3_600_000, lifetimeMs: 86_400_000 },
-        externalForwarding: false,
-      },
-      resolver: zoneResolver({}),
-    });
+    const strict = servicesWith({ externalForwarding: false });
     assert.deepEqual(await strict.directory.setForwarding(bobNow, 'bob@example.test', to), {
       ok: false,
       error: 'forbidden',

@@ -12,15 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { totpCode } from '../../src/auth/totp.ts';
-import { silentLogger } from '../../src/core/log.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
 import { FRESH_AUTH_MS } from '../../src/services/principal.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/types.ts';
-import { createWebApp } from '../../src/web/app.ts';
+import type { createWebApp } from '../../src/web/app.ts';
 import { RawImap } from '../helpers/imap.ts';
 import { cliOk, useServer } from '../helpers/server.ts';
-import { testServices } from '../helpers/services.ts';
+import { testServices, testWebApp } from '../helpers/services.ts';
 import { RawSmtp } from '../helpers/smtp.ts';
 
 const PASS = 'correct horse battery';
@@ -226,17 +225,7 @@ describe('AU-07: a hijacked web session cannot make its access last', () => {
     services = testServices(store, 'mx.test', { now: () => now });
     await services.directory.addDomain(localAdminContext(), 'example.test');
     await services.directory.addUser(localAdminContext(), OWNER.user, OWNER.pass);
-    app = createWebApp({
-      services,
-      log: silentLogger(),
-      hostname: 'mx.test',
-      mailPorts: {},
-      secure: false,
-      publicUrl: '',
-      remoteOf: () => '192.0.2.7',
-      tlsOf: () => 'TLSv1.3',
-      targetOf: (r) => new URL(r.url).pathname,
-    });
+    app = testWebApp(services, '192.0.2.7', 'TLSv1.3');
   });
   after(async () => {
     await services.flush();

@@ -22,6 +22,14 @@ const USER = { address: 'user@example.test', password: 'correct horse battery' }
 const LISTENERS = ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0', 'submission=127.0.0.1:0', 'http=127.0.0.1:0'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const AUTH = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
+
+/** The JMAP upload URL of the user's account on the HTTP listener at `base`. */
+async function uploadUrl(base: string): Promise<string> {
+  const session = await fetch(`${base}/jmap/session`, { headers: { Authorization: AUTH } });
+  return `${base}/jmap/upload/${Object.keys(((await session.json()) as { accounts: object }).accounts)[0]}`;
+}
+
 /** Whether an HTTP connection from `from` is served (true) or dropped at once (false). */
 async function httpServed(port: number, from: string): Promise<boolean> {
   const socket = connect({ port, host: '127.0.0.1', localAddress: from });
@@ -77,15 +85,10 @@ describe('DS-01: the login deadline', () => {
 
 describe('DS-02: slow HTTP request bodies', () => {
   const ctx = useServer({ domains: ['example.test'], users: [USER] }, LISTENERS);
-  const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
 
   test('an upload sent at a few bytes a second is answered 408 and closed; a fast one is stored', async () => {
     const port = ctx.server.ports['http']!;
-    const session = await fetch(`http://127.0.0.1:${port}/jmap/session`, {
-      headers: { Authorization: auth },
-    });
-    const accountId = Object.keys(((await session.json()) as { accounts: object }).accounts)[0]!;
-    const path = `/jmap/upload/${accountId}`;
+    const path = new URL(await uploadUrl(`http://127.0.0.1:${port}`)).pathname;
 
     const slow = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.90' });
     slow.on('error', () => {});
@@ -95,7 +98,7 @@ describe('DS-02: slow HTTP request bodies', () => {
     });
     const closed = new Promise((r) => slow.once('close', r));
     slow.write(
-      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${auth}\r\n` +
+      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${AUTH}\r\n` +
         'Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n',
     );
     const started = Date.now();
@@ -103,7 +106,7 @@ describe('DS-02: slow HTTP request bodies', () => {
     // Meanwhile a real upload from another client goes through.
     const fast = await fetch(`http://127.0.0.1:${port}${path}`, {
       method: 'POST',
-      headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },
+      headers: { Authorization: AUTH, 'Content-Type': 'application/octet-stream' },
       body: Buffer.alloc(2_000_000, 'y'),
     });
     assert.equal(fast.status, 201);
@@ -231,16 +234,9 @@ describe('DS-05: below the disk watermark', () => {
     assert.equal((await imap.cmd('STATUS INBOX (MESSAGES)')).status, 'OK');
     imap.close();
 
-    const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
-    const base = `http://127.0.0.1:${ctx.server.ports['http']}`;
-    const session = (await (
-      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
-    ).json()) as {
-      accounts: object;
-    };
-    const up = await fetch(`${base}/jmap/upload/${Object.keys(session.accounts)[0]}`, {
+    const up = await fetch(await uploadUrl(`http://127.0.0.1:${ctx.server.ports['http']}`), {
       method: 'POST',
-      headers: { Authorization: auth, 'Content-Type': 'text/plain' },
+      headers: { Authorization: AUTH, 'Content-Type': 'text/plain' },
       body: 'hello',
     });
     assert.equal(up.status, 503);
@@ -286,17 +282,11 @@ describe('DS-06: the memory budget', () => {
     assert.ok(grown < 100 * 1024 * 1024, `the server grew by ${Math.round(grown / 1048576)} MiB`);
 
     // Meanwhile a large JMAP upload is refused for now, a small one goes through.
-    const auth = `Basic ${Buffer.from(`${USER.address}:${USER.password}`).toString('base64')}`;
-    const base = `http://127.0.0.1:${ctx.server.ports['http']}`;
-    const session = (await (
-      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
-    ).json()) as {
-      accounts: object;
-    };
+    const url = await uploadUrl(`http://127.0.0.1:${ctx.server.ports['http']}`);
     const upload = (bytes: number) =>
-      fetch(`${base}/jmap/upload/${Object.keys(session.accounts)[0]}`, {
+      fetch(url, {
         method: 'POST',
-        headers: { Authorization: auth, 'Content-Type': 'application/octet-stream' },
+        headers: { Authorization: AUTH, 'Content-Type': 'application/octet-stream' },
         body: Buffer.alloc(bytes, 0x62),
       });
     const big = await upload(size);

@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { silentLogger } from '../../src/core/log.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
 import { openSqliteStore } from '../../src/store/sqlite/store.ts';
 import type { Store } from '../../src/store/types.ts';
-import { createWebApp } from '../../src/web/app.ts';
+import type { createWebApp } from '../../src/web/app.ts';
 import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
-import { testServices } from '../helpers/services.ts';
+import { testServices, testWebApp } from '../helpers/services.ts';
 
 const USER = { user: 'gail@example.test', pass: 'gail-password-1' };
 const basic = `Basic ${Buffer.from(`${USER.user}:${USER.pass}`).toString('base64')}`;
@@ -263,17 +262,7 @@ describe('HTTP attack cases (in process: the heap is observable)', () => {
     flush = services.flush;
     await services.directory.addDomain(localAdminContext(), 'example.test');
     await services.directory.addUser(localAdminContext(), USER.user, USER.pass);
-    app = createWebApp({
-      services,
-      log: silentLogger(),
-      hostname: 'mx.test',
-      mailPorts: {},
-      secure: false,
-      publicUrl: '',
-      remoteOf: () => '127.0.0.1',
-      tlsOf: () => null,
-      targetOf: (request) => new URL(request.url).pathname,
-    });
+    app = testWebApp(services);
   });
   after(async () => {
     await flush();

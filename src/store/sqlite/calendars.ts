@@ -92,11 +92,13 @@ export function calendarOps(
     ),
     insertObject: db.prepare(
       `INSERT INTO calendar_objects (account_id, calendar_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+       VALUES (@accountId, @calendarId, @id, @name, @uid, @component, @data, @etag, @startsAt, @endsAt, @exact, @modseq)
+       RETURNING *`,
     ),
     replaceObject: db.prepare(
-      `UPDATE calendar_objects SET uid = ?, component = ?, data = ?, etag = ?, starts_at = ?, ends_at = ?, exact = ?, modseq = ?
-       WHERE account_id = ? AND id = ? RETURNING *`,
+      `UPDATE calendar_objects SET uid = @uid, component = @component, data = @data, etag = @etag,
+         starts_at = @startsAt, ends_at = @endsAt, exact = @exact, modseq = @modseq
+       WHERE account_id = @accountId AND id = @id RETURNING *`,
     ),
     deleteObject: db.prepare('DELETE FROM calendar_objects WHERE account_id = ? AND id = ?'),
     tombstone: db.prepare(
@@ -194,37 +196,23 @@ export function calendarOps(
         )
           return 'too-many' as const;
         const modseq = bump(accountId)!;
-        const etag = etagOf(input.data);
+        const values = {
+          accountId,
+          calendarId,
+          name: input.name,
+          uid: input.uid,
+          component: input.component,
+          data: input.data,
+          etag: etagOf(input.data),
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          exact: input.exact ? 1 : 0,
+          modseq,
+        };
         let row: Row;
-        if (existing) {
-          row = q.replaceObject.get(
-            input.uid,
-            input.component,
-            input.data,
-            etag,
-            input.startsAt,
-            input.endsAt,
-            input.exact ? 1 : 0,
-            modseq,
-            accountId,
-            existing['id'],
-          ) as Row;
-        } else {
-          const id = (q.nextId.get(accountId) as Row)['id'] as number;
-          row = q.insertObject.get(
-            accountId,
-            calendarId,
-            id,
-            input.name,
-            input.uid,
-            input.component,
-            input.data,
-            etag,
-            input.startsAt,
-            input.endsAt,
-            input.exact ? 1 : 0,
-            modseq,
-          ) as Row;
+        if (existing) row = q.replaceObject.get({ ...values, id: existing['id'] }) as Row;
+        else {
+          row = q.insertObject.get({ ...values, id: (q.nextId.get(accountId) as Row)['id'] }) as Row;
           q.unTombstone.run(accountId, calendarId, input.name);
         }
         q.touchCalendar.run(modseq, accountId, calendarId);
