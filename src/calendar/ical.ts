@@ -44,6 +44,9 @@ export interface CalendarObjectSummary {
   exact: boolean;
 }
 
+/** A parsed calendar object, as overlaps() takes it. */
+export type ParsedCalendar = ICAL.Component;
+
 /** Why an object was refused, in words a client can show. */
 export class ICalError extends Error {}
 

@@ -6,7 +6,8 @@
  * content) and removals too. Each account gets a default calendar the first time it looks.
  */
 
-import { ICalError, overlaps, parseCalendarObject } from '../calendar/ical.ts';
+import { ICalError, overlaps, type ParsedCalendar, parseCalendarObject } from '../calendar/ical.ts';
+import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { Calendar, CalendarObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
@@ -27,6 +28,10 @@ export type CalendarError =
 const MAX_CALENDARS = 100;
 /** Objects one calendar may hold. */
 const MAX_OBJECTS = 100_000;
+/** Parsed objects kept between queries (clients repeat the same time ranges), and the largest
+ * object kept: at most 2,000 × 16 KiB of text behind the parsed forms. */
+const PARSED_CACHE = 2000;
+const PARSED_MAX_BYTES = 16 * 1024;
 /** Objects expanded between two turns of the event loop, and the time one query may take. */
 const QUERY_SLICE = 20;
 const QUERY_BUDGET_MS = 10_000;
@@ -56,6 +61,16 @@ export function createCalendars(deps: {
   clock: { now(): number };
 }) {
   const { store, audit, changes, clock } = deps;
+  // Keyed by account, object and ETag: a changed object is a new key, another account's never meets it.
+  const parsed = new Lru<string, ParsedCalendar>(PARSED_CACHE);
+  const rootOf = (o: CalendarObject): ParsedCalendar => {
+    const key = `${o.accountId}:${o.id}:${o.etag}`;
+    const hit = parsed.get(key);
+    if (hit) return hit;
+    const root = parseCalendarObject(o.data).root;
+    if (o.data.length <= PARSED_MAX_BYTES) parsed.set(key, root);
+    return root;
+  };
   const published = <T>(accountId: number, modseq: number, value: T): T => {
     changes.publish(accountId, modseq);
     return value;
@@ -193,7 +208,7 @@ export function createCalendars(deps: {
           let hit = true;
           if (!o.exact)
             try {
-              hit = overlaps(parseCalendarObject(o.data).root, start, end);
+              hit = overlaps(rootOf(o), start, end);
             } catch {
               // Stored objects parsed when they were stored; one that no longer does is shown.
             }
