@@ -12,7 +12,7 @@ import { fail, ok, type Result } from '../core/result.ts';
 import type { Calendar, CalendarObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
-import { type Ctx, isIssued } from './principal.ts';
+import { type Ctx, ownAccount } from './principal.ts';
 
 /** Why a calendar call failed. */
 export type CalendarError =
@@ -48,10 +48,6 @@ const DEFAULT_CALENDAR = {
   color: '',
   components: 'VEVENT VTODO',
 };
-
-function ownAccount(ctx: Ctx): number | null {
-  return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
-}
 
 /** Creates the calendar service. */
 export function createCalendars(deps: {

@@ -28,7 +28,7 @@ import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import type { DiskWatermark } from './disk.ts';
 import { checkMailboxName, SEPARATOR } from './mailbox-name.ts';
-import { type Ctx, isIssued } from './principal.ts';
+import { type Ctx, ownAccount } from './principal.ts';
 import type { ReadAudit } from './read-audit.ts';
 
 /** Expected failures of mail calls. */
@@ -80,11 +80,6 @@ function view(m: Message): MessageView {
     structure: { enumerable: true, get: () => (structure ??= JSON.parse(structureText) as MimePart) },
   });
   return out as MessageView;
-}
-
-/** The account a context may act on, or null. */
-function ownAccount(ctx: Ctx): number | null {
-  return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
 }
 
 /** How long an upload waits for a message to use it (RFC 8620 §6.1 asks for at least an hour). */

@@ -71,6 +71,11 @@ export function isIssued(principal: Principal): boolean {
   return issued.has(principal);
 }
 
+/** The caller's own account id, or null when the caller is not an account. */
+export function ownAccount(ctx: Ctx): number | null {
+  return isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal.accountId : null;
+}
+
 /** A context for an unauthenticated network peer. */
 export function anonymousContext(origin: Origin): Ctx {
   return Object.freeze({ principal: issue({ kind: 'anonymous' as const }), ...origin });
