@@ -48,6 +48,15 @@ test('canonicalDomain', () => {
   assert.equal(canonicalDomain('1.2.3.4'), null);
   assert.equal(canonicalDomain('a..b'), null);
   assert.equal(canonicalDomain(''), null);
-  for (const repaired of ['a\r\nb.test', 'a\tb.test', 'a b.test', 'ex\u0000ample.test'])
+  for (const repaired of [
+    'a\r\nb.test',
+    'a\tb.test',
+    'a b.test',
+    'ex\u0000ample.test',
+    'exa\u00admple.test',
+    'a\u200b.test',
+    'a\ufeff.test',
+    'a\u00a0b.test',
+  ])
     assert.equal(canonicalDomain(repaired), null, JSON.stringify(repaired));
 });

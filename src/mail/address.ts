@@ -193,12 +193,17 @@ export function canonicalAddress(input: string): CanonicalAddress {
   return { ok: true, local, domain, address: `${local}@${domain}` };
 }
 
+/** Characters IDNA maps to nothing (soft hyphen, zero-width spaces and joiners, directional
+ * marks, variation selectors, byte-order mark and the like). */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
 /** Canonical (lower-case ASCII) form of a domain name, or null when it is not a valid host name. */
 export function canonicalDomain(input: string): string | null {
   if (input.length === 0 || input.length > ADDRESS_MAX_DOMAIN) return null;
   // Refused, not repaired: the URL parser behind domainToASCII would silently drop tabs and
-  // line breaks, so "a\r\nb" would become "ab" (ATTACKS.md R4).
-  if (/[\u0000-\u0020\u007f]/.test(input)) return null;
+  // line breaks, so "a\r\nb" would become "ab", and IDNA mapping drops invisible characters
+  // (soft hyphen, zero-width and byte-order marks, variation selectors) (ATTACKS.md R4).
+  if (/[\s\u0000-\u001f\u007f]/.test(input) || INVISIBLE.test(input)) return null;
   const ascii = domainToASCII(input.normalize('NFC').toLowerCase().replace(/\.$/, ''));
   if (!ascii || ascii.length > ADDRESS_MAX_DOMAIN) return null;
   const labels = ascii.split('.');

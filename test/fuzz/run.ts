@@ -13,7 +13,7 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
   console.error('fuzz: --seconds takes a positive number');
   process.exit(2);
 }
-const names = args.filter((a, i) => !a.startsWith('--') && i !== at + 1);
+const names = args.filter((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1));
 const unknown = names.filter((n) => !TARGETS.some((t) => t.name === n));
 if (unknown.length > 0) {
   console.error(`fuzz: no target ${unknown.join(', ')}; targets: ${TARGETS.map((t) => t.name).join(', ')}`);

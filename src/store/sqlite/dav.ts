@@ -1,0 +1,297 @@
+/**
+ * @module DAV collections (calendars and address books) and their objects in the embedded store.
+ * Every write takes the account's next modseq, stamps the object and its collection with it, and
+ * logs the change, so a collection's CTag and sync token are views of the per-account change
+ * log; a removed or moved-away object leaves a tombstone for sync-collection.
+ */
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { ChangeType, CollectionKind, DavCollection, DavObject, Store } from '../types.ts';
+
+type Row = Record<string, unknown>;
+
+/** The change-log types of a collection and of its objects, by kind. */
+const CHANGE_TYPES: Record<CollectionKind, [ChangeType, ChangeType]> = {
+  calendar: ['Calendar', 'CalendarObject'],
+  addressbook: ['AddressBook', 'ContactCard'],
+};
+
+const toCollection = (r: Row): DavCollection => ({
+  accountId: r['account_id'] as number,
+  id: r['id'] as number,
+  kind: r['kind'] as CollectionKind,
+  name: r['name'] as string,
+  displayName: r['display_name'] as string,
+  description: r['description'] as string,
+  color: r['color'] as string,
+  components: r['components'] as string,
+  createdAt: r['created_at'] as number,
+  modseq: r['modseq'] as number,
+});
+
+const toObject = (r: Row): DavObject => ({
+  accountId: r['account_id'] as number,
+  collectionId: r['collection_id'] as number,
+  id: r['id'] as number,
+  name: r['name'] as string,
+  uid: r['uid'] as string,
+  component: r['component'] as string,
+  data: r['data'] as string,
+  etag: r['etag'] as string,
+  startsAt: (r['starts_at'] as number | null) ?? null,
+  endsAt: (r['ends_at'] as number | null) ?? null,
+  exact: r['exact'] === 1,
+  modseq: r['modseq'] as number,
+});
+
+/** DAV collection operations. */
+export function davOps(
+  db: Database.Database,
+): Pick<
+  Store,
+  | 'listCollections'
+  | 'createCollection'
+  | 'updateCollection'
+  | 'deleteCollection'
+  | 'listDavObjects'
+  | 'getDavObjects'
+  | 'putDavObject'
+  | 'deleteDavObject'
+  | 'moveDavObject'
+  | 'davChanges'
+> {
+  const q = {
+    bump: db.prepare('UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq'),
+    nextId: db.prepare('UPDATE accounts SET next_id = next_id + 1 WHERE id = ? RETURNING next_id - 1 AS id'),
+    change: db.prepare(
+      'INSERT INTO changes (account_id, modseq, type, object_id, op, mailbox_id, uid) VALUES (?, ?, ?, ?, ?, NULL, NULL)',
+    ),
+    collections: db.prepare('SELECT * FROM dav_collections WHERE account_id = ? AND kind = ? ORDER BY id'),
+    collection: db.prepare('SELECT * FROM dav_collections WHERE account_id = ? AND id = ?'),
+    collectionByName: db.prepare(
+      'SELECT 1 FROM dav_collections WHERE account_id = ? AND kind = ? AND name = ?',
+    ),
+    insertCollection: db.prepare(
+      `INSERT INTO dav_collections (account_id, id, kind, name, display_name, description, color, components, created_at, modseq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ),
+    updateCollection: db.prepare(
+      `UPDATE dav_collections SET display_name = coalesce(?, display_name), description = coalesce(?, description),
+         color = coalesce(?, color), modseq = ? WHERE account_id = ? AND id = ? RETURNING *`,
+    ),
+    touch: db.prepare('UPDATE dav_collections SET modseq = ? WHERE account_id = ? AND id = ?'),
+    deleteCollection: db.prepare('DELETE FROM dav_collections WHERE account_id = ? AND id = ?'),
+    objectIds: db.prepare('SELECT id FROM dav_objects WHERE account_id = ? AND collection_id = ?'),
+    objects: db.prepare('SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ? ORDER BY id'),
+    objectsIn: db.prepare(
+      `SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ?
+         AND (starts_at IS NULL OR starts_at < ?) AND (ends_at IS NULL OR ends_at > ?) ORDER BY id`,
+    ),
+    objectsNamed: db.prepare(
+      `SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ?
+         AND name IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ),
+    object: db.prepare('SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ? AND name = ?'),
+    count: db.prepare('SELECT count(*) AS n FROM dav_objects WHERE account_id = ? AND collection_id = ?'),
+    byUid: db.prepare('SELECT name FROM dav_objects WHERE account_id = ? AND collection_id = ? AND uid = ?'),
+    insertObject: db.prepare(
+      `INSERT INTO dav_objects (account_id, collection_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq)
+       VALUES (@accountId, @collectionId, @id, @name, @uid, @component, @data, @etag, @startsAt, @endsAt, @exact, @modseq)
+       RETURNING *`,
+    ),
+    replaceObject: db.prepare(
+      `UPDATE dav_objects SET uid = @uid, component = @component, data = @data, etag = @etag,
+         starts_at = @startsAt, ends_at = @endsAt, exact = @exact, modseq = @modseq
+       WHERE account_id = @accountId AND id = @id RETURNING *`,
+    ),
+    relocate: db.prepare(
+      'UPDATE dav_objects SET collection_id = ?, name = ?, modseq = ? WHERE account_id = ? AND id = ? RETURNING *',
+    ),
+    deleteObject: db.prepare('DELETE FROM dav_objects WHERE account_id = ? AND id = ?'),
+    tombstone: db.prepare(
+      `INSERT INTO dav_tombstones (account_id, collection_id, name, modseq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, collection_id, name) DO UPDATE SET modseq = excluded.modseq`,
+    ),
+    unTombstone: db.prepare(
+      'DELETE FROM dav_tombstones WHERE account_id = ? AND collection_id = ? AND name = ?',
+    ),
+    changedSince: db.prepare(
+      'SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ? AND modseq > ? ORDER BY modseq',
+    ),
+    removedSince: db.prepare(
+      'SELECT name FROM dav_tombstones WHERE account_id = ? AND collection_id = ? AND modseq > ? ORDER BY modseq',
+    ),
+  };
+  const bump = (accountId: number): number | null =>
+    ((q.bump.get(accountId) as Row | undefined)?.['modseq'] as number | undefined) ?? null;
+  const etagOf = (data: string) => `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"`;
+  const collection = (accountId: number, id: number): DavCollection | null => {
+    const row = q.collection.get(accountId, id) as Row | undefined;
+    return row ? toCollection(row) : null;
+  };
+  const objectType = (c: DavCollection): ChangeType => CHANGE_TYPES[c.kind][1];
+  const full = (accountId: number, collectionId: number, max: number | undefined): boolean =>
+    max !== undefined && ((q.count.get(accountId, collectionId) as Row)['n'] as number) >= max;
+  /** Removes an object and leaves its tombstone; the caller logs the change. */
+  const remove = (accountId: number, row: Row, modseq: number): void => {
+    q.deleteObject.run(accountId, row['id']);
+    q.tombstone.run(accountId, row['collection_id'], row['name'], modseq);
+  };
+
+  return {
+    async listCollections(accountId, kind) {
+      return (q.collections.all(accountId, kind) as Row[]).map(toCollection);
+    },
+    async createCollection(accountId, kind, input, now) {
+      return db.transaction((): DavCollection | 'exists' | 'not-found' => {
+        if (q.collectionByName.get(accountId, kind, input.name)) return 'exists';
+        const modseq = bump(accountId);
+        if (modseq === null) return 'not-found';
+        const id = (q.nextId.get(accountId) as Row)['id'] as number;
+        const row = q.insertCollection.get(
+          accountId,
+          id,
+          kind,
+          input.name,
+          input.displayName,
+          input.description,
+          input.color,
+          input.components,
+          now,
+          modseq,
+        ) as Row;
+        q.change.run(accountId, modseq, CHANGE_TYPES[kind][0], id, 'create');
+        return toCollection(row);
+      })();
+    },
+    async updateCollection(accountId, id, patch) {
+      return db.transaction((): DavCollection | 'not-found' => {
+        const c = collection(accountId, id);
+        if (!c) return 'not-found';
+        const modseq = bump(accountId)!;
+        const row = q.updateCollection.get(
+          patch.displayName ?? null,
+          patch.description ?? null,
+          patch.color ?? null,
+          modseq,
+          accountId,
+          id,
+        ) as Row;
+        q.change.run(accountId, modseq, CHANGE_TYPES[c.kind][0], id, 'update');
+        return toCollection(row);
+      })();
+    },
+    async deleteCollection(accountId, id) {
+      return db.transaction((): 'ok' | 'not-found' => {
+        const c = collection(accountId, id);
+        if (!c) return 'not-found';
+        const modseq = bump(accountId)!;
+        for (const r of q.objectIds.all(accountId, id) as Row[])
+          q.change.run(accountId, modseq, objectType(c), r['id'], 'destroy');
+        q.deleteCollection.run(accountId, id);
+        q.change.run(accountId, modseq, CHANGE_TYPES[c.kind][0], id, 'destroy');
+        return 'ok';
+      })();
+    },
+    async listDavObjects(accountId, collectionId, range) {
+      const rows = range
+        ? q.objectsIn.all(accountId, collectionId, range.end, range.start)
+        : q.objects.all(accountId, collectionId);
+      return (rows as Row[]).map(toObject);
+    },
+    async getDavObjects(accountId, collectionId, names) {
+      return (q.objectsNamed.all(accountId, collectionId, JSON.stringify(names)) as Row[]).map(toObject);
+    },
+    async putDavObject(accountId, collectionId, input, condition) {
+      return db.transaction(() => {
+        const c = collection(accountId, collectionId);
+        if (!c) return 'not-found' as const;
+        const existing = q.object.get(accountId, collectionId, input.name) as Row | undefined;
+        if (condition.ifNoneMatch && existing) return 'precondition-failed' as const;
+        if (condition.ifMatch !== undefined && existing?.['etag'] !== condition.ifMatch)
+          return 'precondition-failed' as const;
+        const sameUid = q.byUid.get(accountId, collectionId, input.uid) as Row | undefined;
+        if (sameUid && sameUid['name'] !== input.name) return 'uid-conflict' as const;
+        if (!existing && full(accountId, collectionId, condition.maxObjects)) return 'too-many' as const;
+        const modseq = bump(accountId)!;
+        const values = {
+          accountId,
+          collectionId,
+          name: input.name,
+          uid: input.uid,
+          component: input.component,
+          data: input.data,
+          etag: etagOf(input.data),
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          exact: input.exact ? 1 : 0,
+          modseq,
+        };
+        let row: Row;
+        if (existing) row = q.replaceObject.get({ ...values, id: existing['id'] }) as Row;
+        else {
+          row = q.insertObject.get({ ...values, id: (q.nextId.get(accountId) as Row)['id'] }) as Row;
+          q.unTombstone.run(accountId, collectionId, input.name);
+        }
+        q.touch.run(modseq, accountId, collectionId);
+        q.change.run(accountId, modseq, objectType(c), row['id'], existing ? 'update' : 'create');
+        return { object: toObject(row), created: !existing };
+      })();
+    },
+    async deleteDavObject(accountId, collectionId, name, ifMatch) {
+      return db.transaction((): 'ok' | 'not-found' | 'precondition-failed' => {
+        const c = collection(accountId, collectionId);
+        const existing = q.object.get(accountId, collectionId, name) as Row | undefined;
+        if (!c || !existing) return 'not-found';
+        if (ifMatch !== undefined && existing['etag'] !== ifMatch) return 'precondition-failed';
+        const modseq = bump(accountId)!;
+        remove(accountId, existing, modseq);
+        q.touch.run(modseq, accountId, collectionId);
+        q.change.run(accountId, modseq, objectType(c), existing['id'], 'destroy');
+        return 'ok';
+      })();
+    },
+    async moveDavObject(accountId, from, to, condition) {
+      return db.transaction(() => {
+        const source = collection(accountId, from.collectionId);
+        const target = collection(accountId, to.collectionId);
+        const row = source && (q.object.get(accountId, from.collectionId, from.name) as Row | undefined);
+        if (!source || !target || !row || source.kind !== target.kind) return 'not-found' as const;
+        if (condition.ifMatch !== undefined && row['etag'] !== condition.ifMatch)
+          return 'precondition-failed' as const;
+        if (from.collectionId === to.collectionId && from.name === to.name) return 'same' as const;
+        const existing = q.object.get(accountId, to.collectionId, to.name) as Row | undefined;
+        if (existing && !condition.overwrite) return 'precondition-failed' as const;
+        const sameUid = q.byUid.get(accountId, to.collectionId, row['uid']) as Row | undefined;
+        if (sameUid && sameUid['name'] !== to.name && sameUid['name'] !== from.name)
+          return 'uid-conflict' as const;
+        if (
+          !existing &&
+          from.collectionId !== to.collectionId &&
+          full(accountId, to.collectionId, condition.maxObjects)
+        )
+          return 'too-many' as const;
+        const modseq = bump(accountId)!;
+        if (existing) {
+          remove(accountId, existing, modseq);
+          q.change.run(accountId, modseq, objectType(target), existing['id'], 'destroy');
+        }
+        q.tombstone.run(accountId, from.collectionId, from.name, modseq);
+        q.unTombstone.run(accountId, to.collectionId, to.name);
+        const moved = q.relocate.get(to.collectionId, to.name, modseq, accountId, row['id']) as Row;
+        q.touch.run(modseq, accountId, from.collectionId);
+        q.touch.run(modseq, accountId, to.collectionId);
+        q.change.run(accountId, modseq, objectType(target), row['id'], 'update');
+        return { object: toObject(moved), created: !existing };
+      })();
+    },
+    async davChanges(accountId, collectionId, since) {
+      return {
+        changed: (q.changedSince.all(accountId, collectionId, since) as Row[]).map(toObject),
+        removed: (q.removedSince.all(accountId, collectionId, since) as Row[]).map(
+          (r) => r['name'] as string,
+        ),
+      };
+    },
+  };
+}
