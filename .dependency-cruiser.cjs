@@ -21,10 +21,11 @@ module.exports = {
     layer('config/', ['core/', 'config/']),
     layer('dns/', ['core/', 'dns/']),
     layer('calendar/', ['core/', 'calendar/']),
+    layer('contacts/', ['core/', 'contacts/']),
     layer('mail/', ['core/', 'mail/', 'dns/resolver\\.ts$']),
     layer('store/', ['core/', 'store/']),
     layer('auth/', ['core/', 'auth/', 'store/types\\.ts$']),
-    layer('services/', ['core/', 'mail/', 'calendar/', 'dns/', 'auth/', 'queue/', 'services/', 'store/types\\.ts$']),
+    layer('services/', ['core/', 'mail/', 'calendar/', 'contacts/', 'dns/', 'auth/', 'queue/', 'services/', 'store/types\\.ts$']),
     layer('queue/', ['core/', 'mail/', 'dns/', 'queue/', 'store/types\\.ts$', 'protocols/smtp/(wire|client)/']),
     layer('cli/', ['core/', 'config/', 'services/', 'cli/']),
     layer('web/', ['core/', 'auth/', 'services/', 'protocols/jmap/', 'protocols/dav/', 'web/']),
@@ -42,7 +43,7 @@ module.exports = {
       from: { path: '^src/protocols/([^/]+)/' },
       to: {
         path: '^src/',
-        pathNot: ['^src/core/', '^src/mail/', '^src/calendar/', '^src/auth/', '^src/services/', '^src/protocols/$1/'],
+        pathNot: ['^src/core/', '^src/mail/', '^src/calendar/', '^src/contacts/', '^src/auth/', '^src/services/', '^src/protocols/$1/'],
       },
     },
     {

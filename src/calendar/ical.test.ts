@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ICAL_LIMITS, ICalError, overlaps, parseCalendarObject } from './ical.ts';
+import { busyPeriods, ICAL_LIMITS, ICalError, overlaps, parseCalendarObject } from './ical.ts';
 
 const cal = (...parts: string[]) =>
   ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...parts, 'END:VCALENDAR', ''].join('\r\n');
@@ -114,5 +114,35 @@ describe('calendar objects', () => {
       ),
     );
     assert.equal(root.getFirstSubcomponent('vevent')!.getFirstPropertyValue('url'), 'javascript:alert(1)');
+  });
+
+  test('busy periods: instances clipped to the range, transparent and cancelled ones left out', () => {
+    const weekly = parseCalendarObject(
+      cal(
+        event('UID:w', 'DTSTART:20261202T090000Z', 'DTEND:20261202T100000Z', 'RRULE:FREQ=WEEKLY;COUNT=4'),
+        event(
+          'UID:w',
+          'RECURRENCE-ID:20261209T090000Z',
+          'DTSTART:20261209T150000Z',
+          'DTEND:20261209T160000Z',
+          'STATUS:TENTATIVE',
+        ),
+      ),
+    ).root;
+    const busy = busyPeriods(weekly, at('2026-12-01T00:00:00Z'), at('2026-12-16T09:30:00Z'));
+    assert.deepEqual(
+      busy.map((p) => [new Date(p.start).toISOString(), new Date(p.end).toISOString(), p.type]).sort(),
+      [
+        ['2026-12-02T09:00:00.000Z', '2026-12-02T10:00:00.000Z', 'BUSY'],
+        ['2026-12-09T15:00:00.000Z', '2026-12-09T16:00:00.000Z', 'BUSY-TENTATIVE'],
+        ['2026-12-16T09:00:00.000Z', '2026-12-16T09:30:00.000Z', 'BUSY'],
+      ],
+    );
+    for (const extra of ['TRANSP:TRANSPARENT', 'STATUS:CANCELLED']) {
+      const free = parseCalendarObject(
+        cal(event('UID:f', 'DTSTART:20261202T090000Z', 'DTEND:20261202T100000Z', extra)),
+      ).root;
+      assert.deepEqual(busyPeriods(free, at('2026-12-01T00:00:00Z'), at('2026-12-03T00:00:00Z')), [], extra);
+    }
   });
 });

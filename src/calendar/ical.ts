@@ -69,6 +69,17 @@ export function parseCalendarObject(text: string): { summary: CalendarObjectSumm
   } catch (err) {
     throw new ICalError(`not iCalendar: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable'}`);
   }
+  try {
+    return { summary: summarise(root), root };
+  } catch (err) {
+    if (err instanceof ICalError) throw err;
+    // ical.js reads values when they are first asked for: one it cannot read surfaces here.
+    throw new ICalError(`unreadable value: ${err instanceof Error ? err.message.slice(0, 200) : 'unknown'}`);
+  }
+}
+
+/** Checks a parsed object against the bounds and summarises it. */
+function summarise(root: ICAL.Component): CalendarObjectSummary {
   if (root.name !== 'vcalendar') throw new ICalError('the object must be one VCALENDAR');
   let count = 0;
   const walk = (c: ICAL.Component): void => {
@@ -77,6 +88,8 @@ export function parseCalendarObject(text: string): { summary: CalendarObjectSumm
         throw new ICalError(`more than ${ICAL_LIMITS.maxComponents} components`);
       if (sub.getAllProperties('attendee').length > ICAL_LIMITS.maxAttendees)
         throw new ICalError(`more than ${ICAL_LIMITS.maxAttendees} attendees`);
+      // Values are decoded now, so one that cannot be read is refused here, not met by a query.
+      for (const p of sub.getAllProperties()) p.getValues();
       walk(sub);
     }
   };
@@ -114,7 +127,7 @@ export function parseCalendarObject(text: string): { summary: CalendarObjectSumm
     span.startsAt !== null &&
     span.endsAt !== null &&
     span.endsAt > span.startsAt;
-  return { summary: { uid, component, ...span, exact }, root };
+  return { uid, component, ...span, exact };
 }
 
 /** The first start and last end of the instances, within the bounds of expansion. */
@@ -186,6 +199,56 @@ function endOf(item: ICAL.Component, start: ICAL.Time): number {
  * so nothing is hidden from a client that asked.
  */
 export function overlaps(root: ICAL.Component, start: number, end: number): boolean {
+  let hit = false;
+  const walked = eachInstance(root, start, end, () => {
+    hit = true;
+    return false;
+  });
+  return hit || walked === 'bounded';
+}
+
+/** One busy period of free-busy time (RFC 5545 §3.8.2.6). */
+export interface BusyPeriod {
+  start: number;
+  end: number;
+  type: 'BUSY' | 'BUSY-TENTATIVE';
+}
+
+/**
+ * The busy time of an object's events within [start, end) (RFC 4791 §7.10): instances of
+ * VEVENTs that are opaque and not cancelled, clipped to the range. Past the expansion bound the
+ * rest of the range counts as busy (a rule too dense to expand is not free time).
+ */
+export function busyPeriods(root: ICAL.Component, start: number, end: number): BusyPeriod[] {
+  const out: BusyPeriod[] = [];
+  const walked = eachInstance(root, start, end, (s, e, item) => {
+    if (item.name !== 'vevent') return true;
+    const status = String(item.getFirstPropertyValue('status') ?? '').toUpperCase();
+    const transp = String(item.getFirstPropertyValue('transp') ?? '').toUpperCase();
+    if (status === 'CANCELLED' || transp === 'TRANSPARENT') return true;
+    out.push({
+      start: Math.max(s, start),
+      end: Math.min(Math.max(e, s), end),
+      type: status === 'TENTATIVE' ? 'BUSY-TENTATIVE' : 'BUSY',
+    });
+    return true;
+  });
+  if (walked === 'bounded' && root.getAllSubcomponents('vevent').length > 0)
+    out.push({ start, end, type: 'BUSY' });
+  return out;
+}
+
+/**
+ * Calls `visit` with each instance (start, end, component) that overlaps [start, end), the
+ * overridden instances at their own times, until it returns false. 'bounded': the instance or
+ * time bound of expansion was reached before the range was covered.
+ */
+function eachInstance(
+  root: ICAL.Component,
+  start: number,
+  end: number,
+  visit: (s: number, e: number, item: ICAL.Component) => boolean,
+): 'done' | 'bounded' {
   const items = root
     .getAllSubcomponents()
     .filter((c) => c.name === 'vevent' || c.name === 'vtodo' || c.name === 'vjournal');
@@ -196,26 +259,33 @@ export function overlaps(root: ICAL.Component, start: number, end: number): bool
   const hit = (s: number, e: number) => s < to && (e > from || (e === s && s >= from));
   for (const o of items.filter((c) => c !== master)) {
     const s = o.getFirstPropertyValue('dtstart') as ICAL.Time | null;
-    if (s && hit(s.toJSDate().getTime(), endOf(o, s))) return true;
+    if (s && hit(s.toJSDate().getTime(), endOf(o, s)) && !visit(s.toJSDate().getTime(), endOf(o, s), o))
+      return 'done';
   }
-  if (!master) return false;
+  if (!master) return 'done';
   const dtstart = master.getFirstPropertyValue('dtstart') as ICAL.Time | null;
-  if (!dtstart) return true;
-  const length = endOf(master, dtstart) - dtstart.toJSDate().getTime();
-  if (!master.hasProperty('rrule') && !master.hasProperty('rdate'))
-    return hit(dtstart.toJSDate().getTime(), dtstart.toJSDate().getTime() + length);
+  if (!dtstart) {
+    visit(start, end, master);
+    return 'done';
+  }
+  const first = dtstart.toJSDate().getTime();
+  const length = endOf(master, dtstart) - first;
+  if (!master.hasProperty('rrule') && !master.hasProperty('rdate')) {
+    if (hit(first, first + length)) visit(first, first + length, master);
+    return 'done';
+  }
   const event = new ICAL.Event(master);
   for (const o of items) if (o !== master) event.relateException(o);
   const it = event.iterator();
   const deadline = performance.now() + ICAL_LIMITS.expandMs;
   let n = 0;
   for (let t = it.next(); t; t = it.next()) {
-    if (++n > ICAL_LIMITS.maxInstances || (n % 50 === 0 && performance.now() > deadline)) return true;
+    if (++n > ICAL_LIMITS.maxInstances || (n % 50 === 0 && performance.now() > deadline)) return 'bounded';
     const s = t.toJSDate().getTime();
-    if (s >= to) return false;
-    // Overridden instances were checked above at their own time.
+    if (s >= to) return 'done';
+    // Overridden instances were visited above at their own time.
     if ((event.exceptions as unknown as Record<string, unknown>)[t.toString()]) continue;
-    if (hit(s, s + length)) return true;
+    if (hit(s, s + length) && !visit(s, s + length, master)) return 'done';
   }
-  return false;
+  return 'done';
 }

@@ -11,6 +11,7 @@ import { type AlertSettings, createDetector, DEFAULT_ALERTS, type Detector } fro
 import { type Audit, type AuditService, createAuditService, createAuditSink } from './audit.ts';
 import { type Calendars, createCalendars } from './calendars.ts';
 import { type Changes, createChanges } from './changes.ts';
+import { type Contacts, createContacts } from './contacts.ts';
 import { createDelivery, type DeliveryService } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createDiskWatermark } from './disk.ts';
@@ -24,8 +25,9 @@ import { createThrottle, DEFAULT_THROTTLE, type ThrottleSettings } from './throt
 import { createWebhook } from './webhook.ts';
 
 export type {
-  Calendar,
-  CalendarObject,
+  CollectionKind,
+  DavCollection,
+  DavObject,
   FlagOp,
   Identity,
   Mailbox,
@@ -44,6 +46,7 @@ export interface Services {
   directory: Directory;
   mail: MailService;
   calendars: Calendars;
+  contacts: Contacts;
   delivery: DeliveryService;
   outbound: OutboundService;
   submission: SubmissionService;
@@ -189,6 +192,7 @@ export function createServices(deps: {
     }),
     changes: { watch: changes.watch },
     calendars: createCalendars({ store, audit, changes, clock }),
+    contacts: createContacts({ store, audit, changes, clock }),
     outbound,
     delivery,
     dkim,

@@ -423,7 +423,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     withStore(
-      'calendars: objects, conditions, time ranges, sync changes and the change log',
+      'DAV collections: objects, conditions, time ranges, sync changes and the change log',
       async (store) => {
         const a = await account(store);
         const b = await account(store, 'bob@example.test');
@@ -434,10 +434,10 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           color: '#00f',
           components: 'VEVENT',
         };
-        const cal = await store.createCalendar(a.id, input, 5);
+        const cal = await store.createCollection(a.id, 'calendar', input, 5);
         assert.ok(typeof cal === 'object');
-        assert.equal(await store.createCalendar(a.id, input, 5), 'exists');
-        assert.deepEqual(await store.listCalendars(b.id), [], 'another account sees none');
+        assert.equal(await store.createCollection(a.id, 'calendar', input, 5), 'exists');
+        assert.deepEqual(await store.listCollections(b.id, 'calendar'), [], 'another account sees none');
         const obj = (
           name: string,
           uid: string,
@@ -453,58 +453,55 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           endsAt,
           exact: endsAt !== null,
         });
-        const one = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), {
+        const one = await store.putDavObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), {
           ifNoneMatch: true,
         });
         assert.ok(typeof one === 'object' && one.created);
         assert.match(one.object.etag, /^"[0-9a-f]{32}"$/);
         assert.equal(one.object.exact, true);
-        const two = await store.putCalendarObject(a.id, cal.id, obj('two.ics', 'u2', 1000, null), {});
+        const two = await store.putDavObject(a.id, cal.id, obj('two.ics', 'u2', 1000, null), {});
         assert.ok(typeof two === 'object');
         assert.equal(
-          await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifNoneMatch: true }),
+          await store.putDavObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifNoneMatch: true }),
           'precondition-failed',
         );
         assert.equal(
-          await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifMatch: '"nope"' }),
+          await store.putDavObject(a.id, cal.id, obj('one.ics', 'u1', 100, 200), { ifMatch: '"nope"' }),
           'precondition-failed',
         );
         assert.equal(
-          await store.putCalendarObject(a.id, cal.id, obj('three.ics', 'u1', 1, 2), {}),
+          await store.putDavObject(a.id, cal.id, obj('three.ics', 'u1', 1, 2), {}),
           'uid-conflict',
         );
         assert.equal(
-          await store.putCalendarObject(a.id, cal.id, obj('three.ics', 'u3', 1, 2), { maxObjects: 2 }),
+          await store.putDavObject(a.id, cal.id, obj('three.ics', 'u3', 1, 2), { maxObjects: 2 }),
           'too-many',
         );
-        assert.equal(await store.putCalendarObject(b.id, cal.id, obj('x.ics', 'ux', 1, 2), {}), 'not-found');
-        const since = (await store.listCalendars(a.id))[0]!.modseq;
-        const replaced = await store.putCalendarObject(a.id, cal.id, obj('one.ics', 'u1', 150, 250, 'NEW'), {
+        assert.equal(await store.putDavObject(b.id, cal.id, obj('x.ics', 'ux', 1, 2), {}), 'not-found');
+        const since = (await store.listCollections(a.id, 'calendar'))[0]!.modseq;
+        const replaced = await store.putDavObject(a.id, cal.id, obj('one.ics', 'u1', 150, 250, 'NEW'), {
           ifMatch: one.object.etag,
         });
         assert.ok(
           typeof replaced === 'object' && !replaced.created && replaced.object.etag !== one.object.etag,
         );
         const names = async (range?: { start: number; end: number }) =>
-          (await store.listCalendarObjects(a.id, cal.id, range)).map((o) => o.name);
+          (await store.listDavObjects(a.id, cal.id, range)).map((o) => o.name);
         assert.deepEqual(await names(), ['one.ics', 'two.ics']);
         assert.deepEqual(await names({ start: 0, end: 160 }), ['one.ics']);
         assert.deepEqual(await names({ start: 300, end: 2000 }), ['two.ics']);
         assert.deepEqual(await names({ start: 5000, end: 6000 }), ['two.ics'], 'open-ended');
         assert.deepEqual(
-          (await store.getCalendarObjects(a.id, cal.id, ['two.ics', 'missing.ics'])).map((o) => o.uid),
+          (await store.getDavObjects(a.id, cal.id, ['two.ics', 'missing.ics'])).map((o) => o.uid),
           ['u2'],
         );
-        assert.deepEqual(await store.getCalendarObjects(b.id, cal.id, ['two.ics']), []);
-        assert.equal(
-          await store.deleteCalendarObject(a.id, cal.id, 'two.ics', '"nope"'),
-          'precondition-failed',
-        );
-        assert.equal(await store.deleteCalendarObject(a.id, cal.id, 'two.ics'), 'ok');
-        assert.equal(await store.deleteCalendarObject(a.id, cal.id, 'two.ics'), 'not-found');
-        const changes = await store.calendarChanges(a.id, cal.id, since);
+        assert.deepEqual(await store.getDavObjects(b.id, cal.id, ['two.ics']), []);
+        assert.equal(await store.deleteDavObject(a.id, cal.id, 'two.ics', '"nope"'), 'precondition-failed');
+        assert.equal(await store.deleteDavObject(a.id, cal.id, 'two.ics'), 'ok');
+        assert.equal(await store.deleteDavObject(a.id, cal.id, 'two.ics'), 'not-found');
+        const changes = await store.davChanges(a.id, cal.id, since);
         assert.deepEqual([changes.changed.map((o) => o.name), changes.removed], [['one.ics'], ['two.ics']]);
-        const after = (await store.listCalendars(a.id))[0]!;
+        const after = (await store.listCollections(a.id, 'calendar'))[0]!;
         assert.ok(after.modseq > since, 'the CTag moved');
         assert.equal(await store.highestModseq(a.id), after.modseq);
         const log = await store.changesSince(a.id, since, 100);
@@ -515,10 +512,74 @@ export function storeConformance(name: string, factory: StoreFactory): void {
             ['CalendarObject', 'destroy'],
           ],
         );
-        assert.equal(await store.deleteCalendar(b.id, cal.id), 'not-found');
-        assert.equal(await store.deleteCalendar(a.id, cal.id), 'ok');
-        assert.deepEqual(await store.listCalendars(a.id), []);
-        assert.deepEqual(await store.listCalendarObjects(a.id, cal.id), []);
+        // MOVE: to a new name, onto an existing one only with overwrite, never across kinds.
+        const home = await store.createCollection(a.id, 'calendar', { ...input, name: 'home' }, 6);
+        const book = await store.createCollection(
+          a.id,
+          'addressbook',
+          { ...input, name: 'work', components: 'VCARD' },
+          6,
+        );
+        assert.ok(
+          typeof home === 'object' && typeof book === 'object',
+          'a name is unique within its kind only',
+        );
+        await store.putDavObject(a.id, home.id, obj('busy.ics', 'u9', 1, 2), {});
+        const beforeMove = (await store.listCollections(a.id, 'calendar')).find(
+          (c) => c.name === 'home',
+        )!.modseq;
+        const move = (to: number, name: string, overwrite: boolean) =>
+          store.moveDavObject(
+            a.id,
+            { collectionId: cal.id, name: 'one.ics' },
+            { collectionId: to, name },
+            { overwrite },
+          );
+        assert.equal(await move(home.id, 'busy.ics', false), 'precondition-failed');
+        assert.equal(await move(book.id, 'one.ics', true), 'not-found', 'not into an address book');
+        assert.equal(await move(cal.id, 'one.ics', false), 'same');
+        const moved = await move(home.id, 'moved.ics', false);
+        assert.ok(typeof moved === 'object' && moved.created && moved.object.uid === 'u1');
+        assert.deepEqual(await names(), []);
+        assert.deepEqual((await store.davChanges(a.id, cal.id, beforeMove)).removed, ['one.ics']);
+        assert.deepEqual(
+          (await store.davChanges(a.id, home.id, beforeMove)).changed.map((o) => o.name),
+          ['moved.ics'],
+        );
+        const back = await store.moveDavObject(
+          a.id,
+          { collectionId: home.id, name: 'moved.ics' },
+          { collectionId: home.id, name: 'busy.ics' },
+          { overwrite: true },
+        );
+        assert.ok(typeof back === 'object' && !back.created);
+        assert.deepEqual(
+          (await store.listDavObjects(a.id, home.id)).map((o) => [o.name, o.uid]),
+          [['busy.ics', 'u1']],
+        );
+        const card = await store.putDavObject(
+          a.id,
+          book.id,
+          { ...obj('c.vcf', 'u1', null, null), component: 'VCARD' },
+          {},
+        );
+        assert.ok(typeof card === 'object', 'UIDs are unique per collection');
+        const bookLog = await store.changesSince(a.id, back.object.modseq, 100);
+        assert.deepEqual(
+          bookLog.map((c) => [c.type, c.op]),
+          [['ContactCard', 'create']],
+        );
+        assert.deepEqual(
+          (await store.listCollections(a.id, 'addressbook')).map((c) => c.name),
+          ['work'],
+        );
+        assert.equal(await store.deleteCollection(b.id, cal.id), 'not-found');
+        assert.equal(await store.deleteCollection(a.id, cal.id), 'ok');
+        assert.deepEqual(
+          (await store.listCollections(a.id, 'calendar')).map((c) => c.name),
+          ['home'],
+        );
+        assert.deepEqual(await store.listDavObjects(a.id, cal.id), []);
       },
     );
 

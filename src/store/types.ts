@@ -269,30 +269,36 @@ export type ChangeType =
   | 'Identity'
   | 'VacationResponse'
   | 'Calendar'
-  | 'CalendarObject';
+  | 'CalendarObject'
+  | 'AddressBook'
+  | 'ContactCard';
 
-/** A calendar collection. */
-export interface Calendar {
+/** What a DAV collection holds: calendar objects (CalDAV) or vCards (CardDAV). */
+export type CollectionKind = 'calendar' | 'addressbook';
+
+/** A calendar or an address book. */
+export interface DavCollection {
   accountId: number;
   id: number;
-  /** The collection's path segment. */
+  kind: CollectionKind;
+  /** The collection's path segment, unique within its kind. */
   name: string;
   displayName: string;
   description: string;
   color: string;
-  /** Component types it holds, e.g. `VEVENT VTODO`. */
+  /** Component types it holds, e.g. `VEVENT VTODO`, or `VCARD`. */
   components: string;
   createdAt: number;
   /** The last change to it or any of its objects (its CTag and sync token). */
   modseq: number;
 }
 
-/** A calendar object resource: one UID's components, as the client sent them. */
-export interface CalendarObject {
+/** An object resource of a collection: one UID's calendar components, or one vCard, as sent. */
+export interface DavObject {
   accountId: number;
-  calendarId: number;
+  collectionId: number;
   id: number;
-  /** The resource's path segment within its calendar. */
+  /** The resource's path segment within its collection. */
   name: string;
   uid: string;
   component: string;
@@ -306,8 +312,8 @@ export interface CalendarObject {
   modseq: number;
 }
 
-/** A calendar object to store. */
-export interface NewCalendarObject {
+/** An object to store. */
+export interface NewDavObject {
   name: string;
   uid: string;
   component: string;
@@ -704,57 +710,76 @@ export interface Store {
   /** Bytes free for unprivileged use on the volume that holds message bytes. */
   spaceLeft(): Promise<number>;
 
-  // Calendars
-  listCalendars(accountId: number): Promise<Calendar[]>;
-  createCalendar(
+  // Calendars and address books
+  listCollections(accountId: number, kind: CollectionKind): Promise<DavCollection[]>;
+  createCollection(
     accountId: number,
-    input: Pick<Calendar, 'name' | 'displayName' | 'description' | 'color' | 'components'>,
+    kind: CollectionKind,
+    input: Pick<DavCollection, 'name' | 'displayName' | 'description' | 'color' | 'components'>,
     now: number,
-  ): Promise<Calendar | 'exists' | 'not-found'>;
-  updateCalendar(
+  ): Promise<DavCollection | 'exists' | 'not-found'>;
+  updateCollection(
     accountId: number,
     id: number,
-    patch: Partial<Pick<Calendar, 'displayName' | 'description' | 'color'>>,
-  ): Promise<Calendar | 'not-found'>;
-  /** Deletes a calendar and its objects. */
-  deleteCalendar(accountId: number, id: number): Promise<'ok' | 'not-found'>;
-  /** Objects of a calendar; with a range, only those whose span may overlap it. */
-  listCalendarObjects(
+    patch: Partial<Pick<DavCollection, 'displayName' | 'description' | 'color'>>,
+  ): Promise<DavCollection | 'not-found'>;
+  /** Deletes a collection and its objects. */
+  deleteCollection(accountId: number, id: number): Promise<'ok' | 'not-found'>;
+  /** Objects of a collection; with a range, only those whose span may overlap it. */
+  listDavObjects(
     accountId: number,
-    calendarId: number,
+    collectionId: number,
     range?: { start: number; end: number },
-  ): Promise<CalendarObject[]>;
-  getCalendarObjects(accountId: number, calendarId: number, names: string[]): Promise<CalendarObject[]>;
+  ): Promise<DavObject[]>;
+  getDavObjects(accountId: number, collectionId: number, names: string[]): Promise<DavObject[]>;
   /**
    * Creates or replaces the object `input.name`. `ifMatch`: only if its ETag is this;
-   * `ifNoneMatch`: only if it does not exist; `maxObjects`: a new object only while the calendar
-   * holds fewer. Another object of the calendar with the same UID is a conflict (RFC 4791
-   * §5.3.2.1).
+   * `ifNoneMatch`: only if it does not exist; `maxObjects`: a new object only while the
+   * collection holds fewer. Another object of the collection with the same UID is a conflict
+   * (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
    */
-  putCalendarObject(
+  putDavObject(
     accountId: number,
-    calendarId: number,
-    input: NewCalendarObject,
+    collectionId: number,
+    input: NewDavObject,
     condition: { ifMatch?: string; ifNoneMatch?: boolean; maxObjects?: number },
   ): Promise<
-    | { object: CalendarObject; created: boolean }
+    | { object: DavObject; created: boolean }
     | 'not-found'
     | 'precondition-failed'
     | 'uid-conflict'
     | 'too-many'
   >;
-  deleteCalendarObject(
+  deleteDavObject(
     accountId: number,
-    calendarId: number,
+    collectionId: number,
     name: string,
     ifMatch?: string,
   ): Promise<'ok' | 'not-found' | 'precondition-failed'>;
-  /** What changed in a calendar after `since` (sync-collection): objects changed and names removed. */
-  calendarChanges(
+  /**
+   * Moves an object to another name, in its collection or another of the same kind (WebDAV
+   * MOVE). An object already at the destination is replaced only with `overwrite`; the old
+   * name leaves a tombstone. 'same': source and destination are one resource.
+   */
+  moveDavObject(
     accountId: number,
-    calendarId: number,
+    from: { collectionId: number; name: string },
+    to: { collectionId: number; name: string },
+    condition: { overwrite: boolean; ifMatch?: string; maxObjects?: number },
+  ): Promise<
+    | { object: DavObject; created: boolean }
+    | 'not-found'
+    | 'precondition-failed'
+    | 'uid-conflict'
+    | 'too-many'
+    | 'same'
+  >;
+  /** What changed in a collection after `since` (sync-collection): objects changed and names removed. */
+  davChanges(
+    accountId: number,
+    collectionId: number,
     since: number,
-  ): Promise<{ changed: CalendarObject[]; removed: string[] }>;
+  ): Promise<{ changed: DavObject[]; removed: string[] }>;
 
   close(): Promise<void>;
 }

@@ -32,7 +32,10 @@ import { identify } from './identity.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'calendars' | 'changes' | 'submission' | 'signIn'>;
+  services: Pick<
+    Services,
+    'directory' | 'mail' | 'calendars' | 'contacts' | 'changes' | 'submission' | 'signIn'
+  >;
   log: Logger;
   /** This server's name. */
   hostname: string;
@@ -218,12 +221,12 @@ export function createWebApp(deps: WebDeps): Hono {
   app.get('/.well-known/jmap', (c) => session(c));
   app.get('/jmap/session', (c) => session(c));
 
-  // CalDAV (RFC 4791): discovery by well-known name (RFC 6764), then the caller's own
-  // principal and calendars under /dav, with Basic (a `dav` app password, or the password of
+  // CalDAV and CardDAV (RFC 4791, RFC 6352): discovery by well-known name (RFC 6764), then the
+  // caller's own principal, calendars and address books under /dav, with Basic (a `dav` app password, or the password of
   // an account without a second factor) or a bearer token; never a browser cookie.
   app.on(
     ['GET', 'PROPFIND'],
-    '/.well-known/caldav',
+    ['/.well-known/caldav', '/.well-known/carddav'],
     () => new Response(null, { status: 301, headers: { Location: '/dav/', 'Content-Length': '0' } }),
   );
   app.all('/dav/*', async (c) => {

@@ -23,7 +23,10 @@ import { createWebApp } from './app.ts';
 
 /** Settings of one HTTP listener. */
 export interface HttpServerDeps {
-  services: Pick<Services, 'directory' | 'mail' | 'calendars' | 'changes' | 'submission' | 'signIn'>;
+  services: Pick<
+    Services,
+    'directory' | 'mail' | 'calendars' | 'contacts' | 'changes' | 'submission' | 'signIn'
+  >;
   log: Logger;
   hostname: string;
   mailPorts: Partial<Record<'imap' | 'imaps' | 'submission' | 'submissions', number>>;

@@ -2,7 +2,7 @@
  * ATTACKS.md cases of CalDAV and its XML (§2.10, §2.11) against a running server: DV-01 and
  * DV-02 (no DTD is read, so no entity is fetched or expanded), DV-03 (depth, element and href
  * counts bounded), DV-04 (hrefs that climb out of the calendar name nothing), DV-05 (another
- * user's principal, home, calendars and objects answer 404 with no data, for every method),
+ * user's principal, homes, calendars, address books and objects answer 404 with no data, for every method),
  * DV-06 (Depth: infinity refused), DV-07 (methods not served are 405; protected properties are
  * not written), IC-01/IC-02 (an RRULE bomb or an oversized object is refused with a CalDAV
  * precondition) and IC-04 (date edge cases are stored or refused, never a crash).
@@ -16,6 +16,8 @@ const BOB = { address: 'bob@example.test', password: 'bob-password-1' };
 const basic = (u: { address: string; password: string }) =>
   `Basic ${Buffer.from(`${u.address}:${u.password}`).toString('base64')}`;
 const home = (u: { address: string }) => `/dav/calendars/${encodeURIComponent(u.address)}/`;
+const books = (u: { address: string }) => `/dav/addressbooks/${encodeURIComponent(u.address)}/`;
+const CARD = (uid: string) => `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:secret ${uid}\r\nEND:VCARD\r\n`;
 const EVENT = (uid: string, extra = '') =>
   `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:${uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nSUMMARY:secret ${uid}\r\n${extra}END:VEVENT\r\nEND:VCALENDAR\r\n`;
 
@@ -50,6 +52,10 @@ describe('CalDAV attack cases', () => {
       'Content-Type': 'text/calendar',
     });
     assert.equal(put.status, 201);
+    const card = await dav(ALICE, 'PUT', `${books(ALICE)}contacts/c.vcf`, CARD('c'), {
+      'Content-Type': 'text/vcard',
+    });
+    assert.equal(card.status, 201);
   });
 
   test("DV-05: every method on another user's paths is 404 with no data", async () => {
@@ -59,6 +65,9 @@ describe('CalDAV attack cases', () => {
       `${home(ALICE)}calendar/`,
       `${home(ALICE)}calendar/a.ics`,
       `/dav/calendars/ALICE%40EXAMPLE.TEST/calendar/a.ics`,
+      books(ALICE),
+      `${books(ALICE)}contacts/`,
+      `${books(ALICE)}contacts/c.vcf`,
     ];
     const methods: [string, string | undefined, Record<string, string>][] = [
       ['GET', undefined, {}],
@@ -76,6 +85,7 @@ describe('CalDAV attack cases', () => {
       ['PUT', EVENT('b'), { 'Content-Type': 'text/calendar' }],
       ['DELETE', undefined, {}],
       ['MKCALENDAR', undefined, {}],
+      ['MOVE', undefined, { Destination: `${home(BOB)}calendar/stolen.ics` }],
       ['OPTIONS', undefined, {}],
     ];
     for (const path of paths)
@@ -91,6 +101,31 @@ describe('CalDAV attack cases', () => {
     assert.equal(mine.status, 200);
     assert.match(mine.text, /SUMMARY:secret a/);
     assert.equal((await dav(null, 'GET', `${home(ALICE)}calendar/a.ics`)).status, 401);
+    assert.match((await dav(ALICE, 'GET', `${books(ALICE)}contacts/c.vcf`)).text, /FN:secret c/);
+    // A MOVE cannot put anything into another user's collection, nor leave for another host.
+    assert.equal(
+      (await dav(BOB, 'PUT', `${home(BOB)}calendar/b.ics`, EVENT('b'), { 'Content-Type': 'text/calendar' }))
+        .status,
+      201,
+    );
+    for (const destination of [
+      `${home(ALICE)}calendar/b.ics`,
+      `${base}${home(ALICE)}calendar/b.ics`,
+      `${books(BOB)}contacts/b.ics`,
+      `${home(BOB)}calendar/`,
+    ])
+      assert.equal(
+        (await dav(BOB, 'MOVE', `${home(BOB)}calendar/b.ics`, undefined, { Destination: destination }))
+          .status,
+        403,
+        destination,
+      );
+    const away = await dav(BOB, 'MOVE', `${home(BOB)}calendar/b.ics`, undefined, {
+      Destination: `http://evil.test${home(BOB)}calendar/c.ics`,
+    });
+    assert.equal(away.status, 502);
+    assert.equal((await dav(ALICE, 'GET', `${home(ALICE)}calendar/b.ics`)).status, 404);
+    assert.equal((await dav(BOB, 'GET', `${home(BOB)}calendar/b.ics`)).status, 200, 'nothing moved');
   });
 
   test('DV-04: hrefs in a multiget that leave the calendar name nothing', async () => {
@@ -134,8 +169,12 @@ describe('CalDAV attack cases', () => {
     assert.equal(infinity.status, 403);
     assert.match(infinity.text, /propfind-finite-depth/);
     assert.equal((await dav(ALICE, 'PROPFIND', '/dav/', propfind)).status, 403, 'no Depth means infinity');
-    for (const method of ['LOCK', 'UNLOCK', 'ACL', 'COPY', 'MOVE', 'SEARCH'])
+    for (const method of ['LOCK', 'UNLOCK', 'ACL', 'COPY', 'SEARCH'])
       assert.equal((await dav(ALICE, method, cal)).status, 405, method);
+    assert.equal(
+      (await dav(ALICE, 'MOVE', cal, undefined, { Destination: `${home(ALICE)}moved/` })).status,
+      403,
+    );
     const owner = await dav(
       ALICE,
       'PROPPATCH',

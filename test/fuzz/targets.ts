@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { generate } from 'selfsigned';
-import { ICalError, overlaps, parseCalendarObject } from '../../src/calendar/ical.ts';
+import { busyPeriods, ICalError, overlaps, parseCalendarObject } from '../../src/calendar/ical.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { matchesCard, parseVCard, VCardError } from '../../src/contacts/vcard.ts';
 import { createConnectionGuard } from '../../src/core/conn-guard.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import { MIME_MAX_DEPTH, MIME_MAX_PARTS } from '../../src/core/limits.ts';
@@ -351,8 +352,76 @@ export const icalendar: Target<string> = {
     for (const [s, e] of [
       [Date.UTC(2026, 0, 1), Date.UTC(2026, 1, 1)],
       [Date.UTC(2090, 0, 1), Date.UTC(2090, 0, 2)],
-    ] as const)
+    ] as const) {
       assert.equal(typeof overlaps(root, s, e), 'boolean');
+      for (const p of busyPeriods(root, s, e))
+        assert.ok(p.start >= s && p.end <= e, 'busy time within the range');
+    }
+  }),
+};
+
+const vcardPieces = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        'BEGIN:VCARD\r\n',
+        'END:VCARD\r\n',
+        'VERSION:3.0\r\n',
+        'VERSION:4.0\r\n',
+        'UID:x\r\n',
+        'FN:A\\, B\r\n',
+        'EMAIL;TYPE="work,pref":a@b\r\n',
+        'TEL;CELL:1\r\n',
+        'item1.X-ABLabel:z\r\n',
+        ' folded\r\n',
+        'PHOTO;ENCODING=b;TYPE=JPEG:AAAA\r\n',
+        ';:\r\n',
+        'A;B="unclosed:\r\n',
+      ),
+      fc.string({ maxLength: 40 }).map((t) => `${t}\r\n`),
+    ),
+    { maxLength: 30 },
+  )
+  .map((p) => p.join(''));
+
+/** vCard: a card is stored with its UID or refused with VCardError; any filter evaluates. */
+export const vcard: Target<string> = {
+  name: 'vcard',
+  arbitrary: fc.oneof(
+    vcardPieces,
+    vcardPieces.map((inner) => `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u\r\n${inner}END:VCARD\r\n`),
+  ),
+  open: pure((text) => {
+    let card: ReturnType<typeof parseVCard>;
+    try {
+      card = parseVCard(text);
+    } catch (err) {
+      if (err instanceof VCardError) return;
+      throw err;
+    }
+    assert.ok(card.uid.length > 0 && card.uid.length <= 255);
+    const text0 = {
+      text: 'a',
+      collation: 'i;unicode-casemap',
+      matchType: 'contains',
+      negate: false,
+    } as const;
+    assert.equal(
+      typeof matchesCard(card, {
+        test: 'anyof',
+        props: [
+          { name: 'FN', test: 'allof', isNotDefined: false, textMatches: [text0], paramFilters: [] },
+          {
+            name: 'EMAIL',
+            test: 'anyof',
+            isNotDefined: false,
+            textMatches: [],
+            paramFilters: [{ name: 'TYPE', isNotDefined: false, textMatch: text0 }],
+          },
+        ],
+      }),
+      'boolean',
+    );
   }),
 };
 
@@ -750,6 +819,7 @@ export const TARGETS: Target<never>[] = [
   addresses,
   httpPath,
   icalendar,
+  vcard,
   davXml,
   config,
   jmapRequest,

@@ -1,35 +1,58 @@
 /**
- * @module CalDAV (RFC 4791) over WebDAV (RFC 4918), with sync-collection (RFC 6578) and the
- * principal properties clients use to find calendars (RFC 5397, RFC 3744 §5, RFC 6764). The
- * namespace is fixed: `/dav/principals/ADDRESS/`, the calendar home `/dav/calendars/ADDRESS/`,
- * a calendar `…/NAME/` and its objects `…/NAME/OBJECT`. The path is read once into those parts;
- * an address that is not the caller's own is answered 404 with no data whatever the method
- * (ATTACKS.md DV-05), and every read and write goes through the calendar service.
- * Bounds: XML bodies (xml.ts), hrefs per multiget (DV-03), Depth 0 or 1 only (DV-06); LOCK, ACL
- * and the like are 405 (DV-07).
+ * @module CalDAV (RFC 4791) and CardDAV (RFC 6352) over WebDAV (RFC 4918), with sync-collection
+ * (RFC 6578) and the principal properties clients use to find their collections (RFC 5397,
+ * RFC 3744 §5, RFC 6764). The namespace is fixed: `/dav/principals/ADDRESS/`, the homes
+ * `/dav/calendars/ADDRESS/` and `/dav/addressbooks/ADDRESS/`, a collection `…/NAME/` and its
+ * objects `…/NAME/OBJECT`. The path is read once into those parts; an address that is not the
+ * caller's own is answered 404 with no data whatever the method (ATTACKS.md DV-05), and every
+ * read and write goes through the calendar or contacts service.
+ * Bounds: XML bodies (xml.ts), hrefs per multiget (DV-03), Depth 0 or 1 only (DV-06); LOCK, ACL,
+ * COPY and the like are 405 (DV-07); a MOVE stays within the caller's home of one kind.
  * Trust: the request is the client's; the caller's context was checked by the web layer.
  */
-import type { Calendar, CalendarObject, Ctx, Services } from '../../services/index.ts';
+import type { Ctx, DavObject, Services } from '../../services/index.ts';
+import { cardQuery, componentFilter, rangeOf, timeRange } from './filters.ts';
+import {
+  collectionProps,
+  key,
+  objectProps,
+  plainCollectionProps,
+  principalProps,
+  propRequest,
+  propResponse,
+  splitKey,
+  statusLine,
+  statusResponse,
+  syncToken,
+  tokenValue,
+  type Urls,
+  writableProps,
+} from './props.ts';
 import { child, children, DavXmlError, document, esc, NS, parseXml, qname, type XmlNode } from './xml.ts';
 
-/** Most hrefs one calendar-multiget may name. */
+/** Most hrefs one multiget may name. */
 const MAX_HREFS = 1000;
 /** Methods served, for OPTIONS and 405 answers. */
-const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL';
+const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL';
+
+/** The two kinds of home, with the path segment, media type and service of each. */
+type Space = 'calendar' | 'addressbook';
+const SPACES = {
+  calendar: { segment: 'calendars', media: /^text\/calendar\b/i, type: 'text/calendar; charset=utf-8' },
+  addressbook: { segment: 'addressbooks', media: /^text\/(x-)?vcard\b/i, type: 'text/vcard; charset=utf-8' },
+} as const;
 
 /** What a path names. */
 type Target =
   | { kind: 'root' }
   | { kind: 'principal' }
-  | { kind: 'home' }
-  | { kind: 'calendar'; calendar: string }
-  | { kind: 'object'; calendar: string; object: string };
-
-type Prop = { ns: string; name: string };
+  | { kind: 'home'; space: Space }
+  | { kind: 'collection'; space: Space; collection: string }
+  | { kind: 'object'; space: Space; collection: string; object: string };
 
 /** Answers one DAV request of an authenticated caller. */
 export async function handleDav(
-  services: Pick<Services, 'calendars'>,
+  services: Pick<Services, 'calendars' | 'contacts'>,
   ctx: Ctx,
   request: Request,
   path: string,
@@ -39,16 +62,19 @@ export async function handleDav(
   const me = ctx.principal.address;
   const target = parsePath(path, me);
   if (target === null) return status(404);
-  const urls = {
-    principal: `/dav/principals/${encodeURIComponent(me)}/`,
-    home: `/dav/calendars/${encodeURIComponent(me)}/`,
-    calendar: (name: string) => `/dav/calendars/${encodeURIComponent(me)}/${name}/`,
-    object: (calendar: string, name: string) =>
-      `/dav/calendars/${encodeURIComponent(me)}/${calendar}/${name}`,
+  const mine = encodeURIComponent(me);
+  const urls: Urls = {
+    principal: `/dav/principals/${mine}/`,
+    calendars: `/dav/calendars/${mine}/`,
+    addressbooks: `/dav/addressbooks/${mine}/`,
   };
-  const cal = services.calendars;
+  const homeOf = (space: Space) => (space === 'calendar' ? urls.calendars : urls.addressbooks);
+  const collectionUrl = (space: Space, name: string) => `${homeOf(space)}${name}/`;
+  const objectUrl = (space: Space, collection: string, name: string) =>
+    `${homeOf(space)}${collection}/${name}`;
+  const serviceOf = (space: Space) => (space === 'calendar' ? services.calendars : services.contacts);
   const method = request.method.toUpperCase();
-  // Only the WebDAV methods carry XML; a PUT carries iCalendar.
+  // Only the WebDAV methods carry XML; a PUT carries iCalendar or a vCard.
   let xml: XmlNode | null = null;
   if (['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCALENDAR', 'MKCOL'].includes(method))
     try {
@@ -62,7 +88,11 @@ export async function handleDav(
     case 'OPTIONS':
       return new Response(null, {
         status: 200,
-        headers: { DAV: '1, 3, calendar-access, extended-mkcol', Allow: ALLOW, 'Content-Length': '0' },
+        headers: {
+          DAV: '1, 3, calendar-access, addressbook, extended-mkcol',
+          Allow: ALLOW,
+          'Content-Length': '0',
+        },
       });
 
     case 'PROPFIND': {
@@ -71,85 +101,93 @@ export async function handleDav(
         return xmlResponse(403, document('error', '<d:propfind-finite-depth/>'));
       const asked = propRequest(xml);
       const responses: string[] = [];
-      const add = (href: string, props: Map<string, string | null>) =>
-        responses.push(propResponse(href, props, asked));
+      const add = (url: string, values: Map<string, string>) =>
+        responses.push(propResponse(url, values, asked));
       if (target.kind === 'root') {
-        add('/dav/', collectionProps(urls, 'Portcullis', '<d:collection/>'));
+        add('/dav/', plainCollectionProps(urls, 'Portcullis'));
         if (depth === '1') add(urls.principal, principalProps(urls, me));
       } else if (target.kind === 'principal') {
         add(urls.principal, principalProps(urls, me));
       } else if (target.kind === 'home') {
-        add(urls.home, collectionProps(urls, me, '<d:collection/>'));
+        add(homeOf(target.space), plainCollectionProps(urls, me));
         if (depth === '1') {
-          const list = await cal.list(ctx);
+          const list = await serviceOf(target.space).list(ctx);
           if (!list.ok) return status(403);
-          for (const c of list.value) add(urls.calendar(c.name), calendarProps(urls, c));
+          for (const c of list.value) add(collectionUrl(target.space, c.name), collectionProps(urls, c));
         }
-      } else if (target.kind === 'calendar') {
-        const c = await cal.get(ctx, target.calendar);
+      } else if (target.kind === 'collection') {
+        const service = serviceOf(target.space);
+        const c = await service.get(ctx, target.collection);
         if (!c.ok) return status(404);
-        add(urls.calendar(c.value.name), calendarProps(urls, c.value));
+        add(collectionUrl(target.space, c.value.name), collectionProps(urls, c.value));
         if (depth === '1') {
-          const objects = await cal.objects(ctx, c.value.name, 'all');
+          const objects = await service.objects(ctx, c.value.name, 'all');
           if (!objects.ok) return status(404);
-          for (const o of objects.value) add(urls.object(c.value.name, o.name), objectProps(o, asked));
+          for (const o of objects.value)
+            add(objectUrl(target.space, c.value.name, o.name), objectProps(o, asked));
         }
       } else {
-        const objects = await cal.objects(ctx, target.calendar, { names: [target.object] });
+        const objects = await serviceOf(target.space).objects(ctx, target.collection, {
+          names: [target.object],
+        });
         const o = objects.ok ? objects.value[0] : undefined;
         if (!o) return status(404);
-        add(urls.object(target.calendar, o.name), objectProps(o, asked));
+        add(objectUrl(target.space, target.collection, o.name), objectProps(o, asked));
       }
       return multistatus(responses);
     }
 
     case 'PROPPATCH': {
-      if (target.kind !== 'calendar') return status(403);
+      if (target.kind !== 'collection') return status(403);
       const update = xml?.ns === NS.dav && xml.name === 'propertyupdate' ? xml : null;
-      const props = children(update, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? []);
+      const set = children(update, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? []);
       const removed = children(update, NS.dav, 'remove').flatMap(
         (s) => child(s, NS.dav, 'prop')?.children ?? [],
       );
-      const patch = writableProps([...props, ...removed.map((p) => ({ ...p, text: '' }))]);
+      const patch = writableProps([...set, ...removed.map((p) => ({ ...p, text: '' }))]);
       const results = new Map<string, number>();
-      for (const p of [...props, ...removed]) results.set(key(p), patch.keys.has(key(p)) ? 200 : 403);
+      for (const p of [...set, ...removed]) results.set(key(p), patch.keys.has(key(p)) ? 200 : 403);
       // RFC 4918 §9.2: all or nothing.
       const refused = [...results.values()].some((s) => s !== 200);
       if (!refused) {
-        const r = await cal.update(ctx, target.calendar, patch.values);
+        const r = await serviceOf(target.space).update(ctx, target.collection, patch.values);
         if (!r.ok) return r.error === 'not-found' ? status(404) : text(400, r.detail ?? r.error);
       }
       const inner = [...results.entries()]
         .map(([k, s]) => {
-          const [ns, name] = splitKey(k);
-          const q = qname(ns, name);
+          const p = splitKey(k);
+          const q = qname(p.ns, p.name);
           const code = refused && s === 200 ? 424 : s;
-          return `<d:propstat><d:prop><${q.tag}${q.decl}/></d:prop><d:status>HTTP/1.1 ${code} ${reason(code)}</d:status></d:propstat>`;
+          return `<d:propstat><d:prop><${q.tag}${q.decl}/></d:prop><d:status>${statusLine(code)}</d:status></d:propstat>`;
         })
         .join('');
       return multistatus([
-        `<d:response><d:href>${esc(urls.calendar(target.calendar))}</d:href>${inner}</d:response>`,
+        `<d:response><d:href>${esc(collectionUrl(target.space, target.collection))}</d:href>${inner}</d:response>`,
       ]);
     }
 
     case 'MKCALENDAR':
     case 'MKCOL': {
-      if (target.kind !== 'calendar') return status(target.kind === 'object' ? 409 : 405);
-      // Extended MKCOL (RFC 5689) makes a calendar only when asked for one.
+      if (target.kind !== 'collection') return status(target.kind === 'object' ? 409 : 405);
+      // Extended MKCOL (RFC 5689) makes a calendar or an address book, each in its own home.
       const set = xml
         ? children(xml, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? [])
         : [];
-      if (method === 'MKCOL') {
-        const type = set.find((p) => p.ns === NS.dav && p.name === 'resourcetype');
-        if (!child(type, NS.caldav, 'calendar')) return status(403);
-      }
+      const type = set.find((p) => p.ns === NS.dav && p.name === 'resourcetype');
+      const wanted: Space | null =
+        method === 'MKCALENDAR' || child(type, NS.caldav, 'calendar')
+          ? 'calendar'
+          : child(type, NS.carddav, 'addressbook')
+            ? 'addressbook'
+            : null;
+      if (wanted !== target.space) return status(403);
       const compNames = set
         .filter((p) => p.ns === NS.caldav && p.name === 'supported-calendar-component-set')
         .flatMap((p) => children(p, NS.caldav, 'comp'));
       const patch = writableProps(set.filter((p) => !(p.ns === NS.dav && p.name === 'resourcetype')));
-      const r = await cal.create(ctx, target.calendar, {
+      const r = await serviceOf(target.space).create(ctx, target.collection, {
         ...patch.values,
-        ...(compNames.length > 0 ? { components: compNames.map((c) => attr(c, 'name')) } : {}),
+        ...(compNames.length > 0 ? { components: compNames.map((c) => c.attrs['name'] ?? '') } : {}),
       });
       if (!r.ok) {
         if (r.error === 'exists') return status(405);
@@ -161,36 +199,39 @@ export async function handleDav(
 
     case 'GET':
     case 'HEAD': {
-      if (target.kind !== 'object') return status(target.kind === 'calendar' ? 405 : 404);
-      const r = await cal.objects(ctx, target.calendar, { names: [target.object] });
+      if (target.kind !== 'object') return status(target.kind === 'collection' ? 405 : 404);
+      const r = await serviceOf(target.space).objects(ctx, target.collection, { names: [target.object] });
       const o = r.ok ? r.value[0] : undefined;
       if (!o) return status(404);
       return new Response(method === 'HEAD' ? null : o.data, {
         status: 200,
-        headers: { 'Content-Type': 'text/calendar; charset=utf-8', ETag: o.etag },
+        headers: { 'Content-Type': SPACES[target.space].type, ETag: o.etag },
       });
     }
 
     case 'PUT': {
       if (target.kind !== 'object') return status(405);
-      const type = request.headers.get('content-type') ?? '';
-      if (!/^text\/calendar\b/i.test(type)) return text(415, 'only text/calendar is stored here');
+      if (!SPACES[target.space].media.test(request.headers.get('content-type') ?? ''))
+        return text(415, `only ${SPACES[target.space].type.split(';')[0]} is stored here`);
       const ifMatch = request.headers.get('if-match') ?? undefined;
       const ifNoneMatch = request.headers.get('if-none-match') === '*';
-      const r = await cal.put(ctx, target.calendar, target.object, body, {
+      const r = await serviceOf(target.space).put(ctx, target.collection, target.object, body, {
         ...(ifMatch ? { ifMatch } : {}),
         ifNoneMatch,
       });
+      const ns = target.space === 'calendar' ? 'c' : 'r';
       if (!r.ok) {
         if (r.error === 'not-found') return status(409);
         if (r.error === 'precondition-failed') return status(412);
-        if (r.error === 'uid-conflict') return xmlResponse(403, document('error', '<c:no-uid-conflict/>'));
+        if (r.error === 'uid-conflict')
+          return xmlResponse(403, document('error', `<${ns}:no-uid-conflict/>`));
         if (r.error === 'too-many') return text(507, r.detail ?? r.error);
+        const valid = target.space === 'calendar' ? 'c:valid-calendar-data' : 'r:valid-address-data';
         return xmlResponse(
           403,
           document(
             'error',
-            `<c:valid-calendar-data/><d:responsedescription>${esc(r.detail ?? r.error)}</d:responsedescription>`,
+            `<${valid}/><d:responsedescription>${esc(r.detail ?? r.error)}</d:responsedescription>`,
           ),
         );
       }
@@ -201,76 +242,121 @@ export async function handleDav(
     }
 
     case 'DELETE': {
-      if (target.kind === 'calendar') {
-        const r = await cal.remove(ctx, target.calendar);
+      if (target.kind === 'collection') {
+        const r = await serviceOf(target.space).remove(ctx, target.collection);
         return r.ok ? status(204) : status(404);
       }
       if (target.kind !== 'object') return status(403);
       const ifMatch = request.headers.get('if-match') ?? undefined;
-      const r = await cal.removeObject(ctx, target.calendar, target.object, ifMatch);
+      const r = await serviceOf(target.space).removeObject(ctx, target.collection, target.object, ifMatch);
       if (r.ok) return status(204);
       return status(r.error === 'precondition-failed' ? 412 : 404);
     }
 
+    case 'MOVE': {
+      if (target.kind !== 'object') return status(target.kind === 'collection' ? 403 : 404);
+      const destination = destinationOf(request, me);
+      if (destination === 'elsewhere') return status(502);
+      // A destination outside the caller's home of the same kind is refused (RFC 4918 §9.9.4).
+      if (destination?.kind !== 'object' || destination.space !== target.space) return status(403);
+      const overwrite = (request.headers.get('overwrite') ?? 'T').toUpperCase() !== 'F';
+      const ifMatch = request.headers.get('if-match') ?? undefined;
+      const r = await serviceOf(target.space).move(
+        ctx,
+        { collection: target.collection, name: target.object },
+        { collection: destination.collection, name: destination.object },
+        { overwrite, ...(ifMatch ? { ifMatch } : {}) },
+      );
+      if (!r.ok) {
+        if (r.error === 'exists') return status(409);
+        if (r.error === 'precondition-failed') return status(412);
+        if (r.error === 'uid-conflict') return xmlResponse(403, document('error', '<c:no-uid-conflict/>'));
+        if (r.error === 'too-many') return text(507, r.detail ?? r.error);
+        return r.error === 'not-found' ? status(404) : text(403, r.detail ?? r.error);
+      }
+      return new Response(null, {
+        status: r.value.created ? 201 : 204,
+        headers: { ETag: r.value.object.etag, 'Content-Length': '0' },
+      });
+    }
+
     case 'REPORT': {
       if (!xml) return text(400, 'REPORT needs a body');
-      if (target.kind !== 'calendar') return status(target.kind === 'object' ? 403 : 404);
+      if (target.kind !== 'collection') return status(target.kind === 'object' ? 403 : 404);
+      const { space, collection } = target;
+      const service = serviceOf(space);
       const asked = propRequest(xml);
-      const c = await cal.get(ctx, target.calendar);
+      const c = await service.get(ctx, collection);
       if (!c.ok) return status(404);
-      if (xml.ns === NS.caldav && xml.name === 'calendar-multiget') {
+      const member = (o: DavObject) =>
+        propResponse(objectUrl(space, collection, o.name), objectProps(o, asked), asked);
+      const report = `${xml.ns === NS.dav ? 'd' : xml.ns === NS.caldav ? 'c' : xml.ns === NS.carddav ? 'r' : '?'}:${xml.name}`;
+      const multiget = space === 'calendar' ? 'c:calendar-multiget' : 'r:addressbook-multiget';
+
+      if (report === multiget) {
         const hrefs = children(xml, NS.dav, 'href').map((h) => h.text.trim());
         if (hrefs.length > MAX_HREFS) return text(403, `at most ${MAX_HREFS} hrefs`);
         const names = new Map<string, string>();
         for (const h of hrefs) {
-          const name = objectName(h, me, target.calendar);
+          const name = memberName(h, me, space, collection);
           if (name !== null) names.set(name, h);
         }
-        const r = await cal.objects(ctx, target.calendar, { names: [...names.keys()] });
+        const r = await service.objects(ctx, collection, { names: [...names.keys()] });
         if (!r.ok) return status(404);
         const found = new Map(r.value.map((o) => [o.name, o]));
+        // Each answer carries the href as it was asked for, so the client can match it.
         return multistatus(
           hrefs.map((h) => {
-            const name = objectName(h, me, target.calendar);
+            const name = memberName(h, me, space, collection);
             const o = name === null ? undefined : found.get(name);
-            // Each answer carries the href as it was asked for, so the client can match it.
-            return o
-              ? propResponse(h, objectProps(o, asked), asked)
-              : `<d:response><d:href>${esc(h)}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>`;
+            return o ? propResponse(h, objectProps(o, asked), asked) : statusResponse(h, 404);
           }),
         );
       }
-      if (xml.ns === NS.caldav && xml.name === 'calendar-query') {
-        const range = timeRange(child(xml, NS.caldav, 'filter'));
+
+      if (report === 'c:calendar-query' && space === 'calendar') {
+        const filter = child(xml, NS.caldav, 'filter');
+        const range = timeRange(filter);
         if (range === 'invalid') return xmlResponse(403, document('error', '<c:valid-filter/>'));
-        const r = await cal.objects(ctx, target.calendar, range ? { range } : 'all');
-        if (!r.ok) {
-          if (r.error === 'invalid') return text(403, r.detail ?? r.error);
-          return r.error === 'too-many' ? text(503, r.detail ?? r.error) : status(404);
-        }
-        const wanted = componentFilter(child(xml, NS.caldav, 'filter'));
-        return multistatus(
-          r.value
-            .filter((o) => wanted === null || o.component === wanted)
-            .map((o) => propResponse(urls.object(target.calendar, o.name), objectProps(o, asked), asked)),
-        );
+        const r = range
+          ? await services.calendars.query(ctx, collection, range)
+          : await service.objects(ctx, collection, 'all');
+        if (!r.ok) return queryFailure(r.error, r.detail);
+        const wanted = componentFilter(filter);
+        return multistatus(r.value.filter((o) => wanted === null || o.component === wanted).map(member));
       }
-      if (xml.ns === NS.dav && xml.name === 'sync-collection') {
+
+      if (report === 'c:free-busy-query' && space === 'calendar') {
+        const node = child(xml, NS.caldav, 'time-range');
+        const range = node ? rangeOf(node) : 'invalid';
+        if (range === 'invalid') return xmlResponse(403, document('error', '<c:valid-filter/>'));
+        const r = await services.calendars.freeBusy(ctx, collection, range);
+        if (!r.ok) return queryFailure(r.error, r.detail);
+        return new Response(r.value, { status: 200, headers: { 'Content-Type': SPACES.calendar.type } });
+      }
+
+      if (report === 'r:addressbook-query' && space === 'addressbook') {
+        const q = cardQuery(xml);
+        if ('invalid' in q) return xmlResponse(403, document('error', `<r:${q.invalid}/>`));
+        const limit = Math.min(q.limit ?? MAX_HREFS * 100, MAX_HREFS * 100);
+        const r = await services.contacts.query(ctx, collection, q.filter, limit);
+        if (!r.ok) return queryFailure(r.error, r.detail);
+        // A truncated answer says so (RFC 6352 §8.6.2, RFC 4918 §14.24: 507 on the collection).
+        const more = r.value.truncated ? [statusResponse(collectionUrl(space, collection), 507)] : [];
+        return multistatus([...r.value.cards.map(member), ...more]);
+      }
+
+      if (report === 'd:sync-collection') {
         const token = child(xml, NS.dav, 'sync-token')?.text.trim() ?? '';
         const since = token === '' ? 0 : tokenValue(token);
         if (since === null) return xmlResponse(403, document('error', '<d:valid-sync-token/>'));
-        const r = await cal.changesSince(ctx, target.calendar, since);
+        const r = await service.changesSince(ctx, collection, since);
         if (!r.ok) return xmlResponse(403, document('error', '<d:valid-sync-token/>'));
         const responses = [
-          ...r.value.changed.map((o) =>
-            propResponse(urls.object(target.calendar, o.name), objectProps(o, asked), asked),
-          ),
+          ...r.value.changed.map(member),
           ...(since === 0
             ? []
-            : r.value.removed.map(
-                (n) =>
-                  `<d:response><d:href>${esc(urls.object(target.calendar, n))}</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>`,
-              )),
+            : r.value.removed.map((n) => statusResponse(objectUrl(space, collection, n), 404))),
         ];
         return multistatus(responses, `<d:sync-token>${esc(syncToken(r.value.token))}</d:sync-token>`);
       }
@@ -295,35 +381,52 @@ function parsePath(path: string, me: string): Target | null {
     }
   });
   if (rest.some((p) => p === null)) return null;
-  const [kind, owner, calendar, object, ...more] = rest as string[];
+  const [kind, owner, collection, object, ...more] = rest as string[];
   if (kind === undefined) return { kind: 'root' };
   // Another account's address is answered as if nothing were there (DV-05).
   if (owner === undefined || owner.toLowerCase() !== me.toLowerCase() || more.length > 0) return null;
-  if (kind === 'principals') return calendar === undefined ? { kind: 'principal' } : null;
-  if (kind !== 'calendars') return null;
-  if (calendar === undefined) return { kind: 'home' };
-  if (object === undefined) return { kind: 'calendar', calendar };
-  return { kind: 'object', calendar, object };
+  if (kind === 'principals') return collection === undefined ? { kind: 'principal' } : null;
+  const space = (Object.keys(SPACES) as Space[]).find((s) => SPACES[s].segment === kind);
+  if (space === undefined) return null;
+  if (collection === undefined) return { kind: 'home', space };
+  if (object === undefined) return { kind: 'collection', space, collection };
+  return { kind: 'object', space, collection, object };
 }
 
-/**
- * The object an href names within the caller's calendar `calendar`, or null. The href is read
- * like a request path (percent-encoding undone per segment, so `%40` and `@` are the same), and
- * must name exactly that calendar's member: `..`, encoded slashes or another owner name nothing
- * (ATTACKS.md DV-04).
- */
-function objectName(href: string, me: string, calendar: string): string | null {
-  let path = href;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
+/** A path or absolute URL (an href, a Destination) as what it names; 'elsewhere': another host. */
+function targetOfUrl(url: string, me: string, host: string | null): Target | null | 'elsewhere' {
+  let path = url;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
     try {
-      path = new URL(href).pathname;
+      const parsed = new URL(url);
+      if (host !== null && parsed.host.toLowerCase() !== host.toLowerCase()) return 'elsewhere';
+      path = parsed.pathname;
     } catch {
       return null;
     }
   }
-  const target = parsePath(path, me);
-  return target?.kind === 'object' &&
-    target.calendar === calendar &&
+  return parsePath(path, me);
+}
+
+/** What a MOVE's Destination header names. */
+function destinationOf(request: Request, me: string): Target | null | 'elsewhere' {
+  const destination = request.headers.get('destination');
+  if (!destination) return null;
+  return targetOfUrl(destination, me, request.headers.get('host'));
+}
+
+/**
+ * The object an href names within the caller's collection, or null. The href is read like a
+ * request path (percent-encoding undone per segment, so `%40` and `@` are the same), and must
+ * name exactly that collection's member: `..`, encoded slashes or another owner name nothing
+ * (ATTACKS.md DV-04).
+ */
+function memberName(href: string, me: string, space: Space, collection: string): string | null {
+  const target = targetOfUrl(href, me, null);
+  return typeof target === 'object' &&
+    target?.kind === 'object' &&
+    target.space === space &&
+    target.collection === collection &&
     !target.object.includes('/') &&
     target.object !== '.' &&
     target.object !== '..'
@@ -331,188 +434,10 @@ function objectName(href: string, me: string, calendar: string): string | null {
     : null;
 }
 
-/** The properties a PROPFIND or REPORT asks for: a list, or everything (allprop or no body). */
-function propRequest(xml: XmlNode | null): Prop[] | 'all' | 'names' {
-  if (!xml) return 'all';
-  if (child(xml, NS.dav, 'propname')) return 'names';
-  const prop = child(xml, NS.dav, 'prop');
-  if (!prop) return 'all';
-  return prop.children.map((p) => ({ ns: p.ns, name: p.name }));
-}
-
-const key = (p: Prop): string => `${p.ns}\u0000${p.name}`;
-const splitKey = (k: string): [string, string] => k.split('\u0000') as [string, string];
-
-/** Property values by key; null: known but empty. */
-function props(list: [string, string, string | null][]): Map<string, string | null> {
-  return new Map(list.map(([ns, name, value]) => [key({ ns, name }), value]));
-}
-
-function principalProps(urls: { principal: string; home: string }, me: string): Map<string, string | null> {
-  return props([
-    [NS.dav, 'resourcetype', '<d:principal/>'],
-    [NS.dav, 'displayname', esc(me)],
-    [NS.dav, 'current-user-principal', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.dav, 'principal-URL', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.caldav, 'calendar-home-set', `<d:href>${esc(urls.home)}</d:href>`],
-    [NS.caldav, 'calendar-user-address-set', `<d:href>mailto:${esc(me)}</d:href>`],
-    [NS.dav, 'supported-report-set', ''],
-  ]);
-}
-
-function collectionProps(
-  urls: { principal: string; home: string },
-  name: string,
-  type: string,
-): Map<string, string | null> {
-  return props([
-    [NS.dav, 'resourcetype', type],
-    [NS.dav, 'displayname', esc(name)],
-    [NS.dav, 'current-user-principal', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.dav, 'owner', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.caldav, 'calendar-home-set', `<d:href>${esc(urls.home)}</d:href>`],
-    [NS.dav, 'current-user-privilege-set', PRIVILEGES],
-  ]);
-}
-
-const PRIVILEGES =
-  '<d:privilege><d:read/></d:privilege><d:privilege><d:write/></d:privilege><d:privilege><d:write-properties/></d:privilege><d:privilege><d:write-content/></d:privilege><d:privilege><d:bind/></d:privilege><d:privilege><d:unbind/></d:privilege><d:privilege><c:read-free-busy/></d:privilege>';
-
-function calendarProps(urls: { principal: string; home: string }, c: Calendar): Map<string, string | null> {
-  const comps = c.components
-    .split(' ')
-    .map((n) => `<c:comp name="${esc(n)}"/>`)
-    .join('');
-  return props([
-    [NS.dav, 'resourcetype', '<d:collection/><c:calendar/>'],
-    [NS.dav, 'displayname', esc(c.displayName)],
-    [NS.caldav, 'calendar-description', esc(c.description)],
-    [NS.apple, 'calendar-color', esc(c.color)],
-    [NS.caldav, 'supported-calendar-component-set', comps],
-    [NS.caldav, 'supported-calendar-data', '<c:calendar-data content-type="text/calendar" version="2.0"/>'],
-    [NS.caldav, 'max-resource-size', String(1024 * 1024)],
-    [NS.cs, 'getctag', esc(syncToken(c.modseq))],
-    [NS.dav, 'sync-token', esc(syncToken(c.modseq))],
-    [NS.dav, 'owner', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.dav, 'current-user-principal', `<d:href>${esc(urls.principal)}</d:href>`],
-    [NS.dav, 'current-user-privilege-set', PRIVILEGES],
-    [
-      NS.dav,
-      'supported-report-set',
-      ['c:calendar-multiget', 'c:calendar-query', 'd:sync-collection']
-        .map((r) => `<d:supported-report><d:report><${r}/></d:report></d:supported-report>`)
-        .join(''),
-    ],
-  ]);
-}
-
-function objectProps(o: CalendarObject, asked: Prop[] | 'all' | 'names'): Map<string, string | null> {
-  const wantsData =
-    Array.isArray(asked) && asked.some((p) => p.ns === NS.caldav && p.name === 'calendar-data');
-  return props([
-    [NS.dav, 'resourcetype', ''],
-    [NS.dav, 'getetag', esc(o.etag)],
-    [NS.dav, 'getcontenttype', 'text/calendar; charset=utf-8; component=' + o.component.toLowerCase()],
-    [NS.dav, 'getcontentlength', String(Buffer.byteLength(o.data))],
-    ...(wantsData ? [[NS.caldav, 'calendar-data', esc(o.data)] as [string, string, string]] : []),
-  ]);
-}
-
-/** One `<d:response>` with the asked properties found (200) and not found (404). */
-function propResponse(
-  href: string,
-  values: Map<string, string | null>,
-  asked: Prop[] | 'all' | 'names',
-): string {
-  const found: string[] = [];
-  const missing: string[] = [];
-  const list: Prop[] =
-    asked === 'all' || asked === 'names'
-      ? [...values.keys()].map((k) => {
-          const [ns, name] = splitKey(k);
-          return { ns, name };
-        })
-      : asked;
-  for (const p of list) {
-    const q = qname(p.ns, p.name);
-    const v = values.get(key(p));
-    if (v === undefined) missing.push(`<${q.tag}${q.decl}/>`);
-    else if (asked === 'names' || v === null || v === '') found.push(`<${q.tag}${q.decl}/>`);
-    else found.push(`<${q.tag}${q.decl}>${v}</${q.tag}>`);
-  }
-  const stat = (inner: string[], code: number) =>
-    inner.length === 0
-      ? ''
-      : `<d:propstat><d:prop>${inner.join('')}</d:prop><d:status>HTTP/1.1 ${code} ${reason(code)}</d:status></d:propstat>`;
-  return `<d:response><d:href>${esc(href)}</d:href>${stat(found, 200)}${stat(missing, 404)}</d:response>`;
-}
-
-/** Calendar properties a client may set, and the patch they make. */
-function writableProps(list: XmlNode[]): {
-  keys: Set<string>;
-  values: { displayName?: string; description?: string; color?: string };
-} {
-  const keys = new Set<string>();
-  const values: { displayName?: string; description?: string; color?: string } = {};
-  for (const p of list) {
-    if (p.ns === NS.dav && p.name === 'displayname') values.displayName = p.text.trim();
-    else if (p.ns === NS.caldav && p.name === 'calendar-description') values.description = p.text;
-    else if (p.ns === NS.apple && p.name === 'calendar-color') values.color = p.text.trim();
-    else if (p.ns === NS.caldav && p.name === 'supported-calendar-component-set') {
-      // Fixed once the calendar exists; accepted at creation.
-    } else continue;
-    keys.add(key(p));
-  }
-  return { keys, values };
-}
-
-/** The time range of a calendar-query filter (null: none; 'invalid': unreadable). */
-function timeRange(filter: XmlNode | undefined): { start: number; end: number } | null | 'invalid' {
-  let found: XmlNode | undefined;
-  const walk = (n: XmlNode): void => {
-    for (const c of n.children) {
-      if (c.ns === NS.caldav && c.name === 'time-range') found ??= c;
-      else walk(c);
-    }
-  };
-  if (!filter) return null;
-  walk(filter);
-  if (!found) return null;
-  const start = attr(found, 'start');
-  const end = attr(found, 'end');
-  const parse = (v: string, otherwise: number) => {
-    if (v === '') return otherwise;
-    const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(v);
-    return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Number.NaN;
-  };
-  const s = parse(start, Date.UTC(1900, 0, 1));
-  const e = parse(end, Date.UTC(2100, 0, 1));
-  return Number.isNaN(s) || Number.isNaN(e) ? 'invalid' : { start: s, end: e };
-}
-
-/** The component a calendar-query asks for (VCALENDAR > VEVENT…), null for any. */
-function componentFilter(filter: XmlNode | undefined): string | null {
-  const top = child(filter, NS.caldav, 'comp-filter');
-  const inner = child(top, NS.caldav, 'comp-filter');
-  return inner ? attr(inner, 'name').toUpperCase() || null : null;
-}
-
-function attr(node: XmlNode, name: string): string {
-  return node.attrs[name] ?? '';
-}
-
-const syncToken = (modseq: number): string => `urn:portcullis:sync:${modseq}`;
-function tokenValue(token: string): number | null {
-  const m = /^urn:portcullis:sync:(\d{1,15})$/.exec(token);
-  return m ? Number(m[1]) : null;
-}
-
-function reason(code: number): string {
-  return (
-    ({ 200: 'OK', 403: 'Forbidden', 404: 'Not Found', 424: 'Failed Dependency' } as Record<number, string>)[
-      code
-    ] ?? ''
-  );
+/** A query the service refused: a bad request, a time budget spent, or no such collection. */
+function queryFailure(error: string, detail?: string): Response {
+  if (error === 'invalid') return text(403, detail ?? error);
+  return error === 'too-many' ? text(503, detail ?? error) : status(404);
 }
 
 function multistatus(responses: string[], extra = ''): Response {

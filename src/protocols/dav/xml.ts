@@ -10,6 +10,7 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 export const NS = {
   dav: 'DAV:',
   caldav: 'urn:ietf:params:xml:ns:caldav',
+  carddav: 'urn:ietf:params:xml:ns:carddav',
   cs: 'http://calendarserver.org/ns/',
   apple: 'http://apple.com/ns/ical/',
 } as const;
@@ -90,7 +91,13 @@ export function esc(text: string): string {
   );
 }
 
-const PREFIX: Record<string, string> = { [NS.dav]: 'd', [NS.caldav]: 'c', [NS.cs]: 'cs', [NS.apple]: 'a' };
+const PREFIX: Record<string, string> = {
+  [NS.dav]: 'd',
+  [NS.caldav]: 'c',
+  [NS.carddav]: 'r',
+  [NS.cs]: 'cs',
+  [NS.apple]: 'a',
+};
 
 /** The qualified name of a property in a response; other namespaces get their own prefix. */
 export function qname(ns: string, name: string): { tag: string; decl: string } {
@@ -101,5 +108,5 @@ export function qname(ns: string, name: string): { tag: string; decl: string } {
 
 /** A whole response document with the namespaces we use declared on its root. */
 export function document(rootName: string, inner: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?>\n<d:${rootName} xmlns:d="DAV:" xmlns:c="${NS.caldav}" xmlns:cs="${NS.cs}" xmlns:a="${NS.apple}">${inner}</d:${rootName}>`;
+  return `<?xml version="1.0" encoding="utf-8"?>\n<d:${rootName} xmlns:d="DAV:" xmlns:c="${NS.caldav}" xmlns:r="${NS.carddav}" xmlns:cs="${NS.cs}" xmlns:a="${NS.apple}">${inner}</d:${rootName}>`;
 }

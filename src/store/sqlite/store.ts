@@ -31,8 +31,8 @@ import type {
 import { alertOps } from './alerts.ts';
 import { auditOps } from './audit.ts';
 import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
-import { calendarOps } from './calendars.ts';
 import { openDatabase } from './database.ts';
+import { davOps } from './dav.ts';
 import { mailboxOps } from './mailboxes.ts';
 import { queueOps } from './queue.ts';
 import { submissionOps } from './submissions.ts';
@@ -666,7 +666,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     ...queueOps(db, (hashes) => blobs.remove(hashes), noteAttempt),
     ...submissionStore,
-    ...calendarOps(db),
+    ...davOps(db),
     ...auditOps(db),
     ...alertOps(db),
     ...mailboxOps(

@@ -1,0 +1,61 @@
+-- Address books (CardDAV, RFC 6352) are collections of the same shape as calendars: both live in
+-- one table with their kind, and a name is unique within its kind (a calendar and an address
+-- book may both be called "work"). The tables are rebuilt under their new names; children are
+-- dropped before their parent so no cascade runs.
+CREATE TABLE dav_collections (
+  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  id INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('calendar', 'addressbook')),
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  color TEXT NOT NULL DEFAULT '',
+  components TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (account_id, id),
+  UNIQUE (account_id, kind, name)
+) STRICT;
+
+CREATE TABLE dav_objects (
+  account_id INTEGER NOT NULL,
+  collection_id INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL,
+  component TEXT NOT NULL,
+  data TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  starts_at INTEGER,
+  ends_at INTEGER,
+  -- 1: one instance in UTC, so the span alone answers a time-range query.
+  exact INTEGER NOT NULL DEFAULT 0,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (account_id, id),
+  UNIQUE (account_id, collection_id, name),
+  UNIQUE (account_id, collection_id, uid),
+  FOREIGN KEY (account_id, collection_id) REFERENCES dav_collections (account_id, id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX dav_objects_by_modseq ON dav_objects (account_id, collection_id, modseq);
+CREATE INDEX dav_objects_by_time ON dav_objects (account_id, collection_id, starts_at);
+
+CREATE TABLE dav_tombstones (
+  account_id INTEGER NOT NULL,
+  collection_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (account_id, collection_id, name),
+  FOREIGN KEY (account_id, collection_id) REFERENCES dav_collections (account_id, id) ON DELETE CASCADE
+) STRICT;
+
+INSERT INTO dav_collections
+  SELECT account_id, id, 'calendar', name, display_name, description, color, components, created_at, modseq
+  FROM calendars;
+INSERT INTO dav_objects
+  SELECT account_id, calendar_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq
+  FROM calendar_objects;
+INSERT INTO dav_tombstones SELECT account_id, calendar_id, name, modseq FROM calendar_tombstones;
+
+DROP TABLE calendar_tombstones;
+DROP TABLE calendar_objects;
+DROP TABLE calendars;
