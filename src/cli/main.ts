@@ -281,6 +281,23 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`quota of ${address} set to ${bytes === 0 ? 'unlimited' : `${bytes} bytes`}`);
     });
 
+  user
+    .command('invitations <address> <policy>')
+    .description(
+      'what invitation mail may do to the calendar: auto (replies and organizer updates whose sender did not fail DMARC), authenticated (only DMARC-passed or local senders), off',
+    )
+    .action(async (address: string, policy: string) => {
+      if (!['auto', 'authenticated', 'off'].includes(policy))
+        throw new UsageError(`invitations ${JSON.stringify(policy)}: expected auto, authenticated or off`);
+      await withServices(async (s) =>
+        unwrap(
+          await s.directory.setInvitationPolicy(admin(), address, policy as 'auto' | 'authenticated' | 'off'),
+          `user ${address}`,
+        ),
+      );
+      out(`invitation mail for ${address}: ${policy}`);
+    });
+
   const apps = program
     .command('app-password')
     .description('app passwords: one per client, limited to some protocols, revocable');

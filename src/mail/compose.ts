@@ -38,6 +38,8 @@ export interface Draft {
   inReplyTo: string[];
   references: string[];
   attachments?: Attachment[];
+  /** An iTIP message (RFC 6047): a text/calendar alternative with its method, e.g. REQUEST. */
+  calendar?: { method: string; content: string };
   messageId: string;
   date: number;
 }
@@ -66,6 +68,7 @@ export async function composeMessage(d: Draft): Promise<Buffer> {
       ...(a.name !== null ? { filename: a.name } : {}),
       ...(a.cid !== null ? { cid: a.cid } : {}),
     })),
+    ...(d.calendar ? { icalEvent: { method: d.calendar.method, content: d.calendar.content } } : {}),
     disableFileAccess: true,
     disableUrlAccess: true,
   });

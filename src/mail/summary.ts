@@ -187,6 +187,15 @@ export function messageText(raw: Buffer, root: MimePart): string {
   return body.slice(0, FTS_MAX_TEXT_BYTES);
 }
 
+/** The text of a message's first text/calendar part (an iMIP message, RFC 6047 §2.4), or null
+ * when it has none or a larger one than `maxBytes`. */
+export function calendarText(raw: Buffer, maxBytes: number): string | null {
+  const part = leaves(parseStructure(raw).root).find((p) => p.type === 'text' && p.subtype === 'calendar');
+  if (!part || part.bodyEnd - part.bodyStart > maxBytes * 2) return null;
+  const bytes = decodePartBody(raw, part);
+  return bytes.length > maxBytes ? null : partText(bytes, part);
+}
+
 /** Summarises a raw message for the store's caches. */
 export function summarize(raw: Buffer): MessageSummary {
   const { root, fields } = parseStructure(raw);

@@ -12,6 +12,7 @@ import {
   type ParsedCalendar,
   parseCalendarObject,
 } from '../calendar/ical.ts';
+import type { Logger } from '../core/log.ts';
 import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { DavObject, Store } from '../store/types.ts';
@@ -19,6 +20,7 @@ import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import { type CollectionError, type CollectionFormat, createCollections } from './collections.ts';
 import type { Ctx } from './principal.ts';
+import type { Scheduling } from './scheduling.ts';
 
 /** Parsed objects kept between queries (clients repeat the same time ranges), and the largest
  * object kept: at most 2,000 × 16 KiB of text behind the parsed forms. */
@@ -29,7 +31,8 @@ const QUERY_BUDGET = { slice: 20, ms: 10_000 };
 /** Longest time range a query may ask about (ATTACKS.md IC-01: expansion stays bounded). */
 const MAX_RANGE_MS = 20 * 366 * 86_400_000;
 
-const ICALENDAR: CollectionFormat = {
+/** Calendars hold iCalendar objects. */
+export const ICALENDAR: CollectionFormat = {
   kind: 'calendar',
   audit: 'calendar',
   defaults: { name: 'calendar', displayName: 'Calendar', components: ['VEVENT', 'VTODO'] },
@@ -50,10 +53,27 @@ export function createCalendars(deps: {
   audit: Audit;
   changes: Changes;
   clock: { now(): number };
+  scheduling: Pick<Scheduling, 'afterPut' | 'afterRemove'>;
+  log: Logger;
 }) {
-  const collections = createCollections(ICALENDAR, deps);
   // Keyed by account, object and ETag: a changed object is a new key, another account's never meets it.
   const parsed = new Lru<string, ParsedCalendar>(PARSED_CACHE);
+  // Scheduling follows a write that is already durable: its failure is logged, the write stands.
+  const scheduled = async (what: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      deps.log.error({ err, what }, 'scheduling failed');
+    }
+  };
+  const collections = createCollections(ICALENDAR, deps, {
+    afterPut: (ctx, accountId, before, after) =>
+      scheduled('put', () =>
+        deps.scheduling.afterPut(ctx, accountId, before ? rootOf(before) : null, rootOf(after)),
+      ),
+    afterRemove: (ctx, accountId, removed) =>
+      scheduled('remove', () => deps.scheduling.afterRemove(ctx, accountId, rootOf(removed))),
+  });
   const rootOf = (o: DavObject): ParsedCalendar => {
     const key = `${o.accountId}:${o.id}:${o.etag}`;
     const hit = parsed.get(key);

@@ -44,35 +44,49 @@ export const MAX_OBJECTS = 100_000;
 /** A path segment: letters, digits and a few marks, never `.` or `..`. */
 export const SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._~@+=-]{1,200}$/;
 
+/** The account's collections of a kind; an account that has none gets the default one. */
+export async function ensureCollections(
+  store: Store,
+  format: CollectionFormat,
+  accountId: number,
+  now: number,
+): Promise<DavCollection[]> {
+  const list = await store.listCollections(accountId, format.kind);
+  if (list.length > 0) return list;
+  const d = format.defaults;
+  await store.createCollection(
+    accountId,
+    format.kind,
+    {
+      name: d.name,
+      displayName: d.displayName,
+      description: '',
+      color: '',
+      components: d.components.join(' '),
+    },
+    now,
+  );
+  return store.listCollections(accountId, format.kind);
+}
+
+/** What happens after the caller's own writes (calendar scheduling). */
+export interface CollectionHooks {
+  afterPut(ctx: Ctx, accountId: number, before: DavObject | null, after: DavObject): Promise<void>;
+  afterRemove(ctx: Ctx, accountId: number, removed: DavObject): Promise<void>;
+}
+
 /** Creates the service for one kind of collection. */
 export function createCollections(
   format: CollectionFormat,
   deps: { store: Store; audit: Audit; changes: Changes; clock: { now(): number } },
+  hooks?: CollectionHooks,
 ) {
   const { store, audit, changes, clock } = deps;
   const published = <T>(accountId: number, modseq: number, value: T): T => {
     changes.publish(accountId, modseq);
     return value;
   };
-  /** The account's collections; an account that has none gets the default one. */
-  const collectionsOf = async (accountId: number): Promise<DavCollection[]> => {
-    const list = await store.listCollections(accountId, format.kind);
-    if (list.length > 0) return list;
-    const d = format.defaults;
-    await store.createCollection(
-      accountId,
-      format.kind,
-      {
-        name: d.name,
-        displayName: d.displayName,
-        description: '',
-        color: '',
-        components: d.components.join(' '),
-      },
-      clock.now(),
-    );
-    return store.listCollections(accountId, format.kind);
-  };
+  const collectionsOf = (accountId: number) => ensureCollections(store, format, accountId, clock.now());
   const collectionOf = async (accountId: number, name: string): Promise<DavCollection | null> =>
     SEGMENT.test(name) ? ((await collectionsOf(accountId)).find((c) => c.name === name) ?? null) : null;
   /** The caller's account and its collection `name`, or why not. */
@@ -235,6 +249,7 @@ export function createCollections(
       if (!summary.ok) return summary;
       if (!c.components.split(' ').includes(summary.value.component))
         return fail('invalid', `this collection holds ${c.components}, not ${summary.value.component}`);
+      const before = hooks ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
       const put = await store.putDavObject(
         accountId,
         c.id,
@@ -244,7 +259,9 @@ export function createCollections(
       if (put === 'not-found') return fail('not-found');
       if (put === 'too-many') return fail('too-many', `at most ${MAX_OBJECTS} objects in a collection`);
       if (put === 'precondition-failed' || put === 'uid-conflict') return fail(put);
-      return ok(published(accountId, put.object.modseq, put));
+      published(accountId, put.object.modseq, put);
+      await hooks?.afterPut(ctx, accountId, before, put.object);
+      return ok(put);
     },
 
     async removeObject(
@@ -256,10 +273,12 @@ export function createCollections(
       const r = await open(ctx, collection);
       if (!r.ok || !SEGMENT.test(name)) return fail(r.ok ? 'not-found' : r.error);
       const { accountId, collection: c } = r.value;
+      const before = hooks ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
       const removed = await store.deleteDavObject(accountId, c.id, name, ifMatch);
       if (removed !== 'ok') return fail(removed);
       record(ctx, 'delete', accountId, c, 1);
       changes.publish(accountId, await store.highestModseq(accountId));
+      if (before) await hooks?.afterRemove(ctx, accountId, before);
       return ok(undefined);
     },
 

@@ -5,6 +5,8 @@
  * (DESIGN.md §3: "250 only after the message is durable").
  * Authorization: any issued principal may deliver to local recipients; relaying is not delivery.
  */
+
+import { ICAL_LIMITS } from '../calendar/ical.ts';
 import type { Clock } from '../core/clock.ts';
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
@@ -12,7 +14,7 @@ import { fail, ok, type Result } from '../core/result.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import { type InboundCheck, renameForgedResults, startInboundCheck } from '../mail/auth.ts';
 import { parseHeaderBlock } from '../mail/header.ts';
-import { summarize } from '../mail/summary.ts';
+import { calendarText, summarize } from '../mail/summary.ts';
 import type { Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
@@ -20,6 +22,7 @@ import type { Directory, RecipientError } from './directory.ts';
 import type { DiskWatermark } from './disk.ts';
 import { QUEUE_LIFETIME_MS } from './outbound.ts';
 import { type Ctx, isIssued } from './principal.ts';
+import type { SenderTrust } from './scheduling.ts';
 
 /** Expected failures when a message is complete. */
 export type IntakeError = 'too-big' | 'loop' | 'no-recipients' | 'forbidden' | 'dmarc-reject';
@@ -55,7 +58,18 @@ export interface DeliveryDeps {
   diskLow: DiskWatermark;
   /** Where forwarded copies are recorded. */
   audit: Audit;
+  /** Applies invitation mail (iMIP) to a recipient's calendar; given once scheduling exists. */
+  invitations?: () => InvitationHandler | null;
 }
+
+/** Applies one iMIP message for one account (scheduling.incoming). */
+export type InvitationHandler = (
+  ctx: Ctx,
+  accountId: number,
+  text: string,
+  sender: string,
+  trust: SenderTrust,
+) => Promise<unknown>;
 
 /** Most header bytes held back before a message is stored as it is. */
 const HEADER_HOLD_MAX_BYTES = 256 * 1024;
@@ -82,6 +96,7 @@ export function createDelivery({
   inbound,
   diskLow,
   audit,
+  invitations,
 }: DeliveryDeps) {
   return {
     /** Checks one envelope recipient at RCPT time. */
@@ -238,6 +253,27 @@ export function createDelivery({
             })),
           );
           for (const d of filed) changes.publish(d.accountId, d.modseq);
+          const apply = invitations?.();
+          const invitation =
+            apply && verdict?.disposition !== 'junk' ? calendarText(raw, ICAL_LIMITS.maxBytes) : null;
+          if (apply && invitation !== null) {
+            // The sender is known when a local account submitted it (its From was checked) or
+            // DMARC passed for the From domain.
+            const trust: SenderTrust =
+              ctx.principal.kind === 'account'
+                ? 'local'
+                : verdict?.dmarc === 'pass'
+                  ? 'dmarc-pass'
+                  : verdict?.dmarc === 'fail'
+                    ? 'dmarc-fail'
+                    : 'unverified';
+            for (const d of filed)
+              try {
+                await apply(ctx, d.accountId, invitation, cache.fromAddress, trust);
+              } catch (err) {
+                log.warn({ err, id, account: d.accountId }, 'invitation not applied');
+              }
+          }
           log.debug({ id, hash: blob.hash, accounts: filed.length }, 'delivered');
           return ok({ id, accounts: filed.length });
         },

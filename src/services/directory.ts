@@ -18,6 +18,7 @@ import {
   type AppPassword,
   type AppScope,
   type Domain,
+  type InvitationPolicy,
   type SpecialUse,
   type Store,
 } from '../store/types.ts';
@@ -272,6 +273,27 @@ export function createDirectory({ store, clock, audit, throttle, externalForward
       const account = await accountOf(address);
       if (!account) return fail('not-found');
       await store.setQuota(account.id, bytes);
+      return ok(undefined);
+    },
+
+    /** What invitation mail may do to the account's calendar; its owner or the administrator sets it. */
+    async setInvitationPolicy(
+      ctx: Ctx,
+      address: string,
+      policy: InvitationPolicy,
+    ): Promise<Result<void, DirectoryError>> {
+      if (!['auto', 'authenticated', 'off'].includes(policy))
+        return fail('invalid', 'the policy is auto, authenticated or off');
+      const account = await ownerOrAdmin(ctx, address, 'user.invitations');
+      if (!account.ok) return account;
+      await store.setInvitationPolicy(account.value.id, policy);
+      audit({
+        action: 'calendar.policy',
+        outcome: 'ok',
+        origin: ctx,
+        account: account.value.id,
+        detail: { policy },
+      });
       return ok(undefined);
     },
 

@@ -9,16 +9,18 @@ import { composeMessage } from '../mail/compose.ts';
 import type { Store } from '../store/types.ts';
 import { type AlertSettings, createDetector, DEFAULT_ALERTS, type Detector } from './alerts.ts';
 import { type Audit, type AuditService, createAuditService, createAuditSink } from './audit.ts';
-import { type Calendars, createCalendars } from './calendars.ts';
+import { type Calendars, createCalendars, ICALENDAR } from './calendars.ts';
 import { type Changes, createChanges } from './changes.ts';
+import { ensureCollections } from './collections.ts';
 import { type Contacts, createContacts } from './contacts.ts';
-import { createDelivery, type DeliveryService } from './delivery.ts';
+import { createDelivery, type DeliveryService, type InvitationHandler } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
 import { createDiskWatermark } from './disk.ts';
 import { createDkim, type DkimService } from './dkim.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
 import { createReadAudit } from './read-audit.ts';
+import { createScheduling } from './scheduling.ts';
 import { createSignIn, type SignInService } from './signin.ts';
 import { createSubmission, type SubmissionService } from './submission.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleSettings } from './throttle.ts';
@@ -135,6 +137,8 @@ export function createServices(deps: {
   const changes = createChanges();
   const diskLow = createDiskWatermark(store, clock, settings.minFreeDisk ?? 0);
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
+  // Invitation mail is applied by scheduling, which needs submission, which needs delivery.
+  let invitations: InvitationHandler | null = null;
   const delivery = createDelivery({
     store,
     directory,
@@ -147,6 +151,7 @@ export function createServices(deps: {
     inbound: settings.inbound ? { ...settings.inbound, resolver } : null,
     diskLow,
     audit,
+    invitations: () => invitations,
   });
   detector.setNotifier(async (accountId, subject, text) => {
     const account = await store.getAccount(accountId);
@@ -179,6 +184,35 @@ export function createServices(deps: {
     if (!r.ok) log.warn({ account: accountId, error: r.error }, 'security notice not filed');
   });
   const dkim = createDkim({ store, clock, log: log.child({ svc: 'dkim' }) });
+  const submission = createSubmission({
+    store,
+    directory,
+    delivery,
+    outbound,
+    dkim,
+    changes,
+    clock,
+    log: log.child({ svc: 'submission' }),
+    audit,
+    hostname: settings.hostname,
+    maxMessagesPerHour: settings.maxMessagesPerHour,
+    maxReceivedHeaders: settings.maxReceivedHeaders,
+  });
+  const scheduling = createScheduling({
+    store,
+    directory,
+    submission: () => submission,
+    defaultCalendar: async (accountId) => {
+      const list = await ensureCollections(store, ICALENDAR, accountId, clock.now());
+      return list.find((c) => c.name === 'calendar') ?? list[0]!;
+    },
+    audit,
+    changes,
+    clock,
+    hostname: settings.hostname,
+    log: log.child({ svc: 'scheduling' }),
+  });
+  invitations = scheduling.incoming;
   return {
     directory,
     mail: createMail({
@@ -191,7 +225,14 @@ export function createServices(deps: {
       diskLow,
     }),
     changes: { watch: changes.watch },
-    calendars: createCalendars({ store, audit, changes, clock }),
+    calendars: createCalendars({
+      store,
+      audit,
+      changes,
+      clock,
+      scheduling,
+      log: log.child({ svc: 'calendars' }),
+    }),
     contacts: createContacts({ store, audit, changes, clock }),
     outbound,
     delivery,
@@ -211,19 +252,6 @@ export function createServices(deps: {
       throttle,
       settings: { ...settings.sessions, issuer: settings.hostname },
     }),
-    submission: createSubmission({
-      store,
-      directory,
-      delivery,
-      outbound,
-      dkim,
-      changes,
-      clock,
-      log: log.child({ svc: 'submission' }),
-      audit,
-      hostname: settings.hostname,
-      maxMessagesPerHour: settings.maxMessagesPerHour,
-      maxReceivedHeaders: settings.maxReceivedHeaders,
-    }),
+    submission,
   };
 }

@@ -564,6 +564,14 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           {},
         );
         assert.ok(typeof card === 'object', 'UIDs are unique per collection');
+        assert.equal((await store.findDavObject(a.id, 'addressbook', 'u1'))?.name, 'c.vcf');
+        assert.equal((await store.findDavObject(a.id, 'calendar', 'u1'))?.name, 'busy.ics');
+        assert.equal(await store.findDavObject(b.id, 'calendar', 'u1'), null);
+        assert.equal(await store.getInvitationPolicy(a.id), 'auto');
+        assert.equal(await store.setInvitationPolicy(a.id, 'authenticated'), 'ok');
+        assert.equal(await store.getInvitationPolicy(a.id), 'authenticated');
+        assert.equal(await store.getInvitationPolicy(b.id), 'auto');
+        assert.equal(await store.setInvitationPolicy(999_999, 'off'), 'not-found');
         const bookLog = await store.changesSince(a.id, back.object.modseq, 100);
         assert.deepEqual(
           bookLog.map((c) => [c.type, c.op]),

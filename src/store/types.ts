@@ -273,6 +273,9 @@ export type ChangeType =
   | 'AddressBook'
   | 'ContactCard';
 
+/** What invitation mail may do to an account's calendar (scheduling). */
+export type InvitationPolicy = 'auto' | 'authenticated' | 'off';
+
 /** What a DAV collection holds: calendar objects (CalDAV) or vCards (CardDAV). */
 export type CollectionKind = 'calendar' | 'addressbook';
 
@@ -711,6 +714,8 @@ export interface Store {
   spaceLeft(): Promise<number>;
 
   // Calendars and address books
+  getInvitationPolicy(accountId: number): Promise<InvitationPolicy>;
+  setInvitationPolicy(accountId: number, policy: InvitationPolicy): Promise<'ok' | 'not-found'>;
   listCollections(accountId: number, kind: CollectionKind): Promise<DavCollection[]>;
   createCollection(
     accountId: number,
@@ -732,6 +737,8 @@ export interface Store {
     range?: { start: number; end: number },
   ): Promise<DavObject[]>;
   getDavObjects(accountId: number, collectionId: number, names: string[]): Promise<DavObject[]>;
+  /** The object with this UID in any of the account's collections of a kind (scheduling). */
+  findDavObject(accountId: number, kind: CollectionKind, uid: string): Promise<DavObject | null>;
   /**
    * Creates or replaces the object `input.name`. `ifMatch`: only if its ETag is this;
    * `ifNoneMatch`: only if it does not exist; `maxObjects`: a new object only while the

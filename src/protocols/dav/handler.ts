@@ -89,7 +89,7 @@ export async function handleDav(
       return new Response(null, {
         status: 200,
         headers: {
-          DAV: '1, 3, calendar-access, addressbook, extended-mkcol',
+          DAV: '1, 3, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol',
           Allow: ALLOW,
           'Content-Length': '0',
         },

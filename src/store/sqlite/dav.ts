@@ -6,7 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { ChangeType, CollectionKind, DavCollection, DavObject, Store } from '../types.ts';
+import type {
+  ChangeType,
+  CollectionKind,
+  DavCollection,
+  DavObject,
+  InvitationPolicy,
+  Store,
+} from '../types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -55,12 +62,17 @@ export function davOps(
   | 'deleteCollection'
   | 'listDavObjects'
   | 'getDavObjects'
+  | 'findDavObject'
   | 'putDavObject'
   | 'deleteDavObject'
   | 'moveDavObject'
   | 'davChanges'
+  | 'getInvitationPolicy'
+  | 'setInvitationPolicy'
 > {
   const q = {
+    policy: db.prepare('SELECT invitation_policy FROM accounts WHERE id = ?'),
+    setPolicy: db.prepare('UPDATE accounts SET invitation_policy = ? WHERE id = ?'),
     bump: db.prepare('UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq'),
     nextId: db.prepare('UPDATE accounts SET next_id = next_id + 1 WHERE id = ? RETURNING next_id - 1 AS id'),
     change: db.prepare(
@@ -90,6 +102,10 @@ export function davOps(
     objectsNamed: db.prepare(
       `SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ?
          AND name IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ),
+    objectByUid: db.prepare(
+      `SELECT o.* FROM dav_collections c JOIN dav_objects o ON o.account_id = c.account_id AND o.collection_id = c.id
+       WHERE c.account_id = ? AND c.kind = ? AND o.uid = ? ORDER BY c.id LIMIT 1`,
     ),
     object: db.prepare('SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ? AND name = ?'),
     count: db.prepare('SELECT count(*) AS n FROM dav_objects WHERE account_id = ? AND collection_id = ?'),
@@ -139,6 +155,14 @@ export function davOps(
   };
 
   return {
+    async getInvitationPolicy(accountId) {
+      return (
+        ((q.policy.get(accountId) as Row | undefined)?.['invitation_policy'] as InvitationPolicy) ?? 'off'
+      );
+    },
+    async setInvitationPolicy(accountId, policy) {
+      return q.setPolicy.run(policy, accountId).changes === 1 ? 'ok' : 'not-found';
+    },
     async listCollections(accountId, kind) {
       return (q.collections.all(accountId, kind) as Row[]).map(toCollection);
     },
@@ -201,6 +225,10 @@ export function davOps(
     },
     async getDavObjects(accountId, collectionId, names) {
       return (q.objectsNamed.all(accountId, collectionId, JSON.stringify(names)) as Row[]).map(toObject);
+    },
+    async findDavObject(accountId, kind, uid) {
+      const row = q.objectByUid.get(accountId, kind, uid) as Row | undefined;
+      return row ? toObject(row) : null;
     },
     async putDavObject(accountId, collectionId, input, condition) {
       return db.transaction(() => {
