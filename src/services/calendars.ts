@@ -18,7 +18,12 @@ import { fail, ok, type Result } from '../core/result.ts';
 import type { DavObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
-import { type CollectionError, type CollectionFormat, createCollections } from './collections.ts';
+import {
+  type CollectionError,
+  type CollectionFormat,
+  type CollectionRef,
+  createCollections,
+} from './collections.ts';
 import type { Ctx } from './principal.ts';
 import type { Scheduling } from './scheduling.ts';
 
@@ -89,7 +94,7 @@ export function createCalendars(deps: {
     /** Objects of a calendar with an instance in [start, end) (RFC 4791 §9.9). */
     async query(
       ctx: Ctx,
-      calendar: string,
+      calendar: CollectionRef,
       range: { start: number; end: number },
     ): Promise<Result<DavObject[], CollectionError>> {
       const { start, end } = range;
@@ -119,7 +124,7 @@ export function createCalendars(deps: {
      */
     async freeBusy(
       ctx: Ctx,
-      calendar: string,
+      calendar: CollectionRef,
       range: { start: number; end: number },
     ): Promise<Result<string, CollectionError>> {
       const { start, end } = range;

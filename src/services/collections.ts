@@ -8,7 +8,15 @@
  */
 
 import { fail, ok, type Result } from '../core/result.ts';
-import type { CollectionKind, DavCollection, DavObject, NewDavObject, Store } from '../store/types.ts';
+import { canonicalAddress } from '../mail/address.ts';
+import type {
+  CollectionKind,
+  DavCollection,
+  DavObject,
+  NewDavObject,
+  ShareAccess,
+  Store,
+} from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
 import { type Ctx, ownAccount } from './principal.ts';
@@ -69,6 +77,20 @@ export async function ensureCollections(
   return store.listCollections(accountId, format.kind);
 }
 
+/** A collection as one caller sees it: whose it is and what the caller may do with it. */
+export interface Visible {
+  collection: DavCollection;
+  /** The owner's address. */
+  owner: string;
+  access: 'owner' | ShareAccess;
+}
+
+/** Names a collection: one of the caller's own by name, or one of another owner's. */
+export type CollectionRef = string | { owner: string; name: string };
+
+/** What a call needs to be allowed on a collection. */
+type Need = 'read' | 'write' | 'owner';
+
 /** What happens after the caller's own writes (calendar scheduling). */
 export interface CollectionHooks {
   afterPut(ctx: Ctx, accountId: number, before: DavObject | null, after: DavObject): Promise<void>;
@@ -89,23 +111,54 @@ export function createCollections(
   const collectionsOf = (accountId: number) => ensureCollections(store, format, accountId, clock.now());
   const collectionOf = async (accountId: number, name: string): Promise<DavCollection | null> =>
     SEGMENT.test(name) ? ((await collectionsOf(accountId)).find((c) => c.name === name) ?? null) : null;
-  /** The caller's account and its collection `name`, or why not. */
+  /**
+   * The collection a caller names and the owner's account, when the caller may do `need` with
+   * it: everything with their own, what a share grants with another's (ATTACKS.md DV-05). This
+   * is the one access check of every protocol. A collection that is neither the caller's nor
+   * shared with them is 'not-found', never 'forbidden', so its existence is not revealed.
+   */
   const open = async (
     ctx: Ctx,
-    name: string,
-  ): Promise<Result<{ accountId: number; collection: DavCollection }, CollectionError>> => {
-    const accountId = ownAccount(ctx);
-    if (accountId === null) return fail('forbidden');
-    const collection = await collectionOf(accountId, name);
-    return collection ? ok({ accountId, collection }) : fail('not-found');
+    ref: CollectionRef,
+    need: Need,
+  ): Promise<Result<{ accountId: number; collection: DavCollection; own: boolean }, CollectionError>> => {
+    const me = ownAccount(ctx);
+    if (me === null) return fail('forbidden');
+    const name = typeof ref === 'string' ? ref : ref.name;
+    if (!SEGMENT.test(name)) return fail('not-found');
+    let owner = me;
+    if (typeof ref !== 'string') {
+      const address = canonicalAddress(ref.owner);
+      const account = address.ok ? await store.getAccountByAddress(address.address) : null;
+      if (!account) return fail('not-found');
+      owner = account.id;
+    }
+    if (owner === me) {
+      const collection = await collectionOf(me, name);
+      return collection ? ok({ accountId: me, collection, own: true }) : fail('not-found');
+    }
+    const share = (await store.sharedWith(me, format.kind)).find(
+      (s) => s.ownerId === owner && s.collection.name === name,
+    );
+    if (!share) return fail('not-found');
+    if (need === 'owner' || (need === 'write' && share.access !== 'write'))
+      return fail('forbidden', `shared with you to ${share.access}`);
+    return ok({ accountId: owner, collection: share.collection, own: false });
   };
-  const record = (ctx: Ctx, what: 'read' | 'delete', accountId: number, c: DavCollection, objects?: number) =>
+  const record = (ctx: Ctx, what: string, accountId: number, c: DavCollection, objects?: number) =>
     audit({
       action: `${format.audit}.${what}`,
       outcome: 'ok',
       origin: ctx,
       account: accountId,
-      detail: objects === undefined ? { collection: c.id } : { collection: c.id, objects },
+      detail: {
+        collection: c.id,
+        ...(objects === undefined ? {} : { objects }),
+        // Another account's collection, reached through a share.
+        ...(ctx.principal.kind === 'account' && ctx.principal.accountId !== accountId
+          ? { shared: true }
+          : {}),
+      },
     });
   const parse = (text: string): Result<Omit<NewDavObject, 'name' | 'data'>, CollectionError> => {
     const summary = format.summarise(text);
@@ -113,17 +166,80 @@ export function createCollections(
   };
 
   return {
-    /** The caller's collections; a first look creates the default one. */
-    async list(ctx: Ctx): Promise<Result<DavCollection[], CollectionError>> {
+    /** The caller's collections (a first look creates the default one), then those shared with them. */
+    async list(ctx: Ctx): Promise<Result<Visible[], CollectionError>> {
       const accountId = ownAccount(ctx);
-      if (accountId === null) return fail('forbidden');
-      return ok(await collectionsOf(accountId));
+      if (accountId === null || ctx.principal.kind !== 'account') return fail('forbidden');
+      const owner = ctx.principal.address;
+      return ok([
+        ...(await collectionsOf(accountId)).map((collection) => ({
+          collection,
+          owner,
+          access: 'owner' as const,
+        })),
+        ...(await store.sharedWith(accountId, format.kind)).map((s) => ({
+          collection: s.collection,
+          owner: s.ownerAddress,
+          access: s.access,
+        })),
+      ]);
     },
 
-    /** One of the caller's collections by its path segment. */
-    async get(ctx: Ctx, name: string): Promise<Result<DavCollection, CollectionError>> {
-      const r = await open(ctx, name);
-      return r.ok ? ok(r.value.collection) : r;
+    /** One collection the caller may read. */
+    async get(ctx: Ctx, ref: CollectionRef): Promise<Result<Visible, CollectionError>> {
+      const r = await open(ctx, ref, 'read');
+      if (!r.ok) return r;
+      if (r.value.own && ctx.principal.kind === 'account')
+        return ok({ collection: r.value.collection, owner: ctx.principal.address, access: 'owner' });
+      const share = (await store.listShares(r.value.accountId, r.value.collection.id)).find(
+        (s) => ctx.principal.kind === 'account' && s.granteeId === ctx.principal.accountId,
+      );
+      return share
+        ? ok({ collection: share.collection, owner: share.ownerAddress, access: share.access })
+        : fail('not-found');
+    },
+
+    /**
+     * Shares one of the caller's collections with another account of the server (`read` or
+     * `write`), or with null stops sharing it.
+     */
+    async share(
+      ctx: Ctx,
+      name: string,
+      grantee: string,
+      access: ShareAccess | null,
+    ): Promise<Result<void, CollectionError>> {
+      const r = await open(ctx, name, 'owner');
+      if (!r.ok) return r;
+      const address = canonicalAddress(grantee);
+      const account = address.ok ? await store.getAccountByAddress(address.address) : null;
+      if (!account || account.id === r.value.accountId)
+        return fail('invalid', 'share with another account of this server');
+      if ((await store.setShare(r.value.accountId, r.value.collection.id, account.id, access)) !== 'ok')
+        return fail('not-found');
+      audit({
+        action: `${format.audit}.share`,
+        outcome: 'ok',
+        origin: ctx,
+        account: r.value.accountId,
+        detail: { collection: r.value.collection.id, grantee: account.id, access: access ?? 'none' },
+      });
+      return ok(undefined);
+    },
+
+    /** Who one of the caller's collections is shared with. */
+    async shares(
+      ctx: Ctx,
+      name: string,
+    ): Promise<Result<{ grantee: string; access: ShareAccess }[], CollectionError>> {
+      const r = await open(ctx, name, 'owner');
+      if (!r.ok) return r;
+      return ok(
+        (await store.listShares(r.value.accountId, r.value.collection.id)).map((s) => ({
+          grantee: s.granteeAddress,
+          access: s.access,
+        })),
+      );
     },
 
     async create(
@@ -164,7 +280,7 @@ export function createCollections(
       name: string,
       patch: { displayName?: string; description?: string; color?: string },
     ): Promise<Result<DavCollection, CollectionError>> {
-      const r = await open(ctx, name);
+      const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
       const text = checkProps(patch);
       if (!text.ok) return text;
@@ -174,7 +290,7 @@ export function createCollections(
     },
 
     async remove(ctx: Ctx, name: string): Promise<Result<void, CollectionError>> {
-      const r = await open(ctx, name);
+      const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
       const { accountId, collection } = r.value;
       if ((await store.deleteCollection(accountId, collection.id)) !== 'ok') return fail('not-found');
@@ -186,10 +302,10 @@ export function createCollections(
     /** Objects of a collection: all, or the named ones. */
     async objects(
       ctx: Ctx,
-      name: string,
+      ref: CollectionRef,
       which: { names: string[] } | 'all',
     ): Promise<Result<DavObject[], CollectionError>> {
-      const r = await open(ctx, name);
+      const r = await open(ctx, ref, 'read');
       if (!r.ok) return r;
       const { accountId, collection } = r.value;
       const list =
@@ -211,12 +327,12 @@ export function createCollections(
      */
     async select(
       ctx: Ctx,
-      name: string,
+      ref: CollectionRef,
       range: { start: number; end: number } | null,
       test: (o: DavObject) => boolean,
       budget: { slice: number; ms: number },
     ): Promise<Result<DavObject[], CollectionError>> {
-      const r = await open(ctx, name);
+      const r = await open(ctx, ref, 'read');
       if (!r.ok) return r;
       const { accountId, collection } = r.value;
       const candidates = await store.listDavObjects(accountId, collection.id, range ?? undefined);
@@ -236,20 +352,22 @@ export function createCollections(
     /** Creates or replaces an object, after parsing and bounding it. */
     async put(
       ctx: Ctx,
-      collection: string,
+      collection: CollectionRef,
       name: string,
       text: string,
       condition: { ifMatch?: string; ifNoneMatch?: boolean },
     ): Promise<Result<{ object: DavObject; created: boolean }, CollectionError>> {
       if (!SEGMENT.test(name)) return fail('invalid', 'an object name is letters, digits and . _ ~ @ + = -');
-      const r = await open(ctx, collection);
+      const r = await open(ctx, collection, 'write');
       if (!r.ok) return r;
-      const { accountId, collection: c } = r.value;
+      const { accountId, collection: c, own } = r.value;
       const summary = parse(text);
       if (!summary.ok) return summary;
       if (!c.components.split(' ').includes(summary.value.component))
         return fail('invalid', `this collection holds ${c.components}, not ${summary.value.component}`);
-      const before = hooks ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
+      // Scheduling follows the owner's own writes only.
+      const hook = own ? hooks : undefined;
+      const before = hook ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
       const put = await store.putDavObject(
         accountId,
         c.id,
@@ -260,40 +378,44 @@ export function createCollections(
       if (put === 'too-many') return fail('too-many', `at most ${MAX_OBJECTS} objects in a collection`);
       if (put === 'precondition-failed' || put === 'uid-conflict') return fail(put);
       published(accountId, put.object.modseq, put);
-      await hooks?.afterPut(ctx, accountId, before, put.object);
+      await hook?.afterPut(ctx, accountId, before, put.object);
       return ok(put);
     },
 
     async removeObject(
       ctx: Ctx,
-      collection: string,
+      collection: CollectionRef,
       name: string,
       ifMatch?: string,
     ): Promise<Result<void, CollectionError>> {
-      const r = await open(ctx, collection);
-      if (!r.ok || !SEGMENT.test(name)) return fail(r.ok ? 'not-found' : r.error);
-      const { accountId, collection: c } = r.value;
-      const before = hooks ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
+      const r = await open(ctx, collection, 'write');
+      if (!r.ok) return r;
+      if (!SEGMENT.test(name)) return fail('not-found');
+      const { accountId, collection: c, own } = r.value;
+      const hook = own ? hooks : undefined;
+      const before = hook ? ((await store.getDavObjects(accountId, c.id, [name]))[0] ?? null) : null;
       const removed = await store.deleteDavObject(accountId, c.id, name, ifMatch);
       if (removed !== 'ok') return fail(removed);
       record(ctx, 'delete', accountId, c, 1);
       changes.publish(accountId, await store.highestModseq(accountId));
-      if (before) await hooks?.afterRemove(ctx, accountId, before);
+      if (before) await hook?.afterRemove(ctx, accountId, before);
       return ok(undefined);
     },
 
-    /** Moves an object to another name, in its collection or another of the caller's of this kind. */
+    /** Moves an object to another name, in its collection or another of the same owner and kind. */
     async move(
       ctx: Ctx,
-      from: { collection: string; name: string },
-      to: { collection: string; name: string },
+      from: { collection: CollectionRef; name: string },
+      to: { collection: CollectionRef; name: string },
       condition: { overwrite: boolean; ifMatch?: string },
     ): Promise<Result<{ object: DavObject; created: boolean }, CollectionError>> {
-      const source = await open(ctx, from.collection);
+      const source = await open(ctx, from.collection, 'write');
       if (!source.ok) return source;
-      const target = await open(ctx, to.collection);
+      const target = await open(ctx, to.collection, 'write');
       if (!target.ok)
         return fail(target.error === 'not-found' ? 'exists' : target.error, 'no such collection');
+      if (target.value.accountId !== source.value.accountId)
+        return fail('forbidden', 'objects move between collections of one owner');
       if (!SEGMENT.test(from.name)) return fail('not-found');
       if (!SEGMENT.test(to.name))
         return fail('invalid', 'an object name is letters, digits and . _ ~ @ + = -');
@@ -313,10 +435,10 @@ export function createCollections(
     /** What changed in a collection after the sync token `since` (a modseq of the account). */
     async changesSince(
       ctx: Ctx,
-      collection: string,
+      collection: CollectionRef,
       since: number,
     ): Promise<Result<{ changed: DavObject[]; removed: string[]; token: number }, CollectionError>> {
-      const r = await open(ctx, collection);
+      const r = await open(ctx, collection, 'read');
       if (!r.ok) return r;
       const { accountId, collection: c } = r.value;
       if (since > c.modseq) return fail('invalid', 'a sync token from the future');

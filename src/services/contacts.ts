@@ -9,7 +9,12 @@ import type { Result } from '../core/result.ts';
 import type { DavObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
-import { type CollectionError, type CollectionFormat, createCollections } from './collections.ts';
+import {
+  type CollectionError,
+  type CollectionFormat,
+  type CollectionRef,
+  createCollections,
+} from './collections.ts';
 import type { Ctx } from './principal.ts';
 
 /** Cards matched between two turns of the event loop, and the time one query may take. */
@@ -45,7 +50,7 @@ export function createContacts(deps: {
     /** Cards of an address book that match a filter, at most `limit` of them. */
     async query(
       ctx: Ctx,
-      book: string,
+      book: CollectionRef,
       filter: CardFilter,
       limit: number,
     ): Promise<Result<{ cards: DavObject[]; truncated: boolean }, CollectionError>> {

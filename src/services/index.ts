@@ -38,6 +38,7 @@ export type {
   SubmissionRecord,
   VacationResponse,
 } from '../store/types.ts';
+export type { CollectionRef, Visible } from './collections.ts';
 export type { Ctx, Origin, Principal, Protocol } from './principal.ts';
 export { anonymousContext } from './principal.ts';
 

@@ -572,6 +572,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         assert.equal(await store.getInvitationPolicy(a.id), 'authenticated');
         assert.equal(await store.getInvitationPolicy(b.id), 'auto');
         assert.equal(await store.setInvitationPolicy(999_999, 'off'), 'not-found');
+        // Shares: granted, changed, listed both ways, refused for oneself or strangers, revoked.
+        assert.equal(await store.setShare(a.id, home.id, b.id, 'read'), 'ok');
+        assert.equal(await store.setShare(a.id, home.id, b.id, 'write'), 'ok');
+        assert.equal(await store.setShare(a.id, home.id, a.id, 'read'), 'not-found');
+        assert.equal(await store.setShare(a.id, home.id, 999_999, 'read'), 'not-found');
+        assert.equal(
+          await store.setShare(b.id, home.id, a.id, 'read'),
+          'not-found',
+          "not another's collection",
+        );
+        assert.deepEqual(
+          (await store.listShares(a.id, home.id)).map((x) => [x.granteeAddress, x.access]),
+          [['bob@example.test', 'write']],
+        );
+        const mine = await store.sharedWith(b.id, 'calendar');
+        assert.deepEqual(
+          mine.map((x) => [x.ownerId, x.ownerAddress, x.collection.name, x.access]),
+          [[a.id, (await store.getAccount(a.id))!.address, 'home', 'write']],
+        );
+        assert.deepEqual(await store.sharedWith(b.id, 'addressbook'), []);
+        assert.equal(await store.setShare(a.id, home.id, b.id, null), 'ok');
+        assert.deepEqual(await store.sharedWith(b.id, 'calendar'), []);
+        await store.setShare(a.id, home.id, b.id, 'read');
         const bookLog = await store.changesSince(a.id, back.object.modseq, 100);
         assert.deepEqual(
           bookLog.map((c) => [c.type, c.op]),
@@ -588,6 +611,12 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           ['home'],
         );
         assert.deepEqual(await store.listDavObjects(a.id, cal.id), []);
+        assert.equal(await store.deleteCollection(a.id, home.id), 'ok');
+        assert.deepEqual(
+          await store.sharedWith(b.id, 'calendar'),
+          [],
+          'a removed collection is no longer shared',
+        );
       },
     );
 

@@ -276,6 +276,19 @@ export type ChangeType =
 /** What invitation mail may do to an account's calendar (scheduling). */
 export type InvitationPolicy = 'auto' | 'authenticated' | 'off';
 
+/** What a share lets its grantee do with a collection. */
+export type ShareAccess = 'read' | 'write';
+
+/** A collection shared with an account. */
+export interface DavShare {
+  ownerId: number;
+  ownerAddress: string;
+  collection: DavCollection;
+  granteeId: number;
+  granteeAddress: string;
+  access: ShareAccess;
+}
+
 /** What a DAV collection holds: calendar objects (CalDAV) or vCards (CardDAV). */
 export type CollectionKind = 'calendar' | 'addressbook';
 
@@ -728,6 +741,17 @@ export interface Store {
     id: number,
     patch: Partial<Pick<DavCollection, 'displayName' | 'description' | 'color'>>,
   ): Promise<DavCollection | 'not-found'>;
+  /** Shares a collection with another account, or with null stops sharing it. */
+  setShare(
+    accountId: number,
+    collectionId: number,
+    granteeId: number,
+    access: ShareAccess | null,
+  ): Promise<'ok' | 'not-found'>;
+  /** Who a collection is shared with. */
+  listShares(accountId: number, collectionId: number): Promise<DavShare[]>;
+  /** Collections of a kind other accounts share with this one. */
+  sharedWith(granteeId: number, kind: CollectionKind): Promise<DavShare[]>;
   /** Deletes a collection and its objects. */
   deleteCollection(accountId: number, id: number): Promise<'ok' | 'not-found'>;
   /** Objects of a collection; with a range, only those whose span may overlap it. */

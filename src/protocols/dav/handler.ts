@@ -33,7 +33,7 @@ import { child, children, DavXmlError, document, esc, NS, parseXml, qname, type 
 /** Most hrefs one multiget may name. */
 const MAX_HREFS = 1000;
 /** Methods served, for OPTIONS and 405 answers. */
-const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL';
+const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, POST';
 
 /** The two kinds of home, with the path segment, media type and service of each. */
 type Space = 'calendar' | 'addressbook';
@@ -47,8 +47,8 @@ type Target =
   | { kind: 'root' }
   | { kind: 'principal' }
   | { kind: 'home'; space: Space }
-  | { kind: 'collection'; space: Space; collection: string }
-  | { kind: 'object'; space: Space; collection: string; object: string };
+  | { kind: 'collection'; space: Space; owner: string; collection: string }
+  | { kind: 'object'; space: Space; owner: string; collection: string; object: string };
 
 /** Answers one DAV request of an authenticated caller. */
 export async function handleDav(
@@ -68,15 +68,24 @@ export async function handleDav(
     calendars: `/dav/calendars/${mine}/`,
     addressbooks: `/dav/addressbooks/${mine}/`,
   };
-  const homeOf = (space: Space) => (space === 'calendar' ? urls.calendars : urls.addressbooks);
-  const collectionUrl = (space: Space, name: string) => `${homeOf(space)}${name}/`;
-  const objectUrl = (space: Space, collection: string, name: string) =>
-    `${homeOf(space)}${collection}/${name}`;
+  const homeOf = (space: Space, owner = me) => `/dav/${SPACES[space].segment}/${encodeURIComponent(owner)}/`;
+  const collectionUrl = (space: Space, owner: string, name: string) => `${homeOf(space, owner)}${name}/`;
+  const objectUrl = (space: Space, owner: string, collection: string, name: string) =>
+    `${homeOf(space, owner)}${collection}/${name}`;
+  /** The collection a target names, as the services take it. */
+  const refOf = (t: { owner: string; collection: string }) => ({ owner: t.owner, name: t.collection });
   const serviceOf = (space: Space) => (space === 'calendar' ? services.calendars : services.contacts);
   const method = request.method.toUpperCase();
+  // Another owner's collection that is not shared with the caller is not there, whatever the method.
+  if (
+    (target.kind === 'collection' || target.kind === 'object') &&
+    target.owner !== me &&
+    !(await serviceOf(target.space).get(ctx, refOf(target))).ok
+  )
+    return status(404);
   // Only the WebDAV methods carry XML; a PUT carries iCalendar or a vCard.
   let xml: XmlNode | null = null;
-  if (['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCALENDAR', 'MKCOL'].includes(method))
+  if (['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCALENDAR', 'MKCOL', 'POST'].includes(method))
     try {
       xml = parseXml(body);
     } catch (err) {
@@ -89,7 +98,7 @@ export async function handleDav(
       return new Response(null, {
         status: 200,
         headers: {
-          DAV: '1, 3, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol',
+          DAV: '1, 3, calendar-access, calendar-auto-schedule, calendarserver-sharing, addressbook, extended-mkcol',
           Allow: ALLOW,
           'Content-Length': '0',
         },
@@ -113,32 +122,32 @@ export async function handleDav(
         if (depth === '1') {
           const list = await serviceOf(target.space).list(ctx);
           if (!list.ok) return status(403);
-          for (const c of list.value) add(collectionUrl(target.space, c.name), collectionProps(urls, c));
+          for (const v of list.value)
+            add(collectionUrl(target.space, v.owner, v.collection.name), collectionProps(urls, v));
         }
       } else if (target.kind === 'collection') {
         const service = serviceOf(target.space);
-        const c = await service.get(ctx, target.collection);
+        const c = await service.get(ctx, refOf(target));
         if (!c.ok) return status(404);
-        add(collectionUrl(target.space, c.value.name), collectionProps(urls, c.value));
+        add(collectionUrl(target.space, target.owner, target.collection), collectionProps(urls, c.value));
         if (depth === '1') {
-          const objects = await service.objects(ctx, c.value.name, 'all');
+          const objects = await service.objects(ctx, refOf(target), 'all');
           if (!objects.ok) return status(404);
           for (const o of objects.value)
-            add(objectUrl(target.space, c.value.name, o.name), objectProps(o, asked));
+            add(objectUrl(target.space, target.owner, target.collection, o.name), objectProps(o, asked));
         }
       } else {
-        const objects = await serviceOf(target.space).objects(ctx, target.collection, {
-          names: [target.object],
-        });
+        const objects = await serviceOf(target.space).objects(ctx, refOf(target), { names: [target.object] });
         const o = objects.ok ? objects.value[0] : undefined;
         if (!o) return status(404);
-        add(objectUrl(target.space, target.collection, o.name), objectProps(o, asked));
+        add(objectUrl(target.space, target.owner, target.collection, o.name), objectProps(o, asked));
       }
       return multistatus(responses);
     }
 
     case 'PROPPATCH': {
       if (target.kind !== 'collection') return status(403);
+      if (target.owner !== me) return needPrivileges();
       const update = xml?.ns === NS.dav && xml.name === 'propertyupdate' ? xml : null;
       const set = children(update, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? []);
       const removed = children(update, NS.dav, 'remove').flatMap(
@@ -162,13 +171,14 @@ export async function handleDav(
         })
         .join('');
       return multistatus([
-        `<d:response><d:href>${esc(collectionUrl(target.space, target.collection))}</d:href>${inner}</d:response>`,
+        `<d:response><d:href>${esc(collectionUrl(target.space, me, target.collection))}</d:href>${inner}</d:response>`,
       ]);
     }
 
     case 'MKCALENDAR':
     case 'MKCOL': {
       if (target.kind !== 'collection') return status(target.kind === 'object' ? 409 : 405);
+      if (target.owner !== me) return status(404);
       // Extended MKCOL (RFC 5689) makes a calendar or an address book, each in its own home.
       const set = xml
         ? children(xml, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? [])
@@ -200,7 +210,7 @@ export async function handleDav(
     case 'GET':
     case 'HEAD': {
       if (target.kind !== 'object') return status(target.kind === 'collection' ? 405 : 404);
-      const r = await serviceOf(target.space).objects(ctx, target.collection, { names: [target.object] });
+      const r = await serviceOf(target.space).objects(ctx, refOf(target), { names: [target.object] });
       const o = r.ok ? r.value[0] : undefined;
       if (!o) return status(404);
       return new Response(method === 'HEAD' ? null : o.data, {
@@ -215,13 +225,14 @@ export async function handleDav(
         return text(415, `only ${SPACES[target.space].type.split(';')[0]} is stored here`);
       const ifMatch = request.headers.get('if-match') ?? undefined;
       const ifNoneMatch = request.headers.get('if-none-match') === '*';
-      const r = await serviceOf(target.space).put(ctx, target.collection, target.object, body, {
+      const r = await serviceOf(target.space).put(ctx, refOf(target), target.object, body, {
         ...(ifMatch ? { ifMatch } : {}),
         ifNoneMatch,
       });
       const ns = target.space === 'calendar' ? 'c' : 'r';
       if (!r.ok) {
-        if (r.error === 'not-found') return status(409);
+        if (r.error === 'not-found') return status(target.owner === me ? 409 : 404);
+        if (r.error === 'forbidden') return needPrivileges();
         if (r.error === 'precondition-failed') return status(412);
         if (r.error === 'uid-conflict')
           return xmlResponse(403, document('error', `<${ns}:no-uid-conflict/>`));
@@ -243,13 +254,15 @@ export async function handleDav(
 
     case 'DELETE': {
       if (target.kind === 'collection') {
+        if (target.owner !== me) return needPrivileges();
         const r = await serviceOf(target.space).remove(ctx, target.collection);
         return r.ok ? status(204) : status(404);
       }
       if (target.kind !== 'object') return status(403);
       const ifMatch = request.headers.get('if-match') ?? undefined;
-      const r = await serviceOf(target.space).removeObject(ctx, target.collection, target.object, ifMatch);
+      const r = await serviceOf(target.space).removeObject(ctx, refOf(target), target.object, ifMatch);
       if (r.ok) return status(204);
+      if (r.error === 'forbidden') return needPrivileges();
       return status(r.error === 'precondition-failed' ? 412 : 404);
     }
 
@@ -258,17 +271,23 @@ export async function handleDav(
       const destination = destinationOf(request, me);
       if (destination === 'elsewhere') return status(502);
       // A destination outside the caller's home of the same kind is refused (RFC 4918 §9.9.4).
-      if (destination?.kind !== 'object' || destination.space !== target.space) return status(403);
+      if (
+        destination?.kind !== 'object' ||
+        destination.space !== target.space ||
+        destination.owner.toLowerCase() !== target.owner.toLowerCase()
+      )
+        return status(403);
       const overwrite = (request.headers.get('overwrite') ?? 'T').toUpperCase() !== 'F';
       const ifMatch = request.headers.get('if-match') ?? undefined;
       const r = await serviceOf(target.space).move(
         ctx,
-        { collection: target.collection, name: target.object },
-        { collection: destination.collection, name: destination.object },
+        { collection: refOf(target), name: target.object },
+        { collection: refOf(destination), name: destination.object },
         { overwrite, ...(ifMatch ? { ifMatch } : {}) },
       );
       if (!r.ok) {
         if (r.error === 'exists') return status(409);
+        if (r.error === 'forbidden') return needPrivileges();
         if (r.error === 'precondition-failed') return status(412);
         if (r.error === 'uid-conflict') return xmlResponse(403, document('error', '<c:no-uid-conflict/>'));
         if (r.error === 'too-many') return text(507, r.detail ?? r.error);
@@ -280,16 +299,45 @@ export async function handleDav(
       });
     }
 
+    case 'POST': {
+      // Sharing a collection (calendarserver-sharing): `<cs:share>` with `<cs:set>` (an href
+      // `mailto:` of another account, `<cs:read-write/>` or read only) and `<cs:remove>`.
+      if (target.kind !== 'collection' || target.owner !== me)
+        return status(target.kind === 'collection' ? 403 : 405);
+      // An XML media type makes a cross-site form or simple request impossible (a browser would
+      // send remembered Basic credentials with one; this one needs a preflight nobody answers).
+      if (!/^(application|text)\/xml\b/i.test(request.headers.get('content-type') ?? ''))
+        return text(415, 'POST takes application/xml');
+      if (xml?.ns !== NS.cs || xml.name !== 'share')
+        return text(400, 'POST takes a calendarserver-sharing <share> body');
+      const changes = [
+        ...children(xml, NS.cs, 'set').map((n) => ({
+          n,
+          access: child(n, NS.cs, 'read-write') ? 'write' : 'read',
+        })),
+        ...children(xml, NS.cs, 'remove').map((n) => ({ n, access: null })),
+      ] as { n: XmlNode; access: 'read' | 'write' | null }[];
+      if (changes.length > 100) return text(403, 'at most 100 sharees at once');
+      for (const { n, access } of changes) {
+        const grantee = /^mailto:(.+)$/i.exec(child(n, NS.dav, 'href')?.text.trim() ?? '')?.[1];
+        if (!grantee) return text(400, 'each sharee is a mailto: href');
+        const r = await serviceOf(target.space).share(ctx, target.collection, grantee, access);
+        if (!r.ok) return r.error === 'not-found' ? status(404) : text(403, r.detail ?? r.error);
+      }
+      return status(200);
+    }
+
     case 'REPORT': {
       if (!xml) return text(400, 'REPORT needs a body');
       if (target.kind !== 'collection') return status(target.kind === 'object' ? 403 : 404);
-      const { space, collection } = target;
+      const { space, owner, collection } = target;
+      const ref = refOf(target);
       const service = serviceOf(space);
       const asked = propRequest(xml);
-      const c = await service.get(ctx, collection);
+      const c = await service.get(ctx, ref);
       if (!c.ok) return status(404);
       const member = (o: DavObject) =>
-        propResponse(objectUrl(space, collection, o.name), objectProps(o, asked), asked);
+        propResponse(objectUrl(space, owner, collection, o.name), objectProps(o, asked), asked);
       const report = `${xml.ns === NS.dav ? 'd' : xml.ns === NS.caldav ? 'c' : xml.ns === NS.carddav ? 'r' : '?'}:${xml.name}`;
       const multiget = space === 'calendar' ? 'c:calendar-multiget' : 'r:addressbook-multiget';
 
@@ -298,16 +346,16 @@ export async function handleDav(
         if (hrefs.length > MAX_HREFS) return text(403, `at most ${MAX_HREFS} hrefs`);
         const names = new Map<string, string>();
         for (const h of hrefs) {
-          const name = memberName(h, me, space, collection);
+          const name = memberName(h, me, target);
           if (name !== null) names.set(name, h);
         }
-        const r = await service.objects(ctx, collection, { names: [...names.keys()] });
+        const r = await service.objects(ctx, ref, { names: [...names.keys()] });
         if (!r.ok) return status(404);
         const found = new Map(r.value.map((o) => [o.name, o]));
         // Each answer carries the href as it was asked for, so the client can match it.
         return multistatus(
           hrefs.map((h) => {
-            const name = memberName(h, me, space, collection);
+            const name = memberName(h, me, target);
             const o = name === null ? undefined : found.get(name);
             return o ? propResponse(h, objectProps(o, asked), asked) : statusResponse(h, 404);
           }),
@@ -319,8 +367,8 @@ export async function handleDav(
         const range = timeRange(filter);
         if (range === 'invalid') return xmlResponse(403, document('error', '<c:valid-filter/>'));
         const r = range
-          ? await services.calendars.query(ctx, collection, range)
-          : await service.objects(ctx, collection, 'all');
+          ? await services.calendars.query(ctx, ref, range)
+          : await service.objects(ctx, ref, 'all');
         if (!r.ok) return queryFailure(r.error, r.detail);
         const wanted = componentFilter(filter);
         return multistatus(r.value.filter((o) => wanted === null || o.component === wanted).map(member));
@@ -330,7 +378,7 @@ export async function handleDav(
         const node = child(xml, NS.caldav, 'time-range');
         const range = node ? rangeOf(node) : 'invalid';
         if (range === 'invalid') return xmlResponse(403, document('error', '<c:valid-filter/>'));
-        const r = await services.calendars.freeBusy(ctx, collection, range);
+        const r = await services.calendars.freeBusy(ctx, ref, range);
         if (!r.ok) return queryFailure(r.error, r.detail);
         return new Response(r.value, { status: 200, headers: { 'Content-Type': SPACES.calendar.type } });
       }
@@ -339,10 +387,10 @@ export async function handleDav(
         const q = cardQuery(xml);
         if ('invalid' in q) return xmlResponse(403, document('error', `<r:${q.invalid}/>`));
         const limit = Math.min(q.limit ?? MAX_HREFS * 100, MAX_HREFS * 100);
-        const r = await services.contacts.query(ctx, collection, q.filter, limit);
+        const r = await services.contacts.query(ctx, ref, q.filter, limit);
         if (!r.ok) return queryFailure(r.error, r.detail);
         // A truncated answer says so (RFC 6352 §8.6.2, RFC 4918 §14.24: 507 on the collection).
-        const more = r.value.truncated ? [statusResponse(collectionUrl(space, collection), 507)] : [];
+        const more = r.value.truncated ? [statusResponse(collectionUrl(space, owner, collection), 507)] : [];
         return multistatus([...r.value.cards.map(member), ...more]);
       }
 
@@ -350,13 +398,13 @@ export async function handleDav(
         const token = child(xml, NS.dav, 'sync-token')?.text.trim() ?? '';
         const since = token === '' ? 0 : tokenValue(token);
         if (since === null) return xmlResponse(403, document('error', '<d:valid-sync-token/>'));
-        const r = await service.changesSince(ctx, collection, since);
+        const r = await service.changesSince(ctx, ref, since);
         if (!r.ok) return xmlResponse(403, document('error', '<d:valid-sync-token/>'));
         const responses = [
           ...r.value.changed.map(member),
           ...(since === 0
             ? []
-            : r.value.removed.map((n) => statusResponse(objectUrl(space, collection, n), 404))),
+            : r.value.removed.map((n) => statusResponse(objectUrl(space, owner, collection, n), 404))),
         ];
         return multistatus(responses, `<d:sync-token>${esc(syncToken(r.value.token))}</d:sync-token>`);
       }
@@ -383,14 +431,17 @@ function parsePath(path: string, me: string): Target | null {
   if (rest.some((p) => p === null)) return null;
   const [kind, owner, collection, object, ...more] = rest as string[];
   if (kind === undefined) return { kind: 'root' };
-  // Another account's address is answered as if nothing were there (DV-05).
-  if (owner === undefined || owner.toLowerCase() !== me.toLowerCase() || more.length > 0) return null;
-  if (kind === 'principals') return collection === undefined ? { kind: 'principal' } : null;
+  if (owner === undefined || more.length > 0) return null;
+  // Another account's principal and homes are answered as if nothing were there (DV-05); its
+  // collections are the services' to allow (a share) or to answer as not found.
+  const own = owner.toLowerCase() === me.toLowerCase();
+  if (kind === 'principals') return own && collection === undefined ? { kind: 'principal' } : null;
   const space = (Object.keys(SPACES) as Space[]).find((s) => SPACES[s].segment === kind);
   if (space === undefined) return null;
-  if (collection === undefined) return { kind: 'home', space };
-  if (object === undefined) return { kind: 'collection', space, collection };
-  return { kind: 'object', space, collection, object };
+  if (collection === undefined) return own ? { kind: 'home', space } : null;
+  const who = own ? me : owner;
+  if (object === undefined) return { kind: 'collection', space, owner: who, collection };
+  return { kind: 'object', space, owner: who, collection, object };
 }
 
 /** A path or absolute URL (an href, a Destination) as what it names; 'elsewhere': another host. */
@@ -421,12 +472,17 @@ function destinationOf(request: Request, me: string): Target | null | 'elsewhere
  * name exactly that collection's member: `..`, encoded slashes or another owner name nothing
  * (ATTACKS.md DV-04).
  */
-function memberName(href: string, me: string, space: Space, collection: string): string | null {
+function memberName(
+  href: string,
+  me: string,
+  of: { space: Space; owner: string; collection: string },
+): string | null {
   const target = targetOfUrl(href, me, null);
   return typeof target === 'object' &&
     target?.kind === 'object' &&
-    target.space === space &&
-    target.collection === collection &&
+    target.space === of.space &&
+    target.owner.toLowerCase() === of.owner.toLowerCase() &&
+    target.collection === of.collection &&
     !target.object.includes('/') &&
     target.object !== '.' &&
     target.object !== '..'
@@ -438,6 +494,11 @@ function memberName(href: string, me: string, space: Space, collection: string):
 function queryFailure(error: string, detail?: string): Response {
   if (error === 'invalid') return text(403, detail ?? error);
   return error === 'too-many' ? text(503, detail ?? error) : status(404);
+}
+
+/** A write the caller's share does not allow (RFC 3744 §7.1.1). */
+function needPrivileges(): Response {
+  return xmlResponse(403, document('error', '<d:need-privileges/>'));
 }
 
 function multistatus(responses: string[], extra = ''): Response {

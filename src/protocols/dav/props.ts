@@ -3,7 +3,7 @@
  * §6.2, RFC 3744 §5, RFC 5397, RFC 6578), and the multistatus responses that carry them.
  * Values are built as escaped XML text; a property asked for and not known is answered 404.
  */
-import type { DavCollection, DavObject } from '../../services/index.ts';
+import type { DavObject, Visible } from '../../services/index.ts';
 import { esc, NS, qname, type XmlNode } from './xml.ts';
 
 /** A property name. */
@@ -32,28 +32,35 @@ function props(list: [string, string, string][]): Values {
 
 const href = (url: string) => `<d:href>${esc(url)}</d:href>`;
 
-const PRIVILEGES = [
-  'd:read',
-  'd:write',
-  'd:write-properties',
-  'd:write-content',
-  'd:bind',
-  'd:unbind',
-  'c:read-free-busy',
-]
-  .map((p) => `<d:privilege><${p}/></d:privilege>`)
-  .join('');
+const privileges = (names: string[]) => names.map((p) => `<d:privilege><${p}/></d:privilege>`).join('');
+/** What the caller may do: everything with their own, what a share grants with another's. */
+const PRIVILEGES = {
+  owner: privileges([
+    'd:read',
+    'd:write',
+    'd:write-properties',
+    'd:write-content',
+    'd:bind',
+    'd:unbind',
+    'c:read-free-busy',
+  ]),
+  write: privileges(['d:read', 'd:write-content', 'd:bind', 'd:unbind', 'c:read-free-busy']),
+  read: privileges(['d:read', 'c:read-free-busy']),
+};
 
 const reports = (names: string[]) =>
   names.map((r) => `<d:supported-report><d:report><${r}/></d:report></d:supported-report>`).join('');
 
-/** Properties every resource of the caller's namespace has. */
-function common(urls: Urls): [string, string, string][] {
+/** Properties every resource of the namespace has (of another owner's, with a share's rights). */
+function common(
+  urls: Urls,
+  shared?: { owner: string; access: 'read' | 'write' },
+): [string, string, string][] {
   return [
     [NS.dav, 'current-user-principal', href(urls.principal)],
     [NS.dav, 'principal-collection-set', href('/dav/principals/')],
-    [NS.dav, 'owner', href(urls.principal)],
-    [NS.dav, 'current-user-privilege-set', PRIVILEGES],
+    [NS.dav, 'owner', href(shared ? `/dav/principals/${encodeURIComponent(shared.owner)}/` : urls.principal)],
+    [NS.dav, 'current-user-privilege-set', PRIVILEGES[shared?.access ?? 'owner']],
   ];
 }
 
@@ -82,14 +89,15 @@ export function plainCollectionProps(urls: Urls, name: string): Values {
   ]);
 }
 
-/** A calendar or an address book. */
-export function collectionProps(urls: Urls, c: DavCollection): Values {
+/** A calendar or an address book, as the caller sees it. */
+export function collectionProps(urls: Urls, v: Visible): Values {
+  const c = v.collection;
   const token = esc(syncToken(c.modseq));
   const shared: [string, string, string][] = [
     [NS.dav, 'displayname', esc(c.displayName)],
     [NS.cs, 'getctag', token],
     [NS.dav, 'sync-token', token],
-    ...common(urls),
+    ...common(urls, v.access === 'owner' ? undefined : { owner: v.owner, access: v.access }),
   ];
   if (c.kind === 'addressbook')
     return props([

@@ -11,7 +11,9 @@ import type {
   CollectionKind,
   DavCollection,
   DavObject,
+  DavShare,
   InvitationPolicy,
+  ShareAccess,
   Store,
 } from '../types.ts';
 
@@ -69,8 +71,31 @@ export function davOps(
   | 'davChanges'
   | 'getInvitationPolicy'
   | 'setInvitationPolicy'
+  | 'setShare'
+  | 'listShares'
+  | 'sharedWith'
 > {
   const q = {
+    share: db.prepare(
+      `INSERT INTO dav_shares (account_id, collection_id, grantee_id, access) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, collection_id, grantee_id) DO UPDATE SET access = excluded.access`,
+    ),
+    unshare: db.prepare(
+      'DELETE FROM dav_shares WHERE account_id = ? AND collection_id = ? AND grantee_id = ?',
+    ),
+    grantee: db.prepare('SELECT 1 FROM accounts WHERE id = ?'),
+    shares: db.prepare(
+      `SELECT s.grantee_id, s.access, g.address AS grantee_address, o.address AS owner_address, c.*
+       FROM dav_shares s JOIN dav_collections c ON c.account_id = s.account_id AND c.id = s.collection_id
+       JOIN accounts g ON g.id = s.grantee_id JOIN accounts o ON o.id = s.account_id
+       WHERE s.account_id = ? AND s.collection_id = ? ORDER BY g.address`,
+    ),
+    sharedWith: db.prepare(
+      `SELECT s.grantee_id, s.access, g.address AS grantee_address, o.address AS owner_address, c.*
+       FROM dav_shares s JOIN dav_collections c ON c.account_id = s.account_id AND c.id = s.collection_id
+       JOIN accounts g ON g.id = s.grantee_id JOIN accounts o ON o.id = s.account_id
+       WHERE s.grantee_id = ? AND c.kind = ? ORDER BY o.address, c.name`,
+    ),
     policy: db.prepare('SELECT invitation_policy FROM accounts WHERE id = ?'),
     setPolicy: db.prepare('UPDATE accounts SET invitation_policy = ? WHERE id = ?'),
     bump: db.prepare('UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq'),
@@ -154,7 +179,31 @@ export function davOps(
     q.tombstone.run(accountId, row['collection_id'], row['name'], modseq);
   };
 
+  const toShare = (r: Row): DavShare => ({
+    ownerId: r['account_id'] as number,
+    ownerAddress: r['owner_address'] as string,
+    collection: toCollection(r),
+    granteeId: r['grantee_id'] as number,
+    granteeAddress: r['grantee_address'] as string,
+    access: r['access'] as ShareAccess,
+  });
+
   return {
+    async setShare(accountId, collectionId, granteeId, access) {
+      return db.transaction((): 'ok' | 'not-found' => {
+        if (!collection(accountId, collectionId) || !q.grantee.get(granteeId) || granteeId === accountId)
+          return 'not-found';
+        if (access === null) q.unshare.run(accountId, collectionId, granteeId);
+        else q.share.run(accountId, collectionId, granteeId, access);
+        return 'ok';
+      })();
+    },
+    async listShares(accountId, collectionId) {
+      return (q.shares.all(accountId, collectionId) as Row[]).map(toShare);
+    },
+    async sharedWith(granteeId, kind) {
+      return (q.sharedWith.all(granteeId, kind) as Row[]).map(toShare);
+    },
     async getInvitationPolicy(accountId) {
       return (
         ((q.policy.get(accountId) as Row | undefined)?.['invitation_policy'] as InvitationPolicy) ?? 'off'
