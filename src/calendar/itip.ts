@@ -151,3 +151,55 @@ export function message(
   }
   return copy.toString();
 }
+
+/** A free-busy request (RFC 6638 §5.1): who asks, about whom, for which span. */
+export interface FreeBusyRequest {
+  organizer: string;
+  attendees: string[];
+  start: number;
+  end: number;
+  uid: string | null;
+}
+
+/** Bounds on a free-busy request body. */
+const FREEBUSY_LIMITS = { maxBytes: 64 * 1024, maxAttendees: 100 } as const;
+
+/** Reads a VFREEBUSY REQUEST; a string says why it cannot be answered. */
+export function freeBusyRequest(text: string): FreeBusyRequest | string {
+  if (Buffer.byteLength(text) > FREEBUSY_LIMITS.maxBytes)
+    return `larger than ${FREEBUSY_LIMITS.maxBytes} bytes`;
+  let root: ICAL.Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(text));
+  } catch {
+    return 'not iCalendar';
+  }
+  if (root.name !== 'vcalendar' || methodOf(root) !== 'REQUEST') return 'a VCALENDAR with METHOD:REQUEST';
+  const fb = root.getAllSubcomponents('vfreebusy');
+  if (fb.length !== 1) return 'one VFREEBUSY';
+  const item = fb[0]!;
+  const organizer = mailto(item.getFirstPropertyValue('organizer'));
+  const attendees = item.getAllProperties('attendee').map((p) => mailto(p.getFirstValue()));
+  if (!organizer) return 'an ORGANIZER mailto: address';
+  if (
+    attendees.length === 0 ||
+    attendees.length > FREEBUSY_LIMITS.maxAttendees ||
+    attendees.some((a) => a === null)
+  )
+    return `1 to ${FREEBUSY_LIMITS.maxAttendees} ATTENDEE mailto: addresses`;
+  try {
+    const start = item.getFirstPropertyValue('dtstart') as ICAL.Time | null;
+    const end = item.getFirstPropertyValue('dtend') as ICAL.Time | null;
+    if (!start || !end) return 'DTSTART and DTEND';
+    const uid = item.getFirstPropertyValue('uid');
+    return {
+      organizer,
+      attendees: attendees as string[],
+      start: start.toJSDate().getTime(),
+      end: end.toJSDate().getTime(),
+      uid: typeof uid === 'string' ? uid.slice(0, 255) : null,
+    };
+  } catch {
+    return 'readable DTSTART and DTEND';
+  }
+}

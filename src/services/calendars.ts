@@ -15,6 +15,7 @@ import {
 import type { Logger } from '../core/log.ts';
 import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
+import { canonicalAddress } from '../mail/address.ts';
 import type { DavObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
@@ -24,7 +25,7 @@ import {
   type CollectionRef,
   createCollections,
 } from './collections.ts';
-import type { Ctx } from './principal.ts';
+import { type Ctx, ownAccount } from './principal.ts';
 import type { Scheduling } from './scheduling.ts';
 
 /** Parsed objects kept between queries (clients repeat the same time ranges), and the largest
@@ -148,11 +149,76 @@ export function createCalendars(deps: {
       if (!r.ok) return r;
       return ok(freeBusyText(periods, start, end, deps.clock.now()));
     },
+
+    /**
+     * When colleagues are busy (RFC 6638 §5: a VFREEBUSY request to the caller's outbox): every
+     * account of the server may see when another is busy, over all its calendars, never what it
+     * does. One answer per address: its VFREEBUSY reply, or null when it is no account here.
+     */
+    async colleagues(
+      ctx: Ctx,
+      request: { addresses: string[]; start: number; end: number },
+    ): Promise<Result<{ address: string; reply: string | null }[], CollectionError>> {
+      const me = ownAccount(ctx);
+      if (me === null || ctx.principal.kind !== 'account') return fail('forbidden');
+      const { start, end } = request;
+      if (!(end > start) || end - start > MAX_RANGE_MS)
+        return fail('invalid', 'the time range is empty or too long');
+      const deadline = deps.clock.now() + QUERY_BUDGET.ms;
+      const out: { address: string; reply: string | null }[] = [];
+      let n = 0;
+      for (const address of request.addresses) {
+        const canonical = canonicalAddress(address);
+        const account = canonical.ok ? await deps.store.getAccountByAddress(canonical.address) : null;
+        if (!account) {
+          out.push({ address, reply: null });
+          continue;
+        }
+        const periods: BusyPeriod[] = [];
+        let objects = 0;
+        for (const c of await deps.store.listCollections(account.id, 'calendar'))
+          for (const o of await deps.store.listDavObjects(account.id, c.id, request)) {
+            if (++n % QUERY_BUDGET.slice === 0) {
+              await new Promise((resolve) => setImmediate(resolve));
+              if (deps.clock.now() > deadline)
+                return fail('too-many', 'the query took longer than its time budget');
+            }
+            objects++;
+            try {
+              periods.push(...busyPeriods(rootOf(o), start, end));
+            } catch {
+              // Stored objects parsed when they were stored; one that no longer does is not time.
+            }
+          }
+        deps.audit({
+          action: 'calendar.freebusy',
+          outcome: 'ok',
+          origin: ctx,
+          account: account.id,
+          detail: { objects, by: me },
+        });
+        out.push({
+          address,
+          reply: freeBusyText(periods, start, end, deps.clock.now(), {
+            organizer: ctx.principal.address,
+            attendee: account.address,
+          }),
+        });
+      }
+      return ok(out);
+    },
   };
 }
 
-/** A VCALENDAR with one VFREEBUSY holding the merged periods, busy before tentative. */
-function freeBusyText(periods: BusyPeriod[], start: number, end: number, now: number): string {
+/** A VCALENDAR with one VFREEBUSY holding the merged periods, busy before tentative; for a
+ * scheduling reply, with who asked about whom. */
+function freeBusyText(
+  periods: BusyPeriod[],
+  start: number,
+  end: number,
+  now: number,
+  parties?: { organizer: string; attendee: string },
+): string {
   const stamp = (ms: number) =>
     new Date(ms)
       .toISOString()
@@ -160,6 +226,7 @@ function freeBusyText(periods: BusyPeriod[], start: number, end: number, now: nu
       .replace(/\.\d{3}/, '');
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Portcullis//CalDAV//EN', 'METHOD:REPLY'];
   lines.push('BEGIN:VFREEBUSY', `DTSTAMP:${stamp(now)}`, `DTSTART:${stamp(start)}`, `DTEND:${stamp(end)}`);
+  if (parties) lines.push(`ORGANIZER:mailto:${parties.organizer}`, `ATTENDEE:mailto:${parties.attendee}`);
   for (const type of ['BUSY', 'BUSY-TENTATIVE'] as const) {
     const merged: [number, number][] = [];
     for (const p of periods

@@ -199,6 +199,58 @@ describe('scheduling and iMIP', () => {
     assert.equal(partstatOf(alices.data, CAROL.address), 'NEEDS-ACTION');
   });
 
+  test("colleagues' free-busy through the outbox: busy time only, unknown addresses said so", async () => {
+    const principal = await dav(
+      BOB,
+      'PROPFIND',
+      `/dav/principals/${encodeURIComponent(BOB.address)}/`,
+      '<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:schedule-outbox-URL/></d:prop></d:propfind>',
+      { Depth: '0', 'Content-Type': 'application/xml' },
+    );
+    const outbox = /schedule-outbox-URL><d:href>([^<]+)</.exec(principal.text)?.[1];
+    assert.equal(outbox, `/dav/outbox/${encodeURIComponent(BOB.address)}/`);
+    const ask = (organizer: string) =>
+      [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//t//EN',
+        'METHOD:REQUEST',
+        'BEGIN:VFREEBUSY',
+        'UID:fb-1',
+        'DTSTAMP:20261101T000000Z',
+        'DTSTART:20261210T000000Z',
+        'DTEND:20261211T000000Z',
+        `ORGANIZER:mailto:${organizer}`,
+        'ATTENDEE:mailto:alice@a.test',
+        'ATTENDEE:mailto:nobody@a.test',
+        'END:VFREEBUSY',
+        'END:VCALENDAR',
+        '',
+      ].join('\r\n');
+    const r = await dav(BOB, 'POST', outbox!, ask(BOB.address), { 'Content-Type': 'text/calendar' });
+    assert.equal(r.status, 200);
+    const alice =
+      /<c:response><c:recipient><d:href>mailto:alice@a\.test<\/d:href>[\s\S]*?<\/c:response>/.exec(
+        r.text,
+      )?.[0] ?? '';
+    assert.match(alice, /2\.0;Success/);
+    assert.match(alice, /FREEBUSY;FBTYPE=BUSY:20261210T140000Z\/20261210T150000Z/);
+    assert.doesNotMatch(r.text, /Planning|SUMMARY/, 'busy time, not what it is');
+    assert.match(r.text, /mailto:nobody@a\.test<\/d:href><\/c:recipient><c:request-status>3\.7;/);
+    const forged = await dav(BOB, 'POST', outbox!, ask(ALICE.address), { 'Content-Type': 'text/calendar' });
+    assert.equal(forged.status, 403, 'only for oneself');
+    const other = await dav(
+      BOB,
+      'POST',
+      `/dav/outbox/${encodeURIComponent(ALICE.address)}/`,
+      ask(BOB.address),
+      {
+        'Content-Type': 'text/calendar',
+      },
+    );
+    assert.equal(other.status, 404, "not another's outbox");
+  });
+
   test("a REPLY over SMTP updates the organizer's event; forged and unrelated replies do not", async () => {
     // From someone else, claiming carol's status: nothing changes.
     await smtpIn('mallory@b.test', reply(CAROL.address, 'DECLINED'));

@@ -10,12 +10,15 @@
  * COPY and the like are 405 (DV-07); a MOVE stays within the caller's home of one kind.
  * Trust: the request is the client's; the caller's context was checked by the web layer.
  */
+
+import { freeBusyRequest } from '../../calendar/itip.ts';
 import type { Ctx, DavObject, Services } from '../../services/index.ts';
 import { cardQuery, componentFilter, rangeOf, timeRange } from './filters.ts';
 import {
   collectionProps,
   key,
   objectProps,
+  outboxProps,
   plainCollectionProps,
   principalProps,
   propRequest,
@@ -46,6 +49,7 @@ const SPACES = {
 type Target =
   | { kind: 'root' }
   | { kind: 'principal' }
+  | { kind: 'outbox' }
   | { kind: 'home'; space: Space }
   | { kind: 'collection'; space: Space; owner: string; collection: string }
   | { kind: 'object'; space: Space; owner: string; collection: string; object: string };
@@ -65,6 +69,7 @@ export async function handleDav(
   const mine = encodeURIComponent(me);
   const urls: Urls = {
     principal: `/dav/principals/${mine}/`,
+    outbox: `/dav/outbox/${mine}/`,
     calendars: `/dav/calendars/${mine}/`,
     addressbooks: `/dav/addressbooks/${mine}/`,
   };
@@ -85,7 +90,10 @@ export async function handleDav(
     return status(404);
   // Only the WebDAV methods carry XML; a PUT carries iCalendar or a vCard.
   let xml: XmlNode | null = null;
-  if (['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCALENDAR', 'MKCOL', 'POST'].includes(method))
+  if (
+    ['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCALENDAR', 'MKCOL'].includes(method) ||
+    (method === 'POST' && target.kind !== 'outbox')
+  )
     try {
       xml = parseXml(body);
     } catch (err) {
@@ -117,6 +125,8 @@ export async function handleDav(
         if (depth === '1') add(urls.principal, principalProps(urls, me));
       } else if (target.kind === 'principal') {
         add(urls.principal, principalProps(urls, me));
+      } else if (target.kind === 'outbox') {
+        add(urls.outbox, outboxProps(urls));
       } else if (target.kind === 'home') {
         add(homeOf(target.space), plainCollectionProps(urls, me));
         if (depth === '1') {
@@ -300,6 +310,7 @@ export async function handleDav(
     }
 
     case 'POST': {
+      if (target.kind === 'outbox') return outboxPost(services, ctx, request, body, me);
       // Sharing a collection (calendarserver-sharing): `<cs:share>` with `<cs:set>` (an href
       // `mailto:` of another account, `<cs:read-write/>` or read only) and `<cs:remove>`.
       if (target.kind !== 'collection' || target.owner !== me)
@@ -436,6 +447,7 @@ function parsePath(path: string, me: string): Target | null {
   // collections are the services' to allow (a share) or to answer as not found.
   const own = owner.toLowerCase() === me.toLowerCase();
   if (kind === 'principals') return own && collection === undefined ? { kind: 'principal' } : null;
+  if (kind === 'outbox') return own && collection === undefined ? { kind: 'outbox' } : null;
   const space = (Object.keys(SPACES) as Space[]).find((s) => SPACES[s].segment === kind);
   if (space === undefined) return null;
   if (collection === undefined) return own ? { kind: 'home', space } : null;
@@ -494,6 +506,53 @@ function memberName(
 function queryFailure(error: string, detail?: string): Response {
   if (error === 'invalid') return text(403, detail ?? error);
   return error === 'too-many' ? text(503, detail ?? error) : status(404);
+}
+
+/**
+ * A free-busy request POSTed to the caller's outbox (RFC 6638 §5): the organizer must be the
+ * caller; each attendee that is an account here gets its busy time, others a request status
+ * saying it is not known (3.7).
+ */
+async function outboxPost(
+  services: Pick<Services, 'calendars'>,
+  ctx: Ctx,
+  request: Request,
+  body: string,
+  me: string,
+): Promise<Response> {
+  if (!/^text\/calendar\b/i.test(request.headers.get('content-type') ?? ''))
+    return text(415, 'the outbox takes text/calendar');
+  const asked = freeBusyRequest(body);
+  if (typeof asked === 'string')
+    return xmlResponse(
+      400,
+      document(
+        'error',
+        `<c:valid-calendar-data/><d:responsedescription>${esc(asked)}</d:responsedescription>`,
+      ),
+    );
+  if (asked.organizer !== me.toLowerCase())
+    return xmlResponse(403, document('error', '<c:organizer-allowed/>'));
+  const r = await services.calendars.colleagues(ctx, {
+    addresses: asked.attendees,
+    start: asked.start,
+    end: asked.end,
+  });
+  if (!r.ok) return queryFailure(r.error, r.detail);
+  const answers = r.value
+    .map(
+      (a) =>
+        `<c:response><c:recipient><d:href>mailto:${esc(a.address)}</d:href></c:recipient>` +
+        (a.reply === null
+          ? '<c:request-status>3.7;Invalid calendar user</c:request-status>'
+          : `<c:request-status>2.0;Success</c:request-status><c:calendar-data>${esc(a.reply)}</c:calendar-data>`) +
+        '</c:response>',
+    )
+    .join('');
+  return new Response(
+    `<?xml version="1.0" encoding="utf-8"?>\n<c:schedule-response xmlns:d="DAV:" xmlns:c="${NS.caldav}">${answers}</c:schedule-response>`,
+    { status: 200, headers: { 'Content-Type': 'application/xml; charset=utf-8' } },
+  );
 }
 
 /** A write the caller's share does not allow (RFC 3744 §7.1.1). */

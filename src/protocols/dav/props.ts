@@ -14,6 +14,7 @@ export type Asked = Prop[] | 'all' | 'names';
 /** The URLs of the caller's namespace. */
 export interface Urls {
   principal: string;
+  outbox: string;
   calendars: string;
   addressbooks: string;
 }
@@ -72,7 +73,17 @@ export function principalProps(urls: Urls, me: string): Values {
     [NS.caldav, 'calendar-home-set', href(urls.calendars)],
     [NS.caldav, 'calendar-user-address-set', href(`mailto:${me}`)],
     [NS.carddav, 'addressbook-home-set', href(urls.addressbooks)],
+    [NS.caldav, 'schedule-outbox-URL', href(urls.outbox)],
     [NS.dav, 'supported-report-set', ''],
+    ...common(urls),
+  ]);
+}
+
+/** The caller's scheduling outbox (RFC 6638 §2.1), where free-busy requests are POSTed. */
+export function outboxProps(urls: Urls): Values {
+  return props([
+    [NS.dav, 'resourcetype', '<d:collection/><c:schedule-outbox/>'],
+    [NS.dav, 'displayname', 'Outbox'],
     ...common(urls),
   ]);
 }
