@@ -145,4 +145,60 @@ describe('calendar objects', () => {
       assert.deepEqual(busyPeriods(free, at('2026-12-01T00:00:00Z'), at('2026-12-03T00:00:00Z')), [], extra);
     }
   });
+
+  test('a TZID the object defines in a VTIMEZONE is exact, daylight saving included', () => {
+    const berlin = [
+      'BEGIN:VTIMEZONE',
+      'TZID:Europe/Berlin',
+      'BEGIN:DAYLIGHT',
+      'TZOFFSETFROM:+0100',
+      'TZOFFSETTO:+0200',
+      'DTSTART:19700329T020000',
+      'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
+      'END:DAYLIGHT',
+      'BEGIN:STANDARD',
+      'TZOFFSETFROM:+0200',
+      'TZOFFSETTO:+0100',
+      'DTSTART:19701025T030000',
+      'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
+      'END:STANDARD',
+      'END:VTIMEZONE',
+    ].join('\r\n');
+    const one = parseCalendarObject(
+      cal(
+        berlin,
+        event(
+          'UID:z1',
+          'DTSTART;TZID=Europe/Berlin:20261201T100000',
+          'DTEND;TZID=Europe/Berlin:20261201T110000',
+        ),
+      ),
+    );
+    assert.equal(one.summary.startsAt, at('2026-12-01T09:00:00Z'));
+    assert.equal(one.summary.endsAt, at('2026-12-01T10:00:00Z'));
+    assert.equal(one.summary.exact, true);
+    // Weekly at 10:00 Berlin over the change to summer time (28 March 2027): 09:00Z, then 08:00Z.
+    const weekly = parseCalendarObject(
+      cal(
+        berlin,
+        event(
+          'UID:z2',
+          'DTSTART;TZID=Europe/Berlin:20270322T100000',
+          'DTEND;TZID=Europe/Berlin:20270322T110000',
+          'RRULE:FREQ=WEEKLY;COUNT=2',
+        ),
+      ),
+    ).root;
+    const busy = busyPeriods(weekly, at('2027-03-01T00:00:00Z'), at('2027-04-30T00:00:00Z'));
+    assert.deepEqual(
+      busy.map((p) => new Date(p.start).toISOString()),
+      ['2027-03-22T09:00:00.000Z', '2027-03-29T08:00:00.000Z'],
+    );
+    assert.equal(overlaps(weekly, at('2027-03-29T08:30:00Z'), at('2027-03-29T08:45:00Z')), true);
+    assert.equal(
+      overlaps(weekly, at('2027-03-29T09:30:00Z'), at('2027-03-29T10:30:00Z')),
+      false,
+      'no margin',
+    );
+  });
 });

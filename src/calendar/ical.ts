@@ -5,8 +5,9 @@
  * object is summarised once (UID, component, the span its instances cover) so queries do not
  * parse it again. Recurrence expansion is bounded in instances and span (ATTACKS.md IC-01,
  * IC-02). Stored values are never dereferenced: ATTACH, URL and the like are kept as text (IC-05).
- * Times with a TZID, floating times and dates are evaluated as UTC with a margin of the widest
- * offset either side (UTC−12 to UTC+14); UTC times are exact.
+ * UTC times, and times with a TZID the object defines in a VTIMEZONE (converted by ical.js,
+ * daylight saving included), are exact; floating times, dates and a TZID without its VTIMEZONE
+ * are evaluated as UTC with a margin of the widest offset either side (UTC−12 to UTC+14).
  * Trust: input is a client's upload.
  */
 import ICAL from 'ical.js';
@@ -52,8 +53,11 @@ export class ICalError extends Error {}
 
 /** The most a TZID, floating or date value can lie from UTC (UTC−12 to UTC+14). */
 const ZONE_MARGIN_MS = 14 * 3_600_000;
-/** The margin a time needs: none when it is UTC. */
-const marginOf = (t: ICAL.Time): number => (t.zone?.tzid === 'UTC' ? 0 : ZONE_MARGIN_MS);
+/** The margin a time needs: none when it is UTC or in a zone the object itself defines (its
+ * VTIMEZONE, which ical.js applies); a date, a floating time or a TZID without its VTIMEZONE
+ * could be anywhere from UTC−12 to UTC+14. */
+const marginOf = (t: ICAL.Time): number =>
+  !t.isDate && t.zone && t.zone !== ICAL.Timezone.localTimezone ? 0 : ZONE_MARGIN_MS;
 const DAY_MS = 86_400_000;
 
 /** Parses and checks one calendar object resource; throws ICalError when it cannot be stored. */
