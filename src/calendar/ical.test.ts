@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { busyPeriods, ICAL_LIMITS, ICalError, overlaps, parseCalendarObject } from './ical.ts';
+import {
+  busyPeriods,
+  ICAL_LIMITS,
+  ICalError,
+  instancesOf,
+  instancesOverlap,
+  overlaps,
+  parseCalendarObject,
+} from './ical.ts';
 
 const cal = (...parts: string[]) =>
   ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...parts, 'END:VCALENDAR', ''].join('\r\n');
@@ -200,5 +208,43 @@ describe('calendar objects', () => {
       false,
       'no margin',
     );
+  });
+
+  test('kept instances answer as expansion does; open or long rules are not kept', () => {
+    const bounded = parseCalendarObject(
+      cal(
+        event(
+          'UID:k',
+          'DTSTART:20261202T090000Z',
+          'DTEND:20261202T100000Z',
+          'RRULE:FREQ=DAILY;COUNT=30',
+          'EXDATE:20261205T090000Z',
+        ),
+        event(
+          'UID:k',
+          'RECURRENCE-ID:20261210T090000Z',
+          'DTSTART:20261210T150000Z',
+          'DTEND:20261210T160000Z',
+        ),
+      ),
+    ).root;
+    const kept = instancesOf(bounded)!;
+    assert.equal(kept.spans.length, 2 * 29, 'thirty days, one excluded');
+    for (let h = 0; h < 24 * 40; h += 5) {
+      const start = at('2026-12-01T00:00:00Z') + h * H;
+      assert.equal(
+        instancesOverlap(kept, start, start + 2 * H),
+        overlaps(bounded, start, start + 2 * H),
+        new Date(start).toISOString(),
+      );
+    }
+    const open = parseCalendarObject(
+      cal(event('UID:o', 'DTSTART:20261202T090000Z', 'RRULE:FREQ=DAILY')),
+    ).root;
+    assert.equal(instancesOf(open), null);
+    const long = parseCalendarObject(
+      cal(event('UID:l', 'DTSTART:20261202T090000Z', 'RRULE:FREQ=DAILY;COUNT=1000')),
+    ).root;
+    assert.equal(instancesOf(long), null);
   });
 });

@@ -211,6 +211,53 @@ export function overlaps(root: ICAL.Component, start: number, end: number): bool
   return hit || walked === 'bounded';
 }
 
+/** Every instance of an object, when its recurrence ends within the expansion bounds. */
+export interface Instances {
+  /** The margin its times need (a TZID without VTIMEZONE, floating times, dates). */
+  margin: number;
+  /** Start and end (ms) of each instance in turn, overrides at their own times. */
+  spans: Float64Array;
+}
+
+/** Most instances kept for one object (200 × 16 bytes); an object with more is expanded per query. */
+const MAX_KEPT_INSTANCES = 200;
+
+/**
+ * All instances of an object, for a cache that answers later queries without expanding again;
+ * null when it recurs without end or past the instance or time bound (it is then expanded per
+ * query, within those bounds).
+ */
+export function instancesOf(root: ICAL.Component): Instances | null {
+  const spans: number[] = [];
+  const walked = eachInstance(root, -ALL_TIME, ALL_TIME, (s, e) => {
+    spans.push(s, e);
+    return spans.length <= 2 * MAX_KEPT_INSTANCES;
+  });
+  if (walked === 'bounded' || spans.length > 2 * MAX_KEPT_INSTANCES) return null;
+  const items = root.getAllSubcomponents().filter((c) => ITEM_NAMES.includes(c.name));
+  return {
+    margin: items.some((i) => hasLocalTimes(i)) ? ZONE_MARGIN_MS : 0,
+    spans: Float64Array.from(spans),
+  };
+}
+
+/** Whether any of the instances overlaps [start, end) (the test overlaps() makes). */
+export function instancesOverlap(instances: Instances, start: number, end: number): boolean {
+  const from = start - instances.margin;
+  const to = end + instances.margin;
+  const spans = instances.spans;
+  for (let i = 0; i < spans.length; i += 2) {
+    const s = spans[i]!;
+    const e = spans[i + 1]!;
+    if (s < to && (e > from || (e === s && s >= from))) return true;
+  }
+  return false;
+}
+
+/** Beyond any date a calendar holds (ms). */
+const ALL_TIME = 8.64e15;
+const ITEM_NAMES = ['vevent', 'vtodo', 'vjournal'];
+
 /** One busy period of free-busy time (RFC 5545 §3.8.2.6). */
 export interface BusyPeriod {
   start: number;

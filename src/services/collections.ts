@@ -322,15 +322,15 @@ export function createCollections(
 
     /**
      * Objects a query selects: the store's candidates (within `range`, when given) that `test`
-     * keeps, in slices with a turn of the event loop between them and a time budget for the
-     * whole query (ATTACKS.md DS-04, IC-01).
+     * keeps, in slices of at most `budget.sliceMs` with a turn of the event loop between them,
+     * and a time budget for the whole query (ATTACKS.md DS-04, IC-01).
      */
     async select(
       ctx: Ctx,
       ref: CollectionRef,
       range: { start: number; end: number } | null,
       test: (o: DavObject) => boolean,
-      budget: { slice: number; ms: number },
+      budget: { sliceMs: number; ms: number },
     ): Promise<Result<DavObject[], CollectionError>> {
       const r = await open(ctx, ref, 'read');
       if (!r.ok) return r;
@@ -338,12 +338,14 @@ export function createCollections(
       const candidates = await store.listDavObjects(accountId, collection.id, range ?? undefined);
       const deadline = clock.now() + budget.ms;
       const list: DavObject[] = [];
-      for (let i = 0; i < candidates.length; i++) {
-        if (i % budget.slice === budget.slice - 1) {
+      let sliceStart = performance.now();
+      for (const o of candidates) {
+        if (performance.now() - sliceStart > budget.sliceMs) {
           await new Promise((resolve) => setImmediate(resolve));
           if (clock.now() > deadline) return fail('too-many', 'the query took longer than its time budget');
+          sliceStart = performance.now();
         }
-        if (test(candidates[i]!)) list.push(candidates[i]!);
+        if (test(o)) list.push(o);
       }
       record(ctx, 'read', accountId, collection, list.length);
       return ok(list);

@@ -124,16 +124,13 @@ export function davOps(
       `SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ?
          AND (starts_at IS NULL OR starts_at < ?) AND (ends_at IS NULL OR ends_at > ?) ORDER BY id`,
     ),
-    objectsNamed: db.prepare(
-      `SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ?
-         AND name IN (SELECT value FROM json_each(?)) ORDER BY id`,
-    ),
     objectByUid: db.prepare(
       `SELECT o.* FROM dav_collections c JOIN dav_objects o ON o.account_id = c.account_id AND o.collection_id = c.id
        WHERE c.account_id = ? AND c.kind = ? AND o.uid = ? ORDER BY c.id LIMIT 1`,
     ),
     object: db.prepare('SELECT * FROM dav_objects WHERE account_id = ? AND collection_id = ? AND name = ?'),
-    count: db.prepare('SELECT count(*) AS n FROM dav_objects WHERE account_id = ? AND collection_id = ?'),
+    count: db.prepare('SELECT objects AS n FROM dav_collections WHERE account_id = ? AND id = ?'),
+    counted: db.prepare('UPDATE dav_collections SET objects = objects + ? WHERE account_id = ? AND id = ?'),
     byUid: db.prepare('SELECT name FROM dav_objects WHERE account_id = ? AND collection_id = ? AND uid = ?'),
     insertObject: db.prepare(
       `INSERT INTO dav_objects (account_id, collection_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq)
@@ -176,6 +173,7 @@ export function davOps(
   /** Removes an object and leaves its tombstone; the caller logs the change. */
   const remove = (accountId: number, row: Row, modseq: number): void => {
     q.deleteObject.run(accountId, row['id']);
+    q.counted.run(-1, accountId, row['collection_id']);
     q.tombstone.run(accountId, row['collection_id'], row['name'], modseq);
   };
 
@@ -273,7 +271,12 @@ export function davOps(
       return (rows as Row[]).map(toObject);
     },
     async getDavObjects(accountId, collectionId, names) {
-      return (q.objectsNamed.all(accountId, collectionId, JSON.stringify(names)) as Row[]).map(toObject);
+      // One indexed lookup per name, in id order as a listing gives them.
+      return [...new Set(names)]
+        .map((name) => q.object.get(accountId, collectionId, name) as Row | undefined)
+        .filter((r): r is Row => r !== undefined)
+        .map(toObject)
+        .sort((a, b) => a.id - b.id);
     },
     async findDavObject(accountId, kind, uid) {
       const row = q.objectByUid.get(accountId, kind, uid) as Row | undefined;
@@ -308,6 +311,7 @@ export function davOps(
         if (existing) row = q.replaceObject.get({ ...values, id: existing['id'] }) as Row;
         else {
           row = q.insertObject.get({ ...values, id: (q.nextId.get(accountId) as Row)['id'] }) as Row;
+          q.counted.run(1, accountId, collectionId);
           q.unTombstone.run(accountId, collectionId, input.name);
         }
         q.touch.run(modseq, accountId, collectionId);
@@ -356,6 +360,8 @@ export function davOps(
         q.tombstone.run(accountId, from.collectionId, from.name, modseq);
         q.unTombstone.run(accountId, to.collectionId, to.name);
         const moved = q.relocate.get(to.collectionId, to.name, modseq, accountId, row['id']) as Row;
+        q.counted.run(-1, accountId, from.collectionId);
+        q.counted.run(1, accountId, to.collectionId);
         q.touch.run(modseq, accountId, from.collectionId);
         q.touch.run(modseq, accountId, to.collectionId);
         q.change.run(accountId, modseq, objectType(target), row['id'], 'update');

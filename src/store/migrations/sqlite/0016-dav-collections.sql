@@ -13,6 +13,8 @@ CREATE TABLE dav_collections (
   components TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   modseq INTEGER NOT NULL,
+  -- How many objects it holds (kept by every write, so a bound is checked without counting).
+  objects INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (account_id, id),
   UNIQUE (account_id, kind, name)
 ) STRICT;
@@ -49,8 +51,9 @@ CREATE TABLE dav_tombstones (
 ) STRICT;
 
 INSERT INTO dav_collections
-  SELECT account_id, id, 'calendar', name, display_name, description, color, components, created_at, modseq
-  FROM calendars;
+  SELECT c.account_id, c.id, 'calendar', c.name, c.display_name, c.description, c.color, c.components, c.created_at,
+    c.modseq, (SELECT count(*) FROM calendar_objects o WHERE o.account_id = c.account_id AND o.calendar_id = c.id)
+  FROM calendars c;
 INSERT INTO dav_objects
   SELECT account_id, calendar_id, id, name, uid, component, data, etag, starts_at, ends_at, exact, modseq
   FROM calendar_objects;
