@@ -56,6 +56,17 @@ export const ICALENDAR: CollectionFormat = {
   },
 };
 
+/** Schedule inboxes hold the scheduling messages the server delivered to an account (RFC 6638
+ * §2.2): clients read and remove them, never write them. */
+export const SCHEDULE_INBOX: CollectionFormat = {
+  kind: 'inbox',
+  audit: 'calendar',
+  defaults: { name: 'inbox', displayName: 'Inbox', components: ['VEVENT', 'VTODO'] },
+  components: [],
+  fixed: true,
+  summarise: () => ({ refused: 'the schedule inbox is written by the server only' }),
+};
+
 /** Creates the calendar service. */
 export function createCalendars(deps: {
   store: Store;

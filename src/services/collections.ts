@@ -40,6 +40,9 @@ export interface CollectionFormat {
   defaults: { name: string; displayName: string; components: string[] };
   /** Component types a collection may be made for. */
   components: readonly string[];
+  /** The one collection of its kind, kept by the server: clients do not create, change, share
+   * or remove it (a schedule inbox). */
+  fixed?: boolean;
   /** Parses and bounds an object: what the store keeps beside its text, or why it is refused. */
   summarise(text: string): Omit<NewDavObject, 'name' | 'data'> | { refused: string };
 }
@@ -211,6 +214,7 @@ export function createCollections(
     ): Promise<Result<void, CollectionError>> {
       const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
+      if (format.fixed) return fail('forbidden');
       const address = canonicalAddress(grantee);
       const account = address.ok ? await store.getAccountByAddress(address.address) : null;
       if (!account || account.id === r.value.accountId)
@@ -248,7 +252,7 @@ export function createCollections(
       props: { displayName?: string; description?: string; color?: string; components?: string[] },
     ): Promise<Result<DavCollection, CollectionError>> {
       const accountId = ownAccount(ctx);
-      if (accountId === null) return fail('forbidden');
+      if (accountId === null || format.fixed) return fail('forbidden');
       if (!SEGMENT.test(name))
         return fail('invalid', 'a collection name is letters, digits and . _ ~ @ + = -');
       const components = props.components ?? format.defaults.components;
@@ -282,6 +286,7 @@ export function createCollections(
     ): Promise<Result<DavCollection, CollectionError>> {
       const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
+      if (format.fixed) return fail('forbidden');
       const text = checkProps(patch);
       if (!text.ok) return text;
       const { accountId, collection } = r.value;
@@ -292,6 +297,7 @@ export function createCollections(
     async remove(ctx: Ctx, name: string): Promise<Result<void, CollectionError>> {
       const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
+      if (format.fixed) return fail('forbidden');
       const { accountId, collection } = r.value;
       if ((await store.deleteCollection(accountId, collection.id)) !== 'ok') return fail('not-found');
       record(ctx, 'delete', accountId, collection);
@@ -413,6 +419,7 @@ export function createCollections(
     ): Promise<Result<{ object: DavObject; created: boolean }, CollectionError>> {
       const source = await open(ctx, from.collection, 'write');
       if (!source.ok) return source;
+      if (format.fixed) return fail('forbidden');
       const target = await open(ctx, to.collection, 'write');
       if (!target.ok)
         return fail(target.error === 'not-found' ? 'exists' : target.error, 'no such collection');

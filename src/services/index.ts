@@ -9,9 +9,9 @@ import { composeMessage } from '../mail/compose.ts';
 import type { Store } from '../store/types.ts';
 import { type AlertSettings, createDetector, DEFAULT_ALERTS, type Detector } from './alerts.ts';
 import { type Audit, type AuditService, createAuditService, createAuditSink } from './audit.ts';
-import { type Calendars, createCalendars, ICALENDAR } from './calendars.ts';
+import { type Calendars, createCalendars, ICALENDAR, SCHEDULE_INBOX } from './calendars.ts';
 import { type Changes, createChanges } from './changes.ts';
-import { ensureCollections } from './collections.ts';
+import { type Collections, createCollections, ensureCollections } from './collections.ts';
 import { type Contacts, createContacts } from './contacts.ts';
 import { createDelivery, type DeliveryService, type InvitationHandler } from './delivery.ts';
 import { createDirectory, type Directory } from './directory.ts';
@@ -49,6 +49,8 @@ export interface Services {
   directory: Directory;
   mail: MailService;
   calendars: Calendars;
+  /** Each account's schedule inbox (RFC 6638): scheduling messages to read and remove. */
+  inbox: Collections;
   contacts: Contacts;
   delivery: DeliveryService;
   outbound: OutboundService;
@@ -203,6 +205,8 @@ export function createServices(deps: {
     store,
     directory,
     submission: () => submission,
+    inboxOf: async (accountId) =>
+      (await ensureCollections(store, SCHEDULE_INBOX, accountId, clock.now()))[0]!,
     defaultCalendar: async (accountId) => {
       const list = await ensureCollections(store, ICALENDAR, accountId, clock.now());
       return list.find((c) => c.name === 'calendar') ?? list[0]!;
@@ -234,6 +238,7 @@ export function createServices(deps: {
       scheduling,
       log: log.child({ svc: 'calendars' }),
     }),
+    inbox: createCollections(SCHEDULE_INBOX, { store, audit, changes, clock }),
     contacts: createContacts({ store, audit, changes, clock }),
     outbound,
     delivery,

@@ -31,9 +31,13 @@ import { formatReceived } from '../mail/received.ts';
 import type { DavCollection, DavObject, Store } from '../store/types.ts';
 import type { Audit } from './audit.ts';
 import type { Changes } from './changes.ts';
+import { MAX_OBJECTS } from './collections.ts';
 import type { Directory } from './directory.ts';
 import type { Ctx } from './principal.ts';
 import type { SubmissionService } from './submission.ts';
+
+/** Scheduling messages one schedule inbox keeps. */
+const MAX_INBOX = 1000;
 
 /** How far the sender of an incoming message is known to be who From says. */
 export type SenderTrust = 'local' | 'dmarc-pass' | 'unverified' | 'dmarc-fail';
@@ -45,6 +49,8 @@ export function createScheduling(deps: {
   submission: () => Pick<SubmissionService, 'submit'>;
   /** The account's default calendar (created when missing). */
   defaultCalendar: (accountId: number) => Promise<DavCollection>;
+  /** The account's schedule inbox (created when missing). */
+  inboxOf: (accountId: number) => Promise<DavCollection>;
   audit: Audit;
   changes: Changes;
   clock: { now(): number };
@@ -71,10 +77,32 @@ export function createScheduling(deps: {
       accountId,
       collectionId,
       { name, ...summary, data: text },
-      found ? { ifMatch: found.etag } : { ifNoneMatch: true },
+      found ? { ifMatch: found.etag } : { ifNoneMatch: true, maxObjects: MAX_OBJECTS },
     );
     if (typeof r === 'object') changes.publish(accountId, r.object.modseq);
     return r;
+  };
+
+  /** Leaves a scheduling message in the account's schedule inbox (RFC 6638 §2.2), for clients
+   * that show invitations and replies from there; a full inbox takes no more (the calendar copy
+   * was written all the same). */
+  const toInbox = async (
+    accountId: number,
+    root: ParsedCalendar,
+    method: 'REQUEST' | 'CANCEL' | 'REPLY',
+    attendee?: string,
+  ): Promise<void> => {
+    const inbox = await deps.inboxOf(accountId);
+    const name = `${randomId(16)}.ics`;
+    const data = message(root, method, clock.now(), attendee);
+    const r = await store.putDavObject(
+      accountId,
+      inbox.id,
+      { name, uid: name, component: 'VEVENT', data, startsAt: null, endsAt: null, exact: false },
+      { ifNoneMatch: true, maxObjects: MAX_INBOX },
+    );
+    if (typeof r === 'object') changes.publish(accountId, r.object.modseq);
+    else log.warn({ account: accountId, result: r }, 'schedule inbox full');
   };
 
   /** Sends one iTIP message by mail from `from` (the caller's own address) to remote addresses. */
@@ -171,6 +199,11 @@ export function createScheduling(deps: {
               const r = await writeCopy(id, now.uid, text);
               if (typeof r === 'object') local++;
               else log.warn({ account: id, result: r }, 'scheduling copy not written');
+              await toInbox(
+                id,
+                bucket === remote.invite ? after : before!,
+                bucket === remote.invite ? 'REQUEST' : 'CANCEL',
+              );
             }
           }
         await mail(ctx, now.organizer, remote.invite, 'REQUEST', after);
@@ -205,7 +238,10 @@ export function createScheduling(deps: {
           if (typeof where === 'string') continue;
           for (const id of where.filter((x) => x !== accountId)) {
             const copy = await store.findDavObject(id, 'calendar', s.uid);
-            if (copy && typeof (await writeCopy(id, s.uid, cancelled(removed), copy)) === 'object') local++;
+            if (copy && typeof (await writeCopy(id, s.uid, cancelled(removed), copy)) === 'object') {
+              local++;
+              await toInbox(id, removed, 'CANCEL');
+            }
           }
         }
         await mail(ctx, s.organizer, remote, 'CANCEL', removed);
@@ -237,6 +273,7 @@ export function createScheduling(deps: {
         if (schedulingOf(current).organizer !== s.organizer || replyPartstat(current, attendee) === null)
           continue;
         await writeCopy(id, s.uid, withPartstat(current, attendee, partstat), theirs);
+        await toInbox(id, root, 'REPLY', attendee);
       }
       if (where === 'remote') await mail(ctx, attendee, [s.organizer], 'REPLY', root, attendee);
       record(ctx, accountId, { role: 'attendee', partstat, local: organizers.length > 0 });
@@ -297,6 +334,12 @@ export function createScheduling(deps: {
       if (text2 === null) return 'ignored';
       const r = await writeCopy(accountId, s.uid, text2, mine);
       if (typeof r !== 'object') return 'ignored';
+      await toInbox(
+        accountId,
+        root,
+        method === 'REPLY' ? 'REPLY' : method === 'CANCEL' ? 'CANCEL' : 'REQUEST',
+        method === 'REPLY' ? from : undefined,
+      );
       audit({
         action: 'calendar.schedule',
         outcome: 'ok',

@@ -289,8 +289,9 @@ export interface DavShare {
   access: ShareAccess;
 }
 
-/** What a DAV collection holds: calendar objects (CalDAV) or vCards (CardDAV). */
-export type CollectionKind = 'calendar' | 'addressbook';
+/** What a DAV collection holds: calendar objects (CalDAV), vCards (CardDAV), or the scheduling
+ * messages of an account's schedule inbox (RFC 6638). */
+export type CollectionKind = 'calendar' | 'addressbook' | 'inbox';
 
 /** A calendar or an address book. */
 export interface DavCollection {

@@ -34,7 +34,7 @@ import { identify } from './identity.ts';
 export interface WebDeps {
   services: Pick<
     Services,
-    'directory' | 'mail' | 'calendars' | 'contacts' | 'changes' | 'submission' | 'signIn'
+    'directory' | 'mail' | 'calendars' | 'contacts' | 'inbox' | 'changes' | 'submission' | 'signIn'
   >;
   log: Logger;
   /** This server's name. */

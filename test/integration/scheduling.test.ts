@@ -182,6 +182,38 @@ describe('scheduling and iMIP', () => {
     );
   });
 
+  test('the schedule inbox holds the invitation: read and removed by its owner, written only by the server', async () => {
+    const principal = await dav(
+      BOB,
+      'PROPFIND',
+      `/dav/principals/${encodeURIComponent(BOB.address)}/`,
+      '<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><c:schedule-inbox-URL/></d:prop></d:propfind>',
+      { Depth: '0', 'Content-Type': 'application/xml' },
+    );
+    const inbox = /schedule-inbox-URL><d:href>([^<]+)</.exec(principal.text)?.[1];
+    assert.equal(inbox, `/dav/inbox/${encodeURIComponent(BOB.address)}/`);
+    const listing = await dav(
+      BOB,
+      'PROPFIND',
+      inbox!,
+      '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getetag/></d:prop></d:propfind>',
+      { Depth: '1', 'Content-Type': 'application/xml' },
+    );
+    assert.equal(listing.status, 207);
+    assert.match(listing.text, /<c:schedule-inbox\/>/);
+    const items = [...listing.text.matchAll(/<d:href>([^<]+\.ics)<\/d:href>/g)].map((m) => m[1]!);
+    assert.equal(items.length, 1);
+    const item = await dav(BOB, 'GET', items[0]!);
+    assert.match(item.text, /METHOD:REQUEST/);
+    assert.match(item.text, /UID:planning-1/);
+    const put = await dav(BOB, 'PUT', `${inbox}forged.ics`, event([]), { 'Content-Type': 'text/calendar' });
+    assert.equal(put.status, 403, 'clients do not write the inbox');
+    assert.equal((await dav(BOB, 'DELETE', inbox!)).status, 403, 'nor remove it');
+    assert.equal((await dav(ALICE, 'GET', items[0]!)).status, 404, "nor see another's");
+    assert.equal((await dav(BOB, 'DELETE', items[0]!)).status, 204);
+    assert.equal((await dav(BOB, 'GET', items[0]!)).status, 404);
+  });
+
   test("the local attendee accepts: the organizer's copy shows it", async () => {
     const bobs = (await theEvent(BOB))!;
     const accepted = bobs.data.replace(
@@ -197,6 +229,25 @@ describe('scheduling and iMIP', () => {
     const alices = (await theEvent(ALICE))!;
     assert.equal(partstatOf(alices.data, BOB.address), 'ACCEPTED');
     assert.equal(partstatOf(alices.data, CAROL.address), 'NEEDS-ACTION');
+    const replies = await dav(
+      ALICE,
+      'REPORT',
+      `/dav/inbox/${encodeURIComponent(ALICE.address)}/`,
+      '<c:calendar-multiget xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:d="DAV:"><d:prop><c:calendar-data/></d:prop></c:calendar-multiget>',
+      { 'Content-Type': 'application/xml' },
+    );
+    assert.equal(replies.status, 207);
+    const sync = await dav(
+      ALICE,
+      'REPORT',
+      `/dav/inbox/${encodeURIComponent(ALICE.address)}/`,
+      '<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:sync-token/><d:prop><c:calendar-data/></d:prop></d:sync-collection>',
+      { 'Content-Type': 'application/xml' },
+    );
+    assert.match(
+      sync.text.replace(/\r\n[ \t]/g, ''),
+      /METHOD:REPLY[\s\S]*ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@a\.test/,
+    );
   });
 
   test("colleagues' free-busy through the outbox: busy time only, unknown addresses said so", async () => {

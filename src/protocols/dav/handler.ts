@@ -38,11 +38,13 @@ const MAX_HREFS = 1000;
 /** Methods served, for OPTIONS and 405 answers. */
 const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MOVE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, POST';
 
-/** The two kinds of home, with the path segment, media type and service of each. */
-type Space = 'calendar' | 'addressbook';
+/** The kinds of collection, with the path segment and media type of each. The schedule inbox is
+ * one collection per account, at `/dav/inbox/ADDRESS/` with its messages below it. */
+type Space = 'calendar' | 'addressbook' | 'inbox';
 const SPACES = {
   calendar: { segment: 'calendars', media: /^text\/calendar\b/i, type: 'text/calendar; charset=utf-8' },
   addressbook: { segment: 'addressbooks', media: /^text\/(x-)?vcard\b/i, type: 'text/vcard; charset=utf-8' },
+  inbox: { segment: 'inbox', media: /^text\/calendar\b/i, type: 'text/calendar; charset=utf-8' },
 } as const;
 
 /** What a path names. */
@@ -56,7 +58,7 @@ type Target =
 
 /** Answers one DAV request of an authenticated caller. */
 export async function handleDav(
-  services: Pick<Services, 'calendars' | 'contacts'>,
+  services: Pick<Services, 'calendars' | 'contacts' | 'inbox'>,
   ctx: Ctx,
   request: Request,
   path: string,
@@ -70,16 +72,19 @@ export async function handleDav(
   const urls: Urls = {
     principal: `/dav/principals/${mine}/`,
     outbox: `/dav/outbox/${mine}/`,
+    inbox: `/dav/inbox/${mine}/`,
     calendars: `/dav/calendars/${mine}/`,
     addressbooks: `/dav/addressbooks/${mine}/`,
   };
   const homeOf = (space: Space, owner = me) => `/dav/${SPACES[space].segment}/${encodeURIComponent(owner)}/`;
-  const collectionUrl = (space: Space, owner: string, name: string) => `${homeOf(space, owner)}${name}/`;
+  const collectionUrl = (space: Space, owner: string, name: string) =>
+    space === 'inbox' ? homeOf(space, owner) : `${homeOf(space, owner)}${name}/`;
   const objectUrl = (space: Space, owner: string, collection: string, name: string) =>
-    `${homeOf(space, owner)}${collection}/${name}`;
+    `${collectionUrl(space, owner, collection)}${name}`;
   /** The collection a target names, as the services take it. */
   const refOf = (t: { owner: string; collection: string }) => ({ owner: t.owner, name: t.collection });
-  const serviceOf = (space: Space) => (space === 'calendar' ? services.calendars : services.contacts);
+  const serviceOf = (space: Space) =>
+    space === 'calendar' ? services.calendars : space === 'addressbook' ? services.contacts : services.inbox;
   const method = request.method.toUpperCase();
   // Another owner's collection that is not shared with the caller is not there, whatever the method.
   if (
@@ -239,7 +244,7 @@ export async function handleDav(
         ...(ifMatch ? { ifMatch } : {}),
         ifNoneMatch,
       });
-      const ns = target.space === 'calendar' ? 'c' : 'r';
+      const ns = target.space === 'addressbook' ? 'r' : 'c';
       if (!r.ok) {
         if (r.error === 'not-found') return status(target.owner === me ? 409 : 404);
         if (r.error === 'forbidden') return needPrivileges();
@@ -247,7 +252,7 @@ export async function handleDav(
         if (r.error === 'uid-conflict')
           return xmlResponse(403, document('error', `<${ns}:no-uid-conflict/>`));
         if (r.error === 'too-many') return text(507, r.detail ?? r.error);
-        const valid = target.space === 'calendar' ? 'c:valid-calendar-data' : 'r:valid-address-data';
+        const valid = target.space === 'addressbook' ? 'r:valid-address-data' : 'c:valid-calendar-data';
         return xmlResponse(
           403,
           document(
@@ -266,7 +271,8 @@ export async function handleDav(
       if (target.kind === 'collection') {
         if (target.owner !== me) return needPrivileges();
         const r = await serviceOf(target.space).remove(ctx, target.collection);
-        return r.ok ? status(204) : status(404);
+        if (r.ok) return status(204);
+        return r.error === 'forbidden' ? needPrivileges() : status(404);
       }
       if (target.kind !== 'object') return status(403);
       const ifMatch = request.headers.get('if-match') ?? undefined;
@@ -350,7 +356,7 @@ export async function handleDav(
       const member = (o: DavObject) =>
         propResponse(objectUrl(space, owner, collection, o.name), objectProps(o, asked), asked);
       const report = `${xml.ns === NS.dav ? 'd' : xml.ns === NS.caldav ? 'c' : xml.ns === NS.carddav ? 'r' : '?'}:${xml.name}`;
-      const multiget = space === 'calendar' ? 'c:calendar-multiget' : 'r:addressbook-multiget';
+      const multiget = space === 'addressbook' ? 'r:addressbook-multiget' : 'c:calendar-multiget';
 
       if (report === multiget) {
         const hrefs = children(xml, NS.dav, 'href').map((h) => h.text.trim());
@@ -448,6 +454,12 @@ function parsePath(path: string, me: string): Target | null {
   const own = owner.toLowerCase() === me.toLowerCase();
   if (kind === 'principals') return own && collection === undefined ? { kind: 'principal' } : null;
   if (kind === 'outbox') return own && collection === undefined ? { kind: 'outbox' } : null;
+  if (kind === 'inbox') {
+    if (!own || object !== undefined) return null;
+    return collection === undefined
+      ? { kind: 'collection', space: 'inbox', owner: me, collection: 'inbox' }
+      : { kind: 'object', space: 'inbox', owner: me, collection: 'inbox', object: collection };
+  }
   const space = (Object.keys(SPACES) as Space[]).find((s) => SPACES[s].segment === kind);
   if (space === undefined) return null;
   if (collection === undefined) return own ? { kind: 'home', space } : null;

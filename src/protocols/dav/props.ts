@@ -15,6 +15,7 @@ export type Asked = Prop[] | 'all' | 'names';
 export interface Urls {
   principal: string;
   outbox: string;
+  inbox: string;
   calendars: string;
   addressbooks: string;
 }
@@ -74,6 +75,7 @@ export function principalProps(urls: Urls, me: string): Values {
     [NS.caldav, 'calendar-user-address-set', href(`mailto:${me}`)],
     [NS.carddav, 'addressbook-home-set', href(urls.addressbooks)],
     [NS.caldav, 'schedule-outbox-URL', href(urls.outbox)],
+    [NS.caldav, 'schedule-inbox-URL', href(urls.inbox)],
     [NS.dav, 'supported-report-set', ''],
     ...common(urls),
   ]);
@@ -110,6 +112,12 @@ export function collectionProps(urls: Urls, v: Visible): Values {
     [NS.dav, 'sync-token', token],
     ...common(urls, v.access === 'owner' ? undefined : { owner: v.owner, access: v.access }),
   ];
+  if (c.kind === 'inbox')
+    return props([
+      [NS.dav, 'resourcetype', '<d:collection/><c:schedule-inbox/>'],
+      [NS.dav, 'supported-report-set', reports(['c:calendar-multiget', 'd:sync-collection'])],
+      ...shared,
+    ]);
   if (c.kind === 'addressbook')
     return props([
       [NS.dav, 'resourcetype', '<d:collection/><r:addressbook/>'],

@@ -23,6 +23,7 @@ type Row = Record<string, unknown>;
 const CHANGE_TYPES: Record<CollectionKind, [ChangeType, ChangeType]> = {
   calendar: ['Calendar', 'CalendarObject'],
   addressbook: ['AddressBook', 'ContactCard'],
+  inbox: ['Calendar', 'CalendarObject'],
 };
 
 const toCollection = (r: Row): DavCollection => ({

@@ -1,11 +1,11 @@
--- Address books (CardDAV, RFC 6352) are collections of the same shape as calendars: both live in
--- one table with their kind, and a name is unique within its kind (a calendar and an address
--- book may both be called "work"). The tables are rebuilt under their new names; children are
+-- Address books (CardDAV, RFC 6352) and schedule inboxes (RFC 6638) are collections of the same
+-- shape as calendars: all live in one table with their kind, and a name is unique within its
+-- kind (a calendar and an address book may both be called "work"). The tables are rebuilt under their new names; children are
 -- dropped before their parent so no cascade runs.
 CREATE TABLE dav_collections (
   account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
   id INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('calendar', 'addressbook')),
+  kind TEXT NOT NULL CHECK (kind IN ('calendar', 'addressbook', 'inbox')),
   name TEXT NOT NULL,
   display_name TEXT NOT NULL,
   description TEXT NOT NULL DEFAULT '',
