@@ -216,10 +216,17 @@ describe('scheduling and iMIP', () => {
 
   test("the local attendee accepts: the organizer's copy shows it", async () => {
     const bobs = (await theEvent(BOB))!;
-    const accepted = bobs.data.replace(
-      /ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@a\.test/,
-      'ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@a.test',
-    );
+    // Bob also "declines" for carol in his copy: only his own status travels.
+    const accepted = bobs.data
+      .replace(
+        /ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@a\.test/,
+        'ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@a.test',
+      )
+      .replace(
+        /ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:carol@b\.test/,
+        'ATTENDEE;PARTSTAT=DECLINED:mailto:carol@b.test',
+      )
+      .replace('SUMMARY:Planning', 'SUMMARY:Bob renamed it');
     assert.notEqual(accepted, bobs.data);
     const put = await dav(BOB, 'PUT', bobs.href, accepted, {
       'Content-Type': 'text/calendar',
@@ -228,7 +235,8 @@ describe('scheduling and iMIP', () => {
     assert.equal(put.status, 204);
     const alices = (await theEvent(ALICE))!;
     assert.equal(partstatOf(alices.data, BOB.address), 'ACCEPTED');
-    assert.equal(partstatOf(alices.data, CAROL.address), 'NEEDS-ACTION');
+    assert.equal(partstatOf(alices.data, CAROL.address), 'NEEDS-ACTION', "not another attendee's status");
+    assert.match(alices.data, /SUMMARY:Planning/, "nor the organizer's event");
     const replies = await dav(
       ALICE,
       'REPORT',
