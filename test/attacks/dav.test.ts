@@ -5,9 +5,11 @@
  * user's principal, homes, calendars, address books and objects answer 404 with no data, for every method),
  * DV-06 (Depth: infinity refused), DV-07 (methods not served are 405; protected properties are
  * not written), IC-01/IC-02 (an RRULE bomb or an oversized object is refused with a CalDAV
- * precondition) and IC-04 (date edge cases are stored or refused, never a crash).
+ * precondition), IC-04 (date edge cases are stored or refused, never a crash) and IC-05 for vCards
+ * (PHOTO, LOGO and SOUND URIs are kept as text and never fetched; broken cards are refused).
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { before, describe, test } from 'node:test';
 import { useServer } from '../helpers/server.ts';
 
@@ -237,5 +239,58 @@ describe('CalDAV attack cases', () => {
       assert.ok([201, 403].includes(r.status), `${name}: ${r.status} ${r.text}`);
     }
     assert.equal((await dav(ALICE, 'OPTIONS', '/dav/')).status, 200, 'the server still answers');
+  });
+
+  test('IC-05 (vCard): URIs in a card are stored, never fetched; broken cards are refused', async () => {
+    let fetched = 0;
+    const watcher = createServer((_req, res) => {
+      fetched++;
+      res.end('x');
+    });
+    await new Promise<void>((r) => watcher.listen(0, '127.0.0.1', r));
+    const port = (watcher.address() as { port: number }).port;
+    try {
+      const book = `/dav/addressbooks/${encodeURIComponent(ALICE.address)}/contacts/`;
+      const card = [
+        'BEGIN:VCARD',
+        'VERSION:4.0',
+        'UID:uris',
+        'FN:Uri Holder',
+        `PHOTO:http://127.0.0.1:${port}/photo.jpg`,
+        `LOGO;VALUE=uri:http://127.0.0.1:${port}/logo.png`,
+        `SOUND;VALUE=uri:http://127.0.0.1:${port}/name.ogg`,
+        `URL:http://127.0.0.1:${port}/home`,
+        'END:VCARD',
+        '',
+      ].join('\r\n');
+      assert.equal(
+        (await dav(ALICE, 'PUT', `${book}uris.vcf`, card, { 'Content-Type': 'text/vcard' })).status,
+        201,
+      );
+      assert.equal((await dav(ALICE, 'GET', `${book}uris.vcf`)).text, card, 'kept as sent');
+      const query = await dav(
+        ALICE,
+        'REPORT',
+        book,
+        '<r:addressbook-query xmlns:r="urn:ietf:params:xml:ns:carddav" xmlns:d="DAV:"><d:prop><r:address-data/></d:prop><r:filter><r:prop-filter name="PHOTO"/></r:filter></r:addressbook-query>',
+        { Depth: '1' },
+      );
+      assert.match(query.text, /photo\.jpg/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(fetched, 0, 'nothing was fetched');
+      for (const broken of [
+        'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No UID\r\nEND:VCARD\r\n',
+        `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:big\r\nNOTE:${'x'.repeat(1024 * 1024)}\r\nEND:VCARD\r\n`,
+        'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n',
+      ]) {
+        const r = await dav(ALICE, 'PUT', `${book}broken.vcf`, broken, { 'Content-Type': 'text/vcard' });
+        assert.ok([403, 413].includes(r.status), String(r.status));
+        if (r.status === 403) assert.match(r.text, /valid-address-data/);
+      }
+      const wrongType = await dav(ALICE, 'PUT', `${book}x.vcf`, card, { 'Content-Type': 'text/calendar' });
+      assert.equal(wrongType.status, 415);
+    } finally {
+      watcher.close();
+    }
   });
 });
