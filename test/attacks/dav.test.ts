@@ -11,12 +11,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { before, describe, test } from 'node:test';
+import { davRequester } from '../helpers/dav.ts';
 import { useServer } from '../helpers/server.ts';
 
 const ALICE = { address: 'alice@example.test', password: 'alice-password-1' };
 const BOB = { address: 'bob@example.test', password: 'bob-password-1' };
-const basic = (u: { address: string; password: string }) =>
-  `Basic ${Buffer.from(`${u.address}:${u.password}`).toString('base64')}`;
 const home = (u: { address: string }) => `/dav/calendars/${encodeURIComponent(u.address)}/`;
 const books = (u: { address: string }) => `/dav/addressbooks/${encodeURIComponent(u.address)}/`;
 const CARD = (uid: string) => `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:secret ${uid}\r\nEND:VCARD\r\n`;
@@ -26,24 +25,7 @@ const EVENT = (uid: string, extra = '') =>
 describe('CalDAV attack cases', () => {
   const ctx = useServer({ domains: ['example.test'], users: [ALICE, BOB] }, ['http=127.0.0.1:0']);
   let base = '';
-  const dav = async (
-    who: { address: string; password: string } | null,
-    method: string,
-    path: string,
-    body?: string,
-    headers: Record<string, string> = {},
-  ) => {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(who ? { Authorization: basic(who) } : {}),
-        ...(body && !headers['Content-Type'] ? { 'Content-Type': 'application/xml' } : {}),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-    return { status: r.status, text: await r.text(), headers: r.headers };
-  };
+  const dav = davRequester(() => base, 'application/xml');
   const propfind = '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>';
 
   before(async () => {

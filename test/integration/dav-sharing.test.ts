@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { davRequester } from '../helpers/dav.ts';
 import { cliOk, useServer } from '../helpers/server.ts';
 
 const ALICE = { address: 'alice@example.test', password: 'alice-password-1' };
@@ -19,23 +20,7 @@ const CARD = (uid: string) => `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:Ca
 describe('DAV sharing', () => {
   const ctx = useServer({ domains: ['example.test'], users: [ALICE, BOB, CAROL] }, ['http=127.0.0.1:0']);
   let base = '';
-  const dav = async (
-    who: { address: string; password: string },
-    method: string,
-    path: string,
-    body?: string,
-    headers: Record<string, string> = {},
-  ) => {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${who.address}:${who.password}`).toString('base64')}`,
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-    return { status: r.status, text: await r.text() };
-  };
+  const dav = davRequester(() => base);
   const cal = `/dav/calendars/${encodeURIComponent(ALICE.address)}/calendar/`;
   const book = `/dav/addressbooks/${encodeURIComponent(ALICE.address)}/contacts/`;
   const share = (path: string, body: string, type = 'application/xml') =>

@@ -8,19 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 import { submitter } from '../helpers/smtp.ts';
+import { until } from '../helpers/wait.ts';
 
 const ALICE = { user: 'alice@a.test', pass: 'alice-password-1' };
 const BOB = { user: 'bob@b.test', pass: 'bob-password-1' };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('outbound delivery', () => {
   let dataA: { path: string; remove(): void };

@@ -10,22 +10,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
+import { davRequester } from '../helpers/dav.ts';
 import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const ALICE = { address: 'alice@a.test', password: 'alice-password-1' };
 const BOB = { address: 'bob@a.test', password: 'bob-password-1' };
 const CAROL = { address: 'carol@b.test', password: 'carol-password-1' };
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const event = (attendees: string[], extra: string[] = []) =>
   [
@@ -90,23 +82,7 @@ describe('scheduling and iMIP', () => {
     dataB.remove();
   });
 
-  const dav = async (
-    who: { address: string; password: string },
-    method: string,
-    path: string,
-    body?: string,
-    headers: Record<string, string> = {},
-  ) => {
-    const r = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${who.address}:${who.password}`).toString('base64')}`,
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body }),
-    });
-    return { status: r.status, text: await r.text(), etag: r.headers.get('etag') ?? '' };
-  };
+  const dav = davRequester(() => base);
   const calendar = (who: { address: string }) =>
     `/dav/calendars/${encodeURIComponent(who.address)}/calendar/`;
   /** The one event of a user's default calendar, by a calendar-query. */
