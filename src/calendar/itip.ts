@@ -20,7 +20,8 @@ export interface Scheduling {
   organizer: string | null;
   /** Attendees of every instance (master and overrides), each once. */
   attendees: Attendee[];
-  /** What attendees are told about: times, rules, place, title, status and the attendee list. */
+  /** What attendees are told about: times, rules, place, title, description, status, sequence
+   * and the attendee list (not their statuses, which replies change). */
   fingerprint: string;
   sequence: number;
 }
@@ -66,7 +67,9 @@ export function schedulingOf(root: ICAL.Component): Scheduling {
         'exdate',
         'summary',
         'location',
+        'description',
         'status',
+        'sequence',
       ].map((name) => item.getAllProperties(name).map((p) => p.toICALString())),
       item
         .getAllProperties('attendee')
