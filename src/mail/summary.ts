@@ -188,9 +188,12 @@ export function messageText(raw: Buffer, root: MimePart): string {
 }
 
 /** The text of a message's first text/calendar part (an iMIP message, RFC 6047 §2.4), or null
- * when it has none or a larger one than `maxBytes`. */
-export function calendarText(raw: Buffer, maxBytes: number): string | null {
-  const part = leaves(parseStructure(raw).root).find((p) => p.type === 'text' && p.subtype === 'calendar');
+ * when it has none or a larger one than `maxBytes`; `structure` is the summary's, so the
+ * message is not parsed again (and most mail is passed over by one string search). */
+export function calendarText(raw: Buffer, structure: string, maxBytes: number): string | null {
+  if (!structure.includes('"subtype":"calendar"')) return null;
+  const root = JSON.parse(structure) as MimePart;
+  const part = leaves(root).find((p) => p.type === 'text' && p.subtype === 'calendar');
   if (!part || part.bodyEnd - part.bodyStart > maxBytes * 2) return null;
   const bytes = decodePartBody(raw, part);
   return bytes.length > maxBytes ? null : partText(bytes, part);

@@ -27,6 +27,7 @@ import {
   type CollectionFormat,
   type CollectionRef,
   createCollections,
+  slicer,
 } from './collections.ts';
 import { type Ctx, ownAccount } from './principal.ts';
 import type { Scheduling } from './scheduling.ts';
@@ -110,6 +111,15 @@ export function createCalendars(deps: {
     expanded.set(key, found);
     return found;
   };
+  /** An object's busy time in [start, end); stored objects parsed when they were stored, and one
+   * that no longer does is not busy time. */
+  const busyOf = (o: DavObject, start: number, end: number): BusyPeriod[] => {
+    try {
+      return busyPeriods(rootOf(o), start, end);
+    } catch {
+      return [];
+    }
+  };
   const rootOf = (o: DavObject): ParsedCalendar => {
     const key = `${o.accountId}:${o.id}:${o.etag}`;
     const hit = parsed.get(key);
@@ -168,11 +178,7 @@ export function createCalendars(deps: {
         calendar,
         range,
         (o) => {
-          try {
-            periods.push(...busyPeriods(rootOf(o), start, end));
-          } catch {
-            // Stored objects parsed when they were stored; one that no longer does is not time.
-          }
+          periods.push(...busyOf(o, start, end));
           return false;
         },
         QUERY_BUDGET,
@@ -195,9 +201,8 @@ export function createCalendars(deps: {
       const { start, end } = request;
       if (!(end > start) || end - start > MAX_RANGE_MS)
         return fail('invalid', 'the time range is empty or too long');
-      const deadline = deps.clock.now() + QUERY_BUDGET.ms;
+      const turn = slicer(QUERY_BUDGET, deps.clock);
       const out: { address: string; reply: string | null }[] = [];
-      let sliceStart = performance.now();
       for (const address of request.addresses) {
         const canonical = canonicalAddress(address);
         const account = canonical.ok ? await deps.store.getAccountByAddress(canonical.address) : null;
@@ -209,18 +214,9 @@ export function createCalendars(deps: {
         let objects = 0;
         for (const c of await deps.store.listCollections(account.id, 'calendar'))
           for (const o of await deps.store.listDavObjects(account.id, c.id, request)) {
-            if (performance.now() - sliceStart > QUERY_BUDGET.sliceMs) {
-              await new Promise((resolve) => setImmediate(resolve));
-              if (deps.clock.now() > deadline)
-                return fail('too-many', 'the query took longer than its time budget');
-              sliceStart = performance.now();
-            }
+            if (!(await turn())) return fail('too-many', 'the query took longer than its time budget');
             objects++;
-            try {
-              periods.push(...busyPeriods(rootOf(o), start, end));
-            } catch {
-              // Stored objects parsed when they were stored; one that no longer does is not time.
-            }
+            periods.push(...busyOf(o, start, end));
           }
         deps.audit({
           action: 'calendar.freebusy',

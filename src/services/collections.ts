@@ -55,6 +55,25 @@ export const MAX_OBJECTS = 100_000;
 /** A path segment: letters, digits and a few marks, never `.` or `..`. */
 export const SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._~@+=-]{1,200}$/;
 
+/**
+ * Paces long work (ATTACKS.md DS-04): each call, between two items, gives the event loop a turn
+ * once `sliceMs` have passed since the last one, and answers false once the whole budget of
+ * `ms` is spent.
+ */
+export function slicer(
+  budget: { sliceMs: number; ms: number },
+  clock: { now(): number },
+): () => Promise<boolean> {
+  const deadline = clock.now() + budget.ms;
+  let sliceStart = performance.now();
+  return async () => {
+    if (performance.now() - sliceStart <= budget.sliceMs) return true;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+    return clock.now() <= deadline;
+  };
+}
+
 /** The account's collections of a kind; an account that has none gets the default one. */
 export async function ensureCollections(
   store: Store,
@@ -124,9 +143,9 @@ export function createCollections(
     ctx: Ctx,
     ref: CollectionRef,
     need: Need,
-  ): Promise<Result<{ accountId: number; collection: DavCollection; own: boolean }, CollectionError>> => {
+  ): Promise<Result<Visible & { accountId: number; own: boolean }, CollectionError>> => {
     const me = ownAccount(ctx);
-    if (me === null) return fail('forbidden');
+    if (me === null || ctx.principal.kind !== 'account') return fail('forbidden');
     const name = typeof ref === 'string' ? ref : ref.name;
     if (!SEGMENT.test(name)) return fail('not-found');
     let owner = me;
@@ -138,7 +157,9 @@ export function createCollections(
     }
     if (owner === me) {
       const collection = await collectionOf(me, name);
-      return collection ? ok({ accountId: me, collection, own: true }) : fail('not-found');
+      return collection
+        ? ok({ accountId: me, collection, own: true, owner: ctx.principal.address, access: 'owner' })
+        : fail('not-found');
     }
     const share = (await store.sharedWith(me, format.kind)).find(
       (s) => s.ownerId === owner && s.collection.name === name,
@@ -146,7 +167,13 @@ export function createCollections(
     if (!share) return fail('not-found');
     if (need === 'owner' || (need === 'write' && share.access !== 'write'))
       return fail('forbidden', `shared with you to ${share.access}`);
-    return ok({ accountId: owner, collection: share.collection, own: false });
+    return ok({
+      accountId: owner,
+      collection: share.collection,
+      own: false,
+      owner: share.ownerAddress,
+      access: share.access,
+    });
   };
   const record = (ctx: Ctx, what: string, accountId: number, c: DavCollection, objects?: number) =>
     audit({
@@ -192,14 +219,8 @@ export function createCollections(
     async get(ctx: Ctx, ref: CollectionRef): Promise<Result<Visible, CollectionError>> {
       const r = await open(ctx, ref, 'read');
       if (!r.ok) return r;
-      if (r.value.own && ctx.principal.kind === 'account')
-        return ok({ collection: r.value.collection, owner: ctx.principal.address, access: 'owner' });
-      const share = (await store.listShares(r.value.accountId, r.value.collection.id)).find(
-        (s) => ctx.principal.kind === 'account' && s.granteeId === ctx.principal.accountId,
-      );
-      return share
-        ? ok({ collection: share.collection, owner: share.ownerAddress, access: share.access })
-        : fail('not-found');
+      const { collection, owner, access } = r.value;
+      return ok({ collection, owner, access });
     },
 
     /**
@@ -208,7 +229,7 @@ export function createCollections(
      */
     async share(
       ctx: Ctx,
-      name: string,
+      name: CollectionRef,
       grantee: string,
       access: ShareAccess | null,
     ): Promise<Result<void, CollectionError>> {
@@ -281,7 +302,7 @@ export function createCollections(
 
     async update(
       ctx: Ctx,
-      name: string,
+      name: CollectionRef,
       patch: { displayName?: string; description?: string; color?: string },
     ): Promise<Result<DavCollection, CollectionError>> {
       const r = await open(ctx, name, 'owner');
@@ -294,7 +315,7 @@ export function createCollections(
       return u === 'not-found' ? fail('not-found') : ok(published(accountId, u.modseq, u));
     },
 
-    async remove(ctx: Ctx, name: string): Promise<Result<void, CollectionError>> {
+    async remove(ctx: Ctx, name: CollectionRef): Promise<Result<void, CollectionError>> {
       const r = await open(ctx, name, 'owner');
       if (!r.ok) return r;
       if (format.fixed) return fail('forbidden');
@@ -342,15 +363,10 @@ export function createCollections(
       if (!r.ok) return r;
       const { accountId, collection } = r.value;
       const candidates = await store.listDavObjects(accountId, collection.id, range ?? undefined);
-      const deadline = clock.now() + budget.ms;
+      const turn = slicer(budget, clock);
       const list: DavObject[] = [];
-      let sliceStart = performance.now();
       for (const o of candidates) {
-        if (performance.now() - sliceStart > budget.sliceMs) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (clock.now() > deadline) return fail('too-many', 'the query took longer than its time budget');
-          sliceStart = performance.now();
-        }
+        if (!(await turn())) return fail('too-many', 'the query took longer than its time budget');
         if (test(o)) list.push(o);
       }
       record(ctx, 'read', accountId, collection, list.length);

@@ -255,7 +255,9 @@ export function createDelivery({
           for (const d of filed) changes.publish(d.accountId, d.modseq);
           const apply = invitations?.();
           const invitation =
-            apply && verdict?.disposition !== 'junk' ? calendarText(raw, ICAL_LIMITS.maxBytes) : null;
+            apply && verdict?.disposition !== 'junk'
+              ? calendarText(raw, cache.structure, ICAL_LIMITS.maxBytes)
+              : null;
           if (apply && invitation !== null) {
             // The sender is known when a local account submitted it (its From was checked) or
             // DMARC passed for the From domain.

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { type ParsedCalendar, parseCalendarObject } from '../calendar/ical.ts';
 import {
+  type Attendee,
   attendeeCopy,
   cancelled,
   message,
@@ -105,6 +106,42 @@ export function createScheduling(deps: {
     else log.warn({ account: accountId, result: r }, 'schedule inbox full');
   };
 
+  /**
+   * Delivers one REQUEST or CANCEL from the organizer (`accountId`) to attendees: a local one
+   * gets their calendar copy written (a CANCEL only where they still have one) and the message
+   * in their schedule inbox; remote ones get it by mail.
+   */
+  const deliver = async (
+    ctx: Ctx,
+    accountId: number,
+    attendees: Attendee[],
+    method: 'REQUEST' | 'CANCEL',
+    root: ParsedCalendar,
+  ): Promise<{ local: number; remote: string[] }> => {
+    const { uid, organizer } = schedulingOf(root);
+    const text = method === 'REQUEST' ? attendeeCopy(root) : cancelled(root);
+    const remote: string[] = [];
+    let local = 0;
+    for (const a of attendees) {
+      const where = await whereIs(ctx, a.address);
+      if (where === 'remote') remote.push(a.address);
+      if (typeof where === 'string') continue;
+      for (const id of where.filter((x) => x !== accountId)) {
+        const existing = await store.findDavObject(id, 'calendar', uid);
+        if (method === 'CANCEL' && !existing) continue;
+        const r = await writeCopy(id, uid, text, existing);
+        if (typeof r !== 'object') {
+          log.warn({ account: id, result: r }, 'scheduling copy not written');
+          continue;
+        }
+        local++;
+        await toInbox(id, root, method);
+      }
+    }
+    if (organizer) await mail(ctx, organizer, remote, method, root);
+    return { local, remote };
+  };
+
   /** Sends one iTIP message by mail from `from` (the caller's own address) to remote addresses. */
   const mail = async (
     ctx: Ctx,
@@ -185,35 +222,16 @@ export function createScheduling(deps: {
         const dropped = (prev?.attendees ?? []).filter(
           (a) => a.address !== now.organizer && !now.attendees.some((b) => b.address === a.address),
         );
-        const remote = { invite: [] as string[], dropped: [] as string[] };
-        let local = 0;
-        for (const [list, text, bucket] of [
-          [invite, attendeeCopy(after), remote.invite],
-          [dropped, before ? cancelled(before) : '', remote.dropped],
-        ] as const)
-          for (const a of list) {
-            const where = await whereIs(ctx, a.address);
-            if (where === 'remote') bucket.push(a.address);
-            if (typeof where === 'string') continue;
-            for (const id of where.filter((x) => x !== accountId)) {
-              const r = await writeCopy(id, now.uid, text);
-              if (typeof r === 'object') local++;
-              else log.warn({ account: id, result: r }, 'scheduling copy not written');
-              await toInbox(
-                id,
-                bucket === remote.invite ? after : before!,
-                bucket === remote.invite ? 'REQUEST' : 'CANCEL',
-              );
-            }
-          }
-        await mail(ctx, now.organizer, remote.invite, 'REQUEST', after);
-        if (before) await mail(ctx, now.organizer, remote.dropped, 'CANCEL', before);
-        if (local + remote.invite.length + remote.dropped.length > 0)
+        const invited = await deliver(ctx, accountId, invite, 'REQUEST', after);
+        const cancelledFor = before ? await deliver(ctx, accountId, dropped, 'CANCEL', before) : null;
+        const local = invited.local + (cancelledFor?.local ?? 0);
+        const remote = cancelledFor?.remote.length ?? 0;
+        if (local + invited.remote.length + remote > 0)
           record(ctx, accountId, {
             role: 'organizer',
             local,
-            remote: remote.invite.length,
-            cancelled: remote.dropped.length,
+            remote: invited.remote.length,
+            cancelled: remote,
           });
         return;
       }
@@ -230,21 +248,13 @@ export function createScheduling(deps: {
       const s = schedulingOf(removed);
       if (!s.organizer || s.attendees.length === 0) return;
       if (await directory.mayUseAddress(ctx, s.organizer)) {
-        const remote: string[] = [];
-        let local = 0;
-        for (const a of s.attendees.filter((x) => x.address !== s.organizer)) {
-          const where = await whereIs(ctx, a.address);
-          if (where === 'remote') remote.push(a.address);
-          if (typeof where === 'string') continue;
-          for (const id of where.filter((x) => x !== accountId)) {
-            const copy = await store.findDavObject(id, 'calendar', s.uid);
-            if (copy && typeof (await writeCopy(id, s.uid, cancelled(removed), copy)) === 'object') {
-              local++;
-              await toInbox(id, removed, 'CANCEL');
-            }
-          }
-        }
-        await mail(ctx, s.organizer, remote, 'CANCEL', removed);
+        const { local, remote } = await deliver(
+          ctx,
+          accountId,
+          s.attendees.filter((x) => x.address !== s.organizer),
+          'CANCEL',
+          removed,
+        );
         record(ctx, accountId, { role: 'organizer', cancelled: local + remote.length });
         return;
       }

@@ -162,7 +162,6 @@ export async function handleDav(
 
     case 'PROPPATCH': {
       if (target.kind !== 'collection') return status(403);
-      if (target.owner !== me) return needPrivileges();
       const update = xml?.ns === NS.dav && xml.name === 'propertyupdate' ? xml : null;
       const set = children(update, NS.dav, 'set').flatMap((s) => child(s, NS.dav, 'prop')?.children ?? []);
       const removed = children(update, NS.dav, 'remove').flatMap(
@@ -174,8 +173,11 @@ export async function handleDav(
       // RFC 4918 §9.2: all or nothing.
       const refused = [...results.values()].some((s) => s !== 200);
       if (!refused) {
-        const r = await serviceOf(target.space).update(ctx, target.collection, patch.values);
-        if (!r.ok) return r.error === 'not-found' ? status(404) : text(400, r.detail ?? r.error);
+        const r = await serviceOf(target.space).update(ctx, refOf(target), patch.values);
+        if (!r.ok) {
+          if (r.error === 'forbidden') return needPrivileges();
+          return r.error === 'not-found' ? status(404) : text(400, r.detail ?? r.error);
+        }
       }
       const inner = [...results.entries()]
         .map(([k, s]) => {
@@ -186,7 +188,7 @@ export async function handleDav(
         })
         .join('');
       return multistatus([
-        `<d:response><d:href>${esc(collectionUrl(target.space, me, target.collection))}</d:href>${inner}</d:response>`,
+        `<d:response><d:href>${esc(collectionUrl(target.space, target.owner, target.collection))}</d:href>${inner}</d:response>`,
       ]);
     }
 
@@ -269,8 +271,7 @@ export async function handleDav(
 
     case 'DELETE': {
       if (target.kind === 'collection') {
-        if (target.owner !== me) return needPrivileges();
-        const r = await serviceOf(target.space).remove(ctx, target.collection);
+        const r = await serviceOf(target.space).remove(ctx, refOf(target));
         if (r.ok) return status(204);
         return r.error === 'forbidden' ? needPrivileges() : status(404);
       }
@@ -319,8 +320,7 @@ export async function handleDav(
       if (target.kind === 'outbox') return outboxPost(services, ctx, request, body, me);
       // Sharing a collection (calendarserver-sharing): `<cs:share>` with `<cs:set>` (an href
       // `mailto:` of another account, `<cs:read-write/>` or read only) and `<cs:remove>`.
-      if (target.kind !== 'collection' || target.owner !== me)
-        return status(target.kind === 'collection' ? 403 : 405);
+      if (target.kind !== 'collection') return status(405);
       // An XML media type makes a cross-site form or simple request impossible (a browser would
       // send remembered Basic credentials with one; this one needs a preflight nobody answers).
       if (!/^(application|text)\/xml\b/i.test(request.headers.get('content-type') ?? ''))
@@ -338,8 +338,11 @@ export async function handleDav(
       for (const { n, access } of changes) {
         const grantee = /^mailto:(.+)$/i.exec(child(n, NS.dav, 'href')?.text.trim() ?? '')?.[1];
         if (!grantee) return text(400, 'each sharee is a mailto: href');
-        const r = await serviceOf(target.space).share(ctx, target.collection, grantee, access);
-        if (!r.ok) return r.error === 'not-found' ? status(404) : text(403, r.detail ?? r.error);
+        const r = await serviceOf(target.space).share(ctx, refOf(target), grantee, access);
+        if (!r.ok) {
+          if (r.error === 'forbidden') return needPrivileges();
+          return r.error === 'not-found' ? status(404) : text(403, r.detail ?? r.error);
+        }
       }
       return status(200);
     }
