@@ -43,7 +43,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const resolver = resolverOf(config);
   const hookProblem = config.alerts.webhook ? webhookProblem(config.alerts.webhook) : null;
   if (hookProblem) throw new UsageError(`alerts.webhook: ${hookProblem}`);
-  const store = openStore({ backend: config.store, dataDir });
+  const store = openStore({ store: config.store, dataDir });
   const services = createServices({
     store,
     clock: systemClock,

@@ -115,8 +115,13 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .command('init')
     .description('create the data folder: configuration, TLS certificate, secrets, database')
     .option('--hostname <host>', 'host name for SMTP greetings and the certificate', 'localhost')
-    .action(async (opts: { hostname: string }) => {
-      await initDataDir(dataDir(), { hostname: opts.hostname });
+    .option(
+      '--store <store>',
+      'sqlite (embedded, in the data folder) or postgres://USER@HOST:PORT/DATABASE',
+      'sqlite',
+    )
+    .action(async (opts: { hostname: string; store: string }) => {
+      await initDataDir(dataDir(), { hostname: opts.hostname, store: opts.store });
       await withServices(async () => undefined);
       out(`initialised ${dataDir()}`);
     });

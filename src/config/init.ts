@@ -10,7 +10,7 @@ import { generate } from 'selfsigned';
 import { stringify } from 'smol-toml';
 import { UsageError } from '../core/errors.ts';
 import { CONFIG_FILE, parseHostPort } from './load.ts';
-import type { Config } from './schema.ts';
+import { type Config, storeProblem } from './schema.ts';
 
 /** Files `init` writes, relative to the data folder. */
 export const TLS_CERT_FILE = 'tls/cert.pem';
@@ -20,6 +20,8 @@ export const SECRET_FILE = 'secrets/install.key';
 /** Options of `portcullis init`. */
 export interface InitOptions {
   hostname: string;
+  /** `sqlite`, or the URL of a PostgreSQL database (config key `store`). */
+  store?: string;
   listeners?: Partial<Config['listeners']>;
 }
 
@@ -27,6 +29,8 @@ export interface InitOptions {
 export async function initDataDir(dataDir: string, options: InitOptions): Promise<void> {
   const host = options.hostname.toLowerCase();
   parseHostPort(`${host}:1`, 'hostname');
+  const storeError = options.store === undefined ? null : storeProblem(options.store);
+  if (storeError) throw new UsageError(`--store: ${storeError}`);
   if (existsSync(join(dataDir, CONFIG_FILE))) {
     throw new UsageError(`${resolve(dataDir)} is already initialised`);
   }
@@ -48,6 +52,7 @@ export async function initDataDir(dataDir: string, options: InitOptions): Promis
   writeFileSync(join(dataDir, TLS_KEY_FILE), pems.private, { mode: 0o600 });
   writeFileSync(join(dataDir, TLS_CERT_FILE), pems.cert, { mode: 0o644 });
   const doc: Record<string, unknown> = { hostname: host };
+  if (options.store !== undefined && options.store !== 'sqlite') doc['store'] = options.store;
   if (options.listeners) doc['listeners'] = options.listeners;
   const text = `# Portcullis configuration: every key is described in docs/config.md.\n${stringify(doc)}\n`;
   writeFileSync(join(dataDir, CONFIG_FILE), text, { mode: 0o600 });

@@ -50,6 +50,10 @@ function checkField(key: string, field: Field, value: unknown): unknown {
         );
       }
       if (value.includes('\0')) throw new UsageError(`config: ${key} contains a NUL byte`);
+      {
+        const problem = field.check?.(value);
+        if (problem) throw new UsageError(`config: ${key}: ${problem}`);
+      }
       return value;
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value)) {

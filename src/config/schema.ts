@@ -26,6 +26,8 @@ interface FieldBase<T> {
 export interface StringField extends FieldBase<string> {
   kind: 'string';
   values?: readonly string[];
+  /** Further check of a value: what is wrong with it, or null. */
+  check?: (value: string) => string | null;
 }
 /** An integer field with an inclusive range. */
 export interface IntField extends FieldBase<number> {
@@ -43,6 +45,21 @@ export interface HostPortField extends FieldBase<string> {
 }
 export type Field = StringField | IntField | BoolField | HostPortField;
 
+/** What is wrong with a `store` value, or null: `sqlite` or a PostgreSQL connection URL. */
+export function storeProblem(value: string): string | null {
+  if (value === 'sqlite') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'expected sqlite or postgres://USER@HOST:PORT/DATABASE';
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    return 'expected sqlite or postgres://USER@HOST:PORT/DATABASE';
+  if (!url.hostname || url.pathname.length < 2) return 'a PostgreSQL URL needs a host and a database';
+  return null;
+}
+
 /** The schema: sections of fields. Top-level fields live in the section named ''. */
 export const SCHEMA = {
   '': {
@@ -53,8 +70,8 @@ export const SCHEMA = {
     },
     store: {
       kind: 'string',
-      values: ['sqlite'],
-      doc: 'Where mail and accounts are kept. `sqlite` is the embedded store: a SQLite database and a folder of content-addressed message files inside the data folder.',
+      check: storeProblem,
+      doc: 'Where mail and accounts are kept. `sqlite` is the embedded store: a SQLite database and a folder of content-addressed message files inside the data folder. `postgres://USER:PASSWORD@HOST:PORT/DATABASE` keeps everything, message bytes included, in that PostgreSQL database, which any number of Portcullis nodes can share (docs/scaling.md). `init --store` sets it.',
       default: 'sqlite',
     },
   },

@@ -56,3 +56,8 @@ export const MESSAGE_VIEW_CACHE = 20_000;
 /** Header blocks up to this size are kept beside the message row for header-only FETCH; a larger
  * one (rare, and usually hostile) is read from the message itself. */
 export const MESSAGE_HEADER_CACHE_MAX_BYTES = 64 * 1024;
+
+/** How long a node holds the queued recipients it took for a delivery attempt: no other node
+ * takes them meanwhile, and a node that dies mid-attempt leaves them to be retried after it.
+ * Longer than the SMTP client's own timeouts for one whole attempt. */
+export const QUEUE_LEASE_MS = 15 * 60_000;

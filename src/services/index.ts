@@ -137,7 +137,7 @@ export function createServices(deps: {
     throttle,
     externalForwarding: settings.externalForwarding ?? true,
   });
-  const changes = createChanges();
+  const changes = createChanges(store);
   const diskLow = createDiskWatermark(store, clock, settings.minFreeDisk ?? 0);
   const outbound = createOutbound({ store, clock, log: log.child({ svc: 'outbound' }) });
   // Invitation mail is applied by scheduling, which needs submission, which needs delivery.

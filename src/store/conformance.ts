@@ -51,8 +51,12 @@ async function putBlob(store: Store, text: string | Buffer) {
 }
 
 /** Registers the conformance tests for one backend. */
-export function storeConformance(name: string, factory: StoreFactory): void {
-  describe(`store conformance: ${name}`, () => {
+export function storeConformance(
+  name: string,
+  factory: StoreFactory,
+  options: { skip?: string | false } = {},
+): void {
+  describe(`store conformance: ${name}`, { skip: options.skip ?? false }, () => {
     const withStore = (title: string, fn: (store: Store, reopen: () => Promise<Store>) => Promise<void>) =>
       test(title, async () => {
         const s = await factory.open();

@@ -1,18 +1,20 @@
 /**
- * @module Store factory: picks the backend named by configuration. With `store/sqlite` this and
- * main.ts are the only modules that import a concrete backend.
+ * @module Store factory: picks the backend named by configuration. With the backends themselves,
+ * this and main.ts are the only modules that import a concrete backend.
  */
 import { join } from 'node:path';
+import { openPostgresStore } from './postgres/store.ts';
 import { openSqliteStore } from './sqlite/store.ts';
 import type { Store } from './types.ts';
 
-/** Which backend to open, and where. */
+/** Which backend to open, and where: `sqlite` (in the data folder) or a PostgreSQL URL. */
 export interface StoreOptions {
-  backend: 'sqlite';
+  store: string;
   dataDir: string;
 }
 
 /** Opens the configured store. */
 export function openStore(options: StoreOptions): Store {
-  return openSqliteStore({ dir: join(options.dataDir, 'store') });
+  if (options.store === 'sqlite') return openSqliteStore({ dir: join(options.dataDir, 'store') });
+  return openPostgresStore({ url: options.store });
 }

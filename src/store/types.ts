@@ -813,5 +813,12 @@ export interface Store {
     since: number,
   ): Promise<{ changed: DavObject[]; removed: string[] }>;
 
+  /**
+   * Calls `listener` with the account and its new modseq after each commit that changed an
+   * account's data, made by any node sharing this store. Absent where one process is all there
+   * is (the embedded store): the services announce their own writes. Returns an unsubscriber.
+   */
+  watchChanges?(listener: (accountId: number, modseq: number) => void): () => void;
+
   close(): Promise<void>;
 }

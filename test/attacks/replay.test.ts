@@ -9,15 +9,13 @@
  * foothold is audited, alerted and mailed to the owner), LG-04 (tampering shows).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { openApp } from '../../src/main.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
 import { RawImap } from '../helpers/imap.ts';
-import { cli, cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { cli, cliOk, makeDataDir, type RunningServer, startServer, tamperAudit } from '../helpers/server.ts';
 
 const SPRAYED = 'Spring2026!';
 const ACCOUNTS = Array.from({ length: 50 }, (_, i) => `user${String(i + 1).padStart(2, '0')}@example.test`);
@@ -298,19 +296,10 @@ describe('replay: spraying, mailbox theft over IMAP and JMAP, a forwarding rule'
       assert.ok(audit(['--action', kind]).length >= 1, kind);
 
     assert.match(cliOk(data.path, ['audit', 'verify']), /^audit log intact/);
-    const db = new Database(join(data.path, 'store', 'mail.db'));
-    const row = db.prepare("SELECT seq, record FROM audit_log WHERE action = 'mail.forward.set'").get() as {
-      seq: number;
-      record: string;
-    };
     // One byte: the intruder's address in the forward becomes another.
-    db.prepare('UPDATE audit_log SET record = ? WHERE seq = ?').run(
-      row.record.replace('evil', 'evIl'),
-      row.seq,
-    );
-    db.close();
+    const seq = await tamperAudit(data.path, 'mail.forward.set', (record) => record.replace('evil', 'evIl'));
     const r = cli(data.path, ['audit', 'verify']);
     assert.equal(r.code, 3);
-    assert.match(r.stdout, new RegExp(`^audit log BROKEN at record ${row.seq}:`, 'm'));
+    assert.match(r.stdout, new RegExp(`^audit log BROKEN at record ${seq}:`, 'm'));
   });
 });

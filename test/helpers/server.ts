@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/load.ts';
+import { testDatabaseSync } from './postgres.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const BIN = join(ROOT, 'bin/portcullis.js');
@@ -53,16 +57,27 @@ export interface Setup {
   config?: string;
 }
 
+/** The store the test installs use: the embedded one, or with PORTCULLIS_TEST_STORE=postgres a
+ * new PostgreSQL database for each (scripts/run-tests.js runs the protocol suites both ways). */
+export const TEST_STORE = process.env['PORTCULLIS_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite';
+
 /** Creates and populates a data folder. */
 export function makeDataDir(setup: Setup): { path: string; remove(): void } {
   const dir = tempDir();
   const data = join(dir.path, 'data');
-  cliOk(data, ['init', '--hostname', 'mx.test']);
+  const database = TEST_STORE === 'postgres' ? testDatabaseSync() : null;
+  cliOk(data, ['init', '--hostname', 'mx.test', ...(database ? ['--store', database.url] : [])]);
   if (setup.config) appendFileSync(join(data, 'portcullis.toml'), `\n${setup.config}\n`);
   for (const d of setup.domains ?? []) cliOk(data, ['domain', 'add', d]);
   for (const u of setup.users ?? []) cliOk(data, ['user', 'add', u.address, '--password', u.password]);
   for (const [s, t] of setup.aliases ?? []) cliOk(data, ['alias', 'add', s, t]);
-  return { path: data, remove: dir.remove };
+  return {
+    path: data,
+    remove: () => {
+      dir.remove();
+      database?.drop();
+    },
+  };
 }
 
 /** A running server process. */
@@ -163,4 +178,55 @@ export function useServer(
       return server;
     },
   };
+}
+
+/** Direct SQL on a test install's store, whichever backend it uses, for tests that play an
+ * intruder with database access. Statements use `$1`-style parameters. */
+export async function storeSql(dataDir: string): Promise<{
+  all(sql: string, params?: unknown[]): Promise<Record<string, any>[]>;
+  close(): Promise<void>;
+}> {
+  const store = loadConfig(dataDir).store;
+  if (store === 'sqlite') {
+    const db = new Database(join(dataDir, 'store', 'mail.db'));
+    return {
+      all: async (sql, params = []) => {
+        // Positional `?` in the order the `$n` appear.
+        const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => params[Number(m[1]) - 1]);
+        const stmt = db.prepare(sql.replace(/\$\d+/g, '?'));
+        if (stmt.reader) return stmt.all(...order) as Record<string, any>[];
+        stmt.run(...order);
+        return [];
+      },
+      close: async () => {
+        db.close();
+      },
+    };
+  }
+  const client = new pg.Client({ connectionString: store });
+  await client.connect();
+  return {
+    all: async (sql, params = []) => (await client.query(sql, params)).rows,
+    close: () => client.end(),
+  };
+}
+
+/** Replaces the text of the first audit record of `action` in a test install's store, as an
+ * intruder with database access would; returns that record's seq. */
+export async function tamperAudit(
+  dataDir: string,
+  action: string,
+  change: (record: string) => string,
+): Promise<number> {
+  const db = await storeSql(dataDir);
+  try {
+    const [row] = await db.all('SELECT seq, record FROM audit_log WHERE action = $1 ORDER BY seq LIMIT 1', [
+      action,
+    ]);
+    if (!row) throw new Error(`no audit record of ${action}`);
+    await db.all('UPDATE audit_log SET record = $1 WHERE seq = $2', [change(row['record']), row['seq']]);
+    return Number(row['seq']);
+  } finally {
+    await db.close();
+  }
 }

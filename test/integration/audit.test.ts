@@ -7,19 +7,16 @@
  * also notices a log cut short.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { cli, cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { cli, cliOk, makeDataDir, type RunningServer, startServer, storeSql } from '../helpers/server.ts';
 
 const USER = { address: 'hana@example.test', password: 'hana-password-1' };
 
 describe('audit log', () => {
   let data: { path: string; remove(): void };
   let server: RunningServer;
-  const db = () => new Database(join(data.path, 'store', 'mail.db'));
   const records = (args: string[] = []) =>
     cliOk(data.path, ['audit', 'search', ...args])
       .trim()
@@ -164,7 +161,7 @@ describe('audit log', () => {
     assert.equal(cli(data.path, ['audit', 'search', '--account', 'nobody@example.test']).code, 1);
   });
 
-  test('LG-04: verify passes, then names the record changed, removed or moved; a checkpoint shows truncation', () => {
+  test('LG-04: verify passes, then names the record changed, removed or moved; a checkpoint shows truncation', async () => {
     assert.match(cliOk(data.path, ['audit', 'verify']), /^audit log intact: \d+ records/);
     const checkpoint = cliOk(data.path, ['audit', 'checkpoint']).trim();
     assert.match(checkpoint, /^\d+:[0-9a-f]{64}$/);
@@ -174,46 +171,49 @@ describe('audit log', () => {
       const m = /^audit log BROKEN at record (\d+): (.*)$/m.exec(r.stdout);
       return { code: r.code, seq: m ? Number(m[1]) : null, reason: m?.[2] ?? '' };
     };
-    const d = db();
+    const d = await storeSql(data.path);
     try {
-      const rows = () => d.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, any>[];
-      const snapshot = rows();
-      const put = d.prepare(
-        'INSERT OR REPLACE INTO audit_log (seq, at, account_id, action, record, hash) VALUES (@seq, @at, @account_id, @action, @record, @hash)',
-      );
-      const restore = () => {
-        for (const r of snapshot) put.run(r);
+      const snapshot = await d.all('SELECT * FROM audit_log ORDER BY seq');
+      const put = (r: Record<string, any>) =>
+        d.all(
+          `INSERT INTO audit_log (seq, at, account_id, action, record, hash) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (seq) DO UPDATE SET at = excluded.at, account_id = excluded.account_id,
+             action = excluded.action, record = excluded.record, hash = excluded.hash`,
+          [r['seq'], r['at'], r['account_id'], r['action'], r['record'], r['hash']],
+        );
+      const restore = async () => {
+        for (const r of snapshot) await put(r);
         assert.equal(verify().code, 0, 'restored');
       };
       // One byte of one record.
       const third = snapshot[2]!;
-      put.run({ ...third, record: third.record.replace('"at":"2', '"at":"3') });
+      await put({ ...third, record: third['record'].replace('"at":"2', '"at":"3') });
       assert.deepEqual([verify().code, verify().seq], [3, 3]);
-      restore();
+      await restore();
       // A record removed.
-      d.prepare('DELETE FROM audit_log WHERE seq = 4').run();
+      await d.all('DELETE FROM audit_log WHERE seq = 4');
       assert.deepEqual([verify().code, verify().seq], [3, 5]);
-      restore();
+      await restore();
       // Two records swapped.
       const [a, b] = [snapshot[5]!, snapshot[6]!];
-      put.run({ ...b, seq: a.seq });
-      put.run({ ...a, seq: b.seq });
-      assert.deepEqual([verify().code, verify().seq], [3, a.seq]);
-      restore();
+      await put({ ...b, seq: a['seq'] });
+      await put({ ...a, seq: b['seq'] });
+      assert.deepEqual([verify().code, verify().seq], [3, Number(a['seq'])]);
+      await restore();
       // A changed record re-sealed: the next link breaks.
       const fourth = snapshot[3]!;
-      put.run({ ...fourth, record: fourth.record.replace('"at":"2', '"at":"3'), hash: 'f'.repeat(64) });
+      await put({ ...fourth, record: fourth['record'].replace('"at":"2', '"at":"3'), hash: 'f'.repeat(64) });
       assert.equal(verify().seq, 4);
-      restore();
+      await restore();
       // The tail cut off from the checkpoint on: the chain alone looks whole, the checkpoint does not.
       const cut = Number(checkpoint.split(':')[0]) - 1;
-      d.prepare('DELETE FROM audit_log WHERE seq >= ?').run(cut);
+      await d.all('DELETE FROM audit_log WHERE seq >= $1', [cut]);
       assert.equal(verify().code, 0, 'a truncated chain is consistent in itself');
       const truncated = verify(['--checkpoint', checkpoint]);
       assert.equal(truncated.code, 3);
       assert.match(truncated.reason, /checkpoint|truncated/);
     } finally {
-      d.close();
+      await d.close();
     }
   });
 });
