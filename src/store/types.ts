@@ -504,7 +504,9 @@ export interface Store {
     now: number;
     expiresAt: number;
   }): Promise<OutboundMessage>;
-  /** Queued messages with recipients due at `now`, oldest first; only the due recipients. */
+  /** Queued messages with recipients due at `now`, oldest first; only the due recipients. A
+   * store that several nodes share claims what it returns: until the attempt is recorded, or
+   * QUEUE_LEASE_MS has passed, no other caller gets those recipients. */
   dueOutbound(now: number, limit: number): Promise<OutboundMessage[]>;
   /** Records an attempt's outcomes; a message with no recipient left queued leaves the queue
    * and releases its blob (the caller has what it needs for a delivery report). */
