@@ -32,9 +32,8 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-// Suites that are about the embedded store itself (its files, its migrations, its crash
-// behaviour) run on SQLite only.
-const SQLITE_ONLY = ['test/integration/durability', 'test/integration/disk', 'test/fuzz/'];
+// The fuzzers exercise parsers, not the store: one pass is enough.
+const SQLITE_ONLY = ['test/fuzz/'];
 const onPostgresToo = selected.filter(
   (f) => f.startsWith('test/') && !SQLITE_ONLY.some((s) => f.startsWith(s)),
 );

@@ -6,9 +6,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './cli/main.ts';
-import { loadTls } from './config/init.ts';
+import { loadTls, setStore } from './config/init.ts';
 import { loadConfig, parseHostPort } from './config/load.ts';
-import type { Config, ListenerName } from './config/schema.ts';
+import { type Config, type ListenerName, storeProblem } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.ts';
 import { UsageError } from './core/errors.ts';
@@ -16,6 +16,7 @@ import { codeManifest, compareManifests, parseManifest } from './core/integrity.
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { createMemoryBudget } from './core/memory-budget.ts';
 import { createResolver, type Resolver } from './dns/resolver.ts';
+import { summarize } from './mail/summary.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
 import { startImapServer } from './protocols/imap/server.ts';
 import { startSmtpServer } from './protocols/smtp/server/server.ts';
@@ -25,6 +26,7 @@ import { localAdminContext } from './services/admin.ts';
 import { anonymousContext, createServices, type Services } from './services/index.ts';
 import { webhookProblem } from './services/webhook.ts';
 import { openStore } from './store/index.ts';
+import { migrateToPostgres } from './store/migrate.ts';
 import type { Store } from './store/types.ts';
 import { startHttpServer } from './web/server.ts';
 
@@ -384,5 +386,23 @@ function parseRoutes(text: string): Map<string, Route> {
 
 /** Entry point of the `portcullis` program. */
 export function main(argv: string[]): Promise<number> {
-  return runCli(argv, { open: async (dir) => openApp(dir), serve });
+  return runCli(argv, {
+    open: async (dir) => openApp(dir),
+    serve,
+    async migrate(dir, url, progress) {
+      if (loadConfig(dir).store !== 'sqlite')
+        throw new UsageError('this data folder does not use the embedded store');
+      const problem = storeProblem(url);
+      if (problem || url === 'sqlite')
+        throw new UsageError(`--to: ${problem ?? 'expected a PostgreSQL URL'}`);
+      const r = await migrateToPostgres(
+        join(dir, 'store'),
+        url,
+        (raw) => summarize(raw).searchText,
+        progress,
+      );
+      setStore(dir, url);
+      return r;
+    },
+  });
 }

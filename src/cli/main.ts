@@ -21,6 +21,12 @@ import type { Services } from '../services/index.ts';
 export interface CliDeps {
   /** Opens the data folder's configuration, store and services. */
   open(dataDir: string): Promise<{ services: Services; close(): Promise<void> }>;
+  /** Copies the data folder's embedded store into PostgreSQL and switches the configuration to it. */
+  migrate(
+    dataDir: string,
+    url: string,
+    progress: (p: { table: string; done: number; total: number }) => void,
+  ): Promise<{ tables: Record<string, number> }>;
   /** Runs the server until SIGINT/SIGTERM. */
   serve(dataDir: string, listeners: Partial<Record<ListenerName, string>>): Promise<void>;
   /** Where normal output goes (stdout by default). */
@@ -124,6 +130,35 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       await initDataDir(dataDir(), { hostname: opts.hostname, store: opts.store });
       await withServices(async () => undefined);
       out(`initialised ${dataDir()}`);
+    });
+
+  program
+    .command('migrate')
+    .description('move the embedded store (SQLite and message files) into PostgreSQL; stop the server first')
+    .requiredOption('--to <url>', 'postgres://USER:PASSWORD@HOST:PORT/DATABASE')
+    .action(async (opts: { to: string }) => {
+      const tty = process.stderr.isTTY;
+      let last = { table: '', quarter: -1 };
+      const r = await deps.migrate(dataDir(), opts.to, ({ table, done, total }) => {
+        const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+        const filled = Math.floor(pct / 5);
+        const line = `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${String(pct).padStart(3)}% ${table} ${done}/${total}`;
+        if (tty) {
+          process.stderr.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
+          return;
+        }
+        // Without a terminal: a line when a table starts and at each quarter of it.
+        const quarter = Math.floor(pct / 25);
+        if (table !== last.table || quarter > last.quarter) process.stderr.write(`${line}\n`);
+        last = { table, quarter };
+      });
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      out(
+        `migrated ${rows} rows of ${Object.keys(r.tables).length} tables; counts, blob hashes and flags checked`,
+      );
+      out(
+        `store = ${JSON.stringify(opts.to)} is now in the configuration; the SQLite files stay as they were`,
+      );
     });
 
   const domain = program.command('domain').description('mail domains served here');

@@ -68,3 +68,18 @@ export function loadTls(dataDir: string, config: Config): { key: Buffer; cert: B
     throw new UsageError(`tls: cannot read ${(err as NodeJS.ErrnoException).path ?? certPath}`);
   }
 }
+
+/** Points the data folder's configuration at another store (after `migrate`), keeping the rest
+ * of the file as it is. */
+export function setStore(dataDir: string, store: string): void {
+  const problem = storeProblem(store);
+  if (problem) throw new UsageError(`store: ${problem}`);
+  const path = join(dataDir, CONFIG_FILE);
+  const text = readFileSync(path, 'utf8');
+  const line = `store = ${JSON.stringify(store)}`;
+  // Top-level keys come before the first [section]; an existing store line is replaced in place.
+  const next = /^store\s*=.*$/m.test(text)
+    ? text.replace(/^store\s*=.*$/m, line)
+    : text.replace(/^(?!#)/m, `${line}\n`);
+  writeFileSync(path, next, { mode: 0o600 });
+}

@@ -133,7 +133,8 @@ CREATE TABLE changes (
   object_id BIGINT NOT NULL,
   op TEXT NOT NULL,
   mailbox_id BIGINT,
-  uid BIGINT
+  uid BIGINT,
+  PRIMARY KEY (account_id, seq)
 );
 CREATE INDEX changes_by_modseq ON changes (account_id, modseq, seq);
 CREATE INDEX changes_by_mailbox ON changes (account_id, mailbox_id, modseq) WHERE mailbox_id IS NOT NULL;
