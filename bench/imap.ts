@@ -16,6 +16,7 @@ import {
 import { join } from 'node:path';
 import { RawImap } from '../test/helpers/imap.ts';
 import { makeDataDir, startServer, tempDir } from '../test/helpers/server.ts';
+import { type StoreSetup, systemName } from './smtp-ingest.ts';
 import { benchMessage, smtpLoad } from './smtp-load.ts';
 
 /** Messages seeded; BENCH_IMAP_MESSAGES changes it for a quick run. */
@@ -86,12 +87,15 @@ const progress = (text: string): void => {
   process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${text}\n`);
 };
 
+/** Measures one system; with several ports (nodes), the mixed-load clients are spread over
+ * them and the single-client figures are taken on the first. */
 async function measure(
   system: string,
-  port: number,
+  ports: number[],
   pids: () => number[],
   idle: number,
 ): Promise<ImapFigures> {
+  const port = ports[0]!;
   progress(`${system}: measuring`);
   const c = await login(port);
   await c.cmd('SELECT INBOX');
@@ -116,7 +120,7 @@ async function measure(
   const until = Date.now() + 5000;
   await Promise.all(
     Array.from({ length: 10 }, async (_, k) => {
-      const m = await login(port);
+      const m = await login(ports[k % ports.length]!);
       await m.cmd('SELECT INBOX');
       let i = k;
       while (Date.now() < until) {
@@ -153,19 +157,30 @@ async function measure(
 /** Portcullis, seeded over SMTP, with plaintext IMAP allowed on loopback like the Dovecot peer.
  * Its memory per connection is measured on a fresh server (benchIdleCapacity): the garbage the
  * load leaves on the heap is collected while connections open and hides their cost. */
-export async function benchPortcullisImap(): Promise<ImapFigures> {
+export async function benchPortcullisImap(
+  setup: StoreSetup = { store: 'sqlite', nodes: 1 },
+): Promise<ImapFigures> {
   const data = makeDataDir({
     domains: ['bench.test'],
     users: [{ address: USER, password: PASS }],
     config: '[imap]\nplaintextAuth = true\nmaxConnectionsPerUser = 10000',
+    store: setup.store,
   });
-  const server = await startServer(data.path, ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0']);
+  const listeners = ['smtp=127.0.0.1:0', 'imap=127.0.0.1:0'];
+  const servers = [await startServer(data.path, listeners)];
+  if (setup.nodes === 2) servers.push(await startServer(data.path, listeners));
+  const name = systemName(setup);
   try {
-    progress(`Portcullis: seeding ${MESSAGES} messages over SMTP`);
-    await smtpLoad(server.ports['smtp']!, { total: MESSAGES, sessions: 10, size: SIZE, rcpt: USER });
-    return await measure('Portcullis', server.ports['imap']!, () => [server.proc.pid!], 0);
+    progress(`${name}: seeding ${MESSAGES} messages over SMTP`);
+    await smtpLoad(servers[0]!.ports['smtp']!, { total: MESSAGES, sessions: 10, size: SIZE, rcpt: USER });
+    return await measure(
+      name,
+      servers.map((s) => s.ports['imap']!),
+      () => servers.map((s) => s.proc.pid!),
+      0,
+    );
   } finally {
-    await server.stop();
+    for (const s of servers) await s.stop();
     data.remove();
   }
 }
@@ -257,7 +272,7 @@ default_vsz_limit = 1G
   };
   try {
     await new Promise((r) => setTimeout(r, 500));
-    return await measure('Dovecot 2.3 (Debian, Maildir)', DOVECOT_PORT, pids, idle);
+    return await measure('Dovecot 2.3 (Debian, Maildir)', [DOVECOT_PORT], pids, idle);
   } finally {
     spawnSync('doveadm', ['-c', conf, 'stop'], { stdio: 'ignore' });
     tmp.remove();

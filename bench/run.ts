@@ -4,7 +4,8 @@
  */
 import { benchPortcullisDav, benchRadicale, type DavFigures } from './caldav.ts';
 import { benchDovecot, benchIdleCapacity, benchPortcullisImap, type ImapFigures } from './imap.ts';
-import { benchPortcullis, benchPostfix, type IngestResult } from './smtp-ingest.ts';
+import { usePostgres } from './postgres.ts';
+import { benchPortcullis, benchPostfix, type IngestResult, type StoreSetup } from './smtp-ingest.ts';
 
 function table(rows: IngestResult[]): string {
   const lines = [
@@ -21,9 +22,24 @@ function table(rows: IngestResult[]): string {
 const only = process.argv.slice(2);
 const wants = (name: string) => only.length === 0 || only.includes(name);
 
+// PostgreSQL runs (one node and two nodes on one database) when PostgreSQL is installed.
+const postgres = wants('smtp-ingest') || wants('imap') ? await usePostgres() : 'not needed';
+if (typeof postgres === 'string' && postgres !== 'not needed')
+  console.log(`PostgreSQL runs skipped: ${postgres}`);
+const setups: StoreSetup[] = [
+  { store: 'sqlite', nodes: 1 },
+  ...(typeof postgres === 'string'
+    ? []
+    : ([
+        { store: 'postgres', nodes: 1 },
+        { store: 'postgres', nodes: 2 },
+      ] as const)),
+];
+
 if (wants('smtp-ingest')) {
   console.log('\n## SMTP ingest: 10,000 messages of ~10 KB, 10 parallel sessions\n');
-  const rows: IngestResult[] = [await benchPortcullis()];
+  const rows: IngestResult[] = [];
+  for (const setup of setups) rows.push(await benchPortcullis(setup));
   const pf = await benchPostfix();
   if (typeof pf === 'string') console.log(`Postfix skipped: ${pf}`);
   else rows.push(pf);
@@ -38,6 +54,7 @@ if (wants('imap')) {
   const cap = await benchIdleCapacity(Number(process.env['BENCH_IMAP_CAPACITY'] ?? 5000));
   portcullis.idleKbPerConnection = cap.kbPerConnection;
   const rows: ImapFigures[] = [portcullis];
+  for (const setup of setups.slice(1)) rows.push(await benchPortcullisImap(setup));
   const dv = await benchDovecot();
   if (typeof dv === 'string') console.log(`Dovecot skipped: ${dv}`);
   else rows.push(dv);
@@ -47,7 +64,7 @@ if (wants('imap')) {
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.system} | ${r.fetchMs.toFixed(0)} | ${r.searchMs.toFixed(0)} (${r.searchHits} hit) | ${r.mixedOpsPerSec.toFixed(0)} | ${r.idleKbPerConnection?.toFixed(0)} |`,
+      `| ${r.system} | ${r.fetchMs.toFixed(0)} | ${r.searchMs.toFixed(0)} (${r.searchHits} hit) | ${r.mixedOpsPerSec.toFixed(0)} | ${r.idleKbPerConnection?.toFixed(0) ?? '–'} |`,
     );
   }
   console.log(
@@ -72,3 +89,5 @@ if (wants('caldav')) {
       `| ${r.system} | ${r.queryMs.toFixed(1)} | ${r.queryHits} | ${r.syncMs.toFixed(1)} | ${r.syncItems} | ${r.note} |`,
     );
 }
+
+if (typeof postgres !== 'string') postgres.stop();

@@ -11,10 +11,11 @@ export function benchMessage(n: number, size: number): string {
   return head + line.repeat(Math.max(1, Math.floor((size - head.length) / line.length)));
 }
 
-/** Sends `total` messages to `rcpt` over `sessions` connections; returns elapsed milliseconds. */
+/** Sends `total` messages to `rcpt` over `sessions` connections; returns elapsed milliseconds.
+ * Messages are numbered from `first` (default 0). */
 export async function smtpLoad(
   port: number,
-  opts: { total: number; sessions: number; size: number; rcpt: string },
+  opts: { total: number; sessions: number; size: number; rcpt: string; first?: number },
 ): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -22,7 +23,7 @@ export async function smtpLoad(
     const c = await RawSmtp.open(port);
     await c.command('EHLO load.test');
     while (next < opts.total) {
-      const n = next++;
+      const n = (opts.first ?? 0) + next++;
       // PIPELINING (RFC 2920): MAIL, RCPT and DATA in one write, then their three replies.
       c.write(`MAIL FROM:<load@remote.test>\r\nRCPT TO:<${opts.rcpt}>\r\nDATA\r\n`);
       const steps = [await c.reply(), await c.reply(), await c.reply()];

@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-const ADMIN_URL = process.env['PORTCULLIS_TEST_PG'] ?? '';
+/** Read when needed: the benchmark starts its own cluster and sets it after this module loads. */
+const adminUrl = (): string => process.env['PORTCULLIS_TEST_PG'] ?? '';
+const ADMIN_URL = adminUrl();
 
 if (!ADMIN_URL && process.env['CI'])
   throw new Error('PORTCULLIS_TEST_PG is not set: CI must run the PostgreSQL suites (install postgresql)');
@@ -18,7 +20,7 @@ export const noPostgres: string | false = ADMIN_URL
   : 'PostgreSQL is not installed (apt-get install postgresql) and PORTCULLIS_TEST_PG is not set';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
+  const c = new pg.Client({ connectionString: adminUrl() });
   await c.connect();
   try {
     return await fn(c);
@@ -28,13 +30,13 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 const databaseUrl = (name: string): string => {
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   return url.toString();
 };
 
 const psql = (sql: string): void => {
-  const r = spawnSync('psql', [ADMIN_URL, '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  const r = spawnSync('psql', [adminUrl(), '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
 };
 

@@ -55,6 +55,8 @@ export interface Setup {
   users?: { address: string; password: string }[];
   aliases?: [string, string][];
   config?: string;
+  /** The store; by default TEST_STORE. */
+  store?: 'sqlite' | 'postgres';
 }
 
 /** The store the test installs use: the embedded one, or with PORTCULLIS_TEST_STORE=postgres a
@@ -65,7 +67,7 @@ export const TEST_STORE = process.env['PORTCULLIS_TEST_STORE'] === 'postgres' ? 
 export function makeDataDir(setup: Setup): { path: string; remove(): void } {
   const dir = tempDir();
   const data = join(dir.path, 'data');
-  const database = TEST_STORE === 'postgres' ? testDatabaseSync() : null;
+  const database = (setup.store ?? TEST_STORE) === 'postgres' ? testDatabaseSync() : null;
   cliOk(data, ['init', '--hostname', 'mx.test', ...(database ? ['--store', database.url] : [])]);
   if (setup.config) appendFileSync(join(data, 'portcullis.toml'), `\n${setup.config}\n`);
   for (const d of setup.domains ?? []) cliOk(data, ['domain', 'add', d]);
