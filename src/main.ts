@@ -45,7 +45,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const resolver = resolverOf(config);
   const hookProblem = config.alerts.webhook ? webhookProblem(config.alerts.webhook) : null;
   if (hookProblem) throw new UsageError(`alerts.webhook: ${hookProblem}`);
-  const store = openStore({ store: config.store, dataDir });
+  const store = openStore({ store: config.store, dataDir, log });
   const services = createServices({
     store,
     clock: systemClock,
@@ -117,6 +117,13 @@ export async function serve(
       'running as root: run as an unprivileged user that cannot write the code (deploy/portcullis.service)',
     );
   const app = openApp(dataDir, log);
+  // The store must answer before any listener opens (PostgreSQL may be unreachable or refuse).
+  try {
+    await app.store.listDomains();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new UsageError(`store: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const tls = loadTls(dataDir, config);
   // --listen replaces the configured listeners: what the command line names is all that opens.
   const listeners = Object.keys(overrides).length > 0 ? overrides : config.listeners;

@@ -4,7 +4,7 @@
  * line on stderr and a non-zero exit, never a stack trace.
  * Trust: arguments come from the local administrator.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { initDataDir } from '../config/init.ts';
@@ -127,8 +127,16 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       'sqlite',
     )
     .action(async (opts: { hostname: string; store: string }) => {
+      const fresh = !existsSync(dataDir());
       await initDataDir(dataDir(), { hostname: opts.hostname, store: opts.store });
-      await withServices(async () => undefined);
+      try {
+        // Creates the database, or reaches PostgreSQL and brings its schema up to date.
+        await withServices(async (s) => unwrap(await s.directory.listDomains(admin()), 'store'));
+      } catch (err) {
+        // A folder made by this command is not left half done.
+        if (fresh) rmSync(dataDir(), { recursive: true, force: true });
+        throw err;
+      }
       out(`initialised ${dataDir()}`);
     });
 

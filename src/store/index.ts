@@ -3,6 +3,7 @@
  * this and main.ts are the only modules that import a concrete backend.
  */
 import { join } from 'node:path';
+import type { Logger } from '../core/log.ts';
 import { openPostgresStore } from './postgres/store.ts';
 import { openSqliteStore } from './sqlite/store.ts';
 import type { Store } from './types.ts';
@@ -11,10 +12,15 @@ import type { Store } from './types.ts';
 export interface StoreOptions {
   store: string;
   dataDir: string;
+  log?: Logger;
 }
 
 /** Opens the configured store. */
 export function openStore(options: StoreOptions): Store {
   if (options.store === 'sqlite') return openSqliteStore({ dir: join(options.dataDir, 'store') });
-  return openPostgresStore({ url: options.store });
+  return openPostgresStore({
+    url: options.store,
+    onFeedError: (err) =>
+      options.log?.warn({ err }, 'change feed: connection to PostgreSQL lost; listening again'),
+  });
 }

@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database as PgDatabase, Sql } from './postgres/database.ts';
 import { openDatabase as openPostgres } from './postgres/database.ts';
-import { indexWords } from './postgres/text.ts';
+import { tsvectorLiteral } from './postgres/text.ts';
 import { openDatabase as openSqlite } from './sqlite/database.ts';
 
 type Row = Record<string, unknown>;
@@ -175,9 +175,9 @@ async function insert(
     const extra: Record<string, string> = {};
     if (table === 'messages') {
       const text = searchTextOf(blobBytes(lite, storeDir, row['blob_hash'] as string));
-      extra['text_subject'] = indexWords(text.subject);
-      extra['text_addresses'] = indexWords(text.addresses);
-      extra['text_body'] = indexWords(text.body);
+      extra['text_subject'] = tsvectorLiteral(text.subject);
+      extra['text_addresses'] = tsvectorLiteral(text.addresses);
+      extra['text_body'] = tsvectorLiteral(text.body);
     }
     const names = Object.keys(row);
     const values = names.map((n) => row[n]);
@@ -185,7 +185,7 @@ async function insert(
     for (const [name, words] of Object.entries(extra)) {
       names.push(name);
       values.push(words);
-      placeholders.push(`to_tsvector('simple', $${values.length})`);
+      placeholders.push(`$${values.length}::tsvector`);
     }
     await sql.run(
       `INSERT INTO ${table} (${names.join(', ')}) VALUES (${placeholders.join(', ')}) ON CONFLICT DO NOTHING`,

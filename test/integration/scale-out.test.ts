@@ -1,7 +1,7 @@
 /**
  * Several Portcullis nodes on one PostgreSQL database (DESIGN.md, scale-out): two `serve`
  * processes share a data folder's configuration and one database. A delivery on node 1 reaches
- * an IDLE session on node 2 within a second (LISTEN/NOTIFY); a flag set over JMAP on node 2 is
+ * an IDLE session and a JMAP push stream on node 2 within a second (LISTEN/NOTIFY); a flag set over JMAP on node 2 is
  * seen over IMAP on node 1; 500 queued messages are worked by both nodes and each reaches the
  * remote server exactly once; a node killed with SIGKILL during SMTP ingest loses nothing it
  * acknowledged while the other keeps serving.
@@ -120,6 +120,35 @@ describe('two nodes on one PostgreSQL', { skip: noPostgres }, () => {
     assert.ok(ev, 'EXISTS arrived on the other node');
     assert.equal(ev.count, before + 1);
     assert.ok(ev.at - sent < 1000, `EXISTS after ${ev.at - sent} ms`);
+  });
+
+  test('a delivery on node 1 sends a JMAP push event on node 2 within one second', async () => {
+    const aborter = new AbortController();
+    const r = await fetch(
+      `http://127.0.0.1:${node2.ports['http']}/jmap/eventsource?types=Email&closeafter=state&ping=0`,
+      {
+        headers: { Authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}` },
+        signal: aborter.signal,
+      },
+    );
+    assert.equal(r.status, 200);
+    const reader = r.body!.getReader();
+    let text = '';
+    const event = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return null;
+        text += Buffer.from(value).toString();
+        if (text.includes('event: state')) return Date.now();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = Date.now();
+    await deliver(node1, 'pushed-across');
+    const at = await Promise.race([event, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+    aborter.abort();
+    assert.ok(at, 'a StateChange arrived on the other node');
+    assert.ok(at - sent < 1000, `push after ${at - sent} ms`);
   });
 
   test('a flag set over JMAP on node 2 is seen over IMAP on node 1', async () => {

@@ -19,8 +19,9 @@ export type Row = Record<string, unknown>;
 export interface Sql {
   /** Rows of a statement with `$n` parameters. */
   rows(text: string, params?: unknown[]): Promise<Row[]>;
-  /** The first row, or undefined. */
-  one(text: string, params?: unknown[]): Promise<Row | undefined>;
+  /** The first row, or undefined. A `name` makes it a prepared statement, parsed and planned
+   * once per connection (for the hottest statements). */
+  one(text: string, params?: unknown[], name?: string): Promise<Row | undefined>;
   /** How many rows a statement changed. */
   run(text: string, params?: unknown[]): Promise<number>;
 }
@@ -41,12 +42,20 @@ const types = new pg.TypeOverrides();
 types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 types.setTypeParser(pg.types.builtins.NUMERIC, (v: string) => Number(v));
 
-const sqlOf = (q: { query: (text: string, params?: unknown[]) => Promise<pg.QueryResult> }): Sql => ({
+type Queryable = {
+  query: (
+    q: string | { name?: string; text: string; values?: unknown[] },
+    params?: unknown[],
+  ) => Promise<pg.QueryResult>;
+};
+
+const sqlOf = (q: Queryable): Sql => ({
   async rows(text, params) {
     return (await q.query(text, params)).rows as Row[];
   },
-  async one(text, params) {
-    return (await q.query(text, params)).rows[0] as Row | undefined;
+  async one(text, params, name) {
+    const r = name ? await q.query({ name, text, values: params ?? [] }) : await q.query(text, params);
+    return r.rows[0] as Row | undefined;
   },
   async run(text, params) {
     return (await q.query(text, params)).rowCount ?? 0;

@@ -15,10 +15,10 @@ import {
   OVER_QUOTA,
   type Store,
 } from '../types.ts';
-import { addBlobRef, releaseBlob, stageBlob } from './blobs.ts';
+import { releaseBlob } from './blobs.ts';
 import { bumpModseq, lockAccount, logChange, NOTIFY, nextObjectId, nextUidValidity } from './counters.ts';
 import type { Database, Row, Sql } from './database.ts';
-import { indexWords } from './text.ts';
+import { tsvectorLiteral } from './text.ts';
 
 const toEntry = (accountId: number, r: Row): MailboxEntry => ({
   accountId,
@@ -102,20 +102,14 @@ async function entriesOf(
       );
 }
 
-/** Files one message inside the caller's transaction (the account's row is already locked). */
+/**
+ * Files one message inside the caller's transaction (the account's row is already locked), in
+ * one statement: the account's next modseq and object id, the mailbox's next UID, the thread
+ * (that of the latest referenced message the account holds, else a new one), the blob and its
+ * reference, the message row with its search vectors, its mailbox entry and three change-log
+ * rows. One round trip per message instead of a dozen.
+ */
 async function file(sql: Sql, d: NewDelivery): Promise<Delivered> {
-  const mailbox =
-    typeof d.mailbox === 'string'
-      ? await sql.one('SELECT id FROM mailboxes WHERE account_id = $1 AND special_use = $2', [
-          d.accountId,
-          d.mailbox,
-        ])
-      : await sql.one('SELECT id FROM mailboxes WHERE account_id = $1 AND id = $2', [
-          d.accountId,
-          d.mailbox.id,
-        ]);
-  if (!mailbox) throw new Error(`account ${d.accountId} has no mailbox ${JSON.stringify(d.mailbox)}`);
-  const mailboxId = mailbox['id'] as number;
   if (d.withinQuota) {
     const room = await sql.one(
       'SELECT quota_bytes = 0 OR used_bytes + $1 <= quota_bytes AS fits FROM accounts WHERE id = $2',
@@ -123,41 +117,58 @@ async function file(sql: Sql, d: NewDelivery): Promise<Delivered> {
     );
     if (room && !room['fits']) throw new Error(OVER_QUOTA);
   }
-  const counters = await sql.one(
-    `UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $1, next_id = next_id + 1
-     WHERE id = $2 RETURNING modseq, next_id - 1 AS id, ${NOTIFY}`,
-    [d.blob.size, d.accountId],
-  );
-  if (!counters) throw new Error(`account ${d.accountId} does not exist`);
-  const modseq = counters['modseq'] as number;
-  const messageId = counters['id'] as number;
-  let threadId = messageId;
-  const refs = [...d.cache.references].reverse();
-  if (refs.length > 0) {
-    // The thread of the latest referenced message this account holds.
-    const t = await sql.one(
-      `SELECT m.thread_id FROM unnest($2::text[]) WITH ORDINALITY AS r (ref, n)
-       JOIN messages m ON m.account_id = $1 AND m.message_id_hdr = r.ref ORDER BY r.n LIMIT 1`,
-      [d.accountId, refs],
-    );
-    if (t) threadId = t['thread_id'] as number;
-  }
-  await stageBlob(sql, d.blob);
-  await addBlobRef(sql, d.blob.hash, d.blob.size);
+  if (d.blob.staged && !d.blob.content) throw new Error('staged blob without content');
   const c = d.cache;
-  await sql.run(
-    `INSERT INTO messages (account_id, id, blob_hash, size, received_at, sent_at, thread_id, subject, from_address,
-       message_id_hdr, has_attachment, preview, envelope, structure, header, text_subject, text_addresses, text_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-       to_tsvector('simple', $16), to_tsvector('simple', $17), to_tsvector('simple', $18))`,
+  const byUse = typeof d.mailbox === 'string';
+  const row = await sql.one(
+    `WITH box AS (
+       SELECT id FROM mailboxes WHERE account_id = $1 AND ${byUse ? 'special_use = $2' : 'id = $2::bigint'} LIMIT 1),
+     acc AS (
+       UPDATE accounts SET modseq = modseq + 1, used_bytes = used_bytes + $3, next_id = next_id + 1
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM box) RETURNING modseq, next_id - 1 AS id, ${NOTIFY}),
+     slot AS (
+       UPDATE mailboxes SET uid_next = uid_next + 1, modseq = (SELECT modseq FROM acc)
+       WHERE account_id = $1 AND id = (SELECT id FROM box) AND EXISTS (SELECT 1 FROM acc)
+       RETURNING uid_next - 1 AS uid),
+     thread AS (
+       SELECT COALESCE(
+         (SELECT m.thread_id FROM unnest($4::text[]) WITH ORDINALITY AS r (ref, n)
+          JOIN messages m ON m.account_id = $1 AND m.message_id_hdr = r.ref ORDER BY r.n LIMIT 1),
+         (SELECT id FROM acc)) AS id),
+     bytes AS (
+       INSERT INTO blob_data (hash, data) SELECT $5, $6::bytea FROM acc WHERE $6::bytea IS NOT NULL
+       ON CONFLICT DO NOTHING),
+     ref AS (
+       INSERT INTO blobs (hash, size, refs) SELECT $5, $3, 1 FROM acc
+       ON CONFLICT (hash) DO UPDATE SET refs = blobs.refs + 1),
+     msg AS (
+       INSERT INTO messages (account_id, id, blob_hash, size, received_at, sent_at, thread_id, subject,
+         from_address, message_id_hdr, has_attachment, preview, envelope, structure, header,
+         text_subject, text_addresses, text_body)
+       SELECT $1, acc.id, $5, $3, $7, $8, thread.id, $9, $10, $11, $12, $13, $14, $15, $16,
+         $17::tsvector, $18::tsvector, $19::tsvector
+       FROM acc, thread),
+     entry AS (
+       INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, flags, modseq)
+       SELECT $1, box.id, slot.uid, acc.id, $20, acc.modseq FROM box, slot, acc),
+     logged AS (
+       INSERT INTO changes (account_id, modseq, type, object_id, op, mailbox_id, uid)
+       SELECT $1, acc.modseq, v.type, v.object_id, v.op, v.mailbox_id, v.uid
+       FROM acc, box, slot, thread, LATERAL (VALUES
+         ('Email', acc.id, 'create', box.id, slot.uid),
+         ('Mailbox', box.id, 'update', NULL::bigint, NULL::bigint),
+         ('Thread', thread.id, CASE WHEN thread.id = acc.id THEN 'create' ELSE 'update' END, NULL, NULL))
+         AS v (type, object_id, op, mailbox_id, uid))
+     SELECT box.id AS mailbox_id, acc.id AS message_id, slot.uid, acc.modseq FROM box, acc, slot`,
     [
       d.accountId,
-      messageId,
-      d.blob.hash,
+      typeof d.mailbox === 'string' ? d.mailbox : d.mailbox.id,
       d.blob.size,
+      [...c.references].reverse(),
+      d.blob.hash,
+      d.blob.staged ? d.blob.content : null,
       d.receivedAt,
       c.sentAt,
-      threadId,
       c.subject,
       c.fromAddress,
       c.messageIdHeader,
@@ -166,20 +177,88 @@ async function file(sql: Sql, d: NewDelivery): Promise<Delivered> {
       c.envelope,
       c.structure,
       Buffer.from(c.header),
-      indexWords(c.searchText.subject),
-      indexWords(c.searchText.addresses),
-      indexWords(c.searchText.body),
+      tsvectorLiteral(c.searchText.subject),
+      tsvectorLiteral(c.searchText.addresses),
+      tsvectorLiteral(c.searchText.body),
+      d.flags.join(' '),
     ],
+    byUse ? 'file-by-use' : 'file-by-id',
   );
-  const uid = await takeUid(sql, d.accountId, mailboxId, modseq);
-  await sql.run(
-    'INSERT INTO mailbox_messages (account_id, mailbox_id, uid, message_id, flags, modseq) VALUES ($1, $2, $3, $4, $5, $6)',
-    [d.accountId, mailboxId, uid, messageId, d.flags.join(' '), modseq],
-  );
-  await logChange(sql, d.accountId, modseq, 'Email', messageId, 'create', mailboxId, uid);
-  await logChange(sql, d.accountId, modseq, 'Mailbox', mailboxId, 'update');
-  await logChange(sql, d.accountId, modseq, 'Thread', threadId, threadId === messageId ? 'create' : 'update');
-  return { accountId: d.accountId, mailboxId, messageId, uid, modseq };
+  if (!row) {
+    const exists = await sql.one('SELECT 1 FROM accounts WHERE id = $1', [d.accountId]);
+    throw new Error(
+      exists
+        ? `account ${d.accountId} has no mailbox ${JSON.stringify(d.mailbox)}`
+        : `account ${d.accountId} does not exist`,
+    );
+  }
+  return {
+    accountId: d.accountId,
+    mailboxId: row['mailbox_id'] as number,
+    messageId: row['message_id'] as number,
+    uid: row['uid'] as number,
+    modseq: row['modseq'] as number,
+  };
+}
+
+/** Most delivery batches committed in one transaction. */
+const GROUP_MAX = 64;
+
+/**
+ * Group commit (DESIGN.md §3): delivery batches that arrive while a transaction is committing
+ * wait and go together in the next one, so one WAL flush covers them all. Each batch has a
+ * savepoint of its own: one that fails is undone alone and reported to its caller only.
+ */
+function groupDeliveries(db: Database): Store['deliver'] {
+  type Waiting = { batch: NewDelivery[]; resolve: (d: Delivered[]) => void; reject: (e: unknown) => void };
+  let waiting: Waiting[] = [];
+  let running = false;
+  const commit = async (group: Waiting[]): Promise<void> => {
+    let outcomes: ({ ok: true; value: Delivered[] } | { ok: false; error: unknown })[];
+    try {
+      outcomes = await db.tx(async (sql) => {
+        // Accounts are locked in one order, so two groups never wait for each other in a circle.
+        const ids = [...new Set(group.flatMap((g) => g.batch.map((d) => d.accountId)))].sort((a, b) => a - b);
+        await sql.run('SELECT 1 FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
+        const out: typeof outcomes = [];
+        for (const g of group) {
+          await sql.run('SAVEPOINT batch');
+          try {
+            const value: Delivered[] = [];
+            for (const d of g.batch) value.push(await file(sql, d));
+            await sql.run('RELEASE SAVEPOINT batch');
+            out.push({ ok: true, value });
+          } catch (error) {
+            await sql.run('ROLLBACK TO SAVEPOINT batch');
+            out.push({ ok: false, error });
+          }
+        }
+        return out;
+      });
+    } catch (error) {
+      for (const g of group) g.reject(error);
+      return;
+    }
+    group.forEach((g, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) g.resolve(o.value);
+      else g.reject(o.error);
+    });
+  };
+  const drain = async (): Promise<void> => {
+    running = true;
+    while (waiting.length > 0) {
+      const group = waiting.slice(0, GROUP_MAX);
+      waiting = waiting.slice(GROUP_MAX);
+      await commit(group);
+    }
+    running = false;
+  };
+  return (batch) =>
+    new Promise<Delivered[]>((resolve, reject) => {
+      waiting.push({ batch, resolve, reject });
+      if (!running) void drain();
+    });
 }
 
 /** Mail operations on the database. */
@@ -198,16 +277,7 @@ export function mailOps(
   | 'mailboxDelta'
 > {
   return {
-    async deliver(batch) {
-      return db.tx(async (sql) => {
-        // Accounts are locked in one order, so two batches never wait for each other in a circle.
-        const ids = [...new Set(batch.map((d) => d.accountId))].sort((a, b) => a - b);
-        await sql.run('SELECT 1 FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE', [ids]);
-        const out: Delivered[] = [];
-        for (const d of batch) out.push(await file(sql, d));
-        return out;
-      });
-    },
+    deliver: groupDeliveries(db),
 
     async updateFlags(accountId, mailboxId, uids, op: FlagOp, flags, unchangedSince): Promise<FlagUpdate> {
       return db.tx(async (sql) => {

@@ -29,7 +29,7 @@ import { createChangeFeed } from './listen.ts';
 import { mailOps } from './mail.ts';
 import { queueOps } from './queue.ts';
 import { submissionOps } from './submissions.ts';
-import { queryPhrases } from './text.ts';
+import { tsqueryLiteral } from './text.ts';
 
 /** Options for the PostgreSQL store. */
 export interface PostgresStoreOptions {
@@ -37,6 +37,8 @@ export interface PostgresStoreOptions {
   url: string;
   /** Most connections this node opens (default 10). */
   maxConnections?: number;
+  /** Where trouble with the change feed's connection is reported. */
+  onFeedError?: (err: unknown) => void;
 }
 
 const toAccount = (r: Row): Account => ({
@@ -102,7 +104,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   const db = openDatabase(options.url, { max: options.maxConnections ?? 10 });
   const blobs = postgresBlobStore(db);
   const { noteAttempt, ...submissionStore } = submissionOps(db);
-  const feed = createChangeFeed(db, () => {});
+  const feed = createChangeFeed(db, options.onFeedError ?? (() => {}));
   let closed = false;
 
   const domainExists = async (sql: Sql, name: string, lock = false): Promise<boolean> =>
@@ -586,16 +588,15 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map((r) => r['id'] as number);
     },
     async searchText(accountId, query, limit, field) {
-      const phrases = queryPhrases(query);
-      if (phrases.length === 0) return [];
-      const tsquery = phrases.map((_, i) => `phraseto_tsquery('simple', $${i + 3})`).join(' && ');
+      const tsquery = tsqueryLiteral(query);
+      if (tsquery === null) return [];
       const all = '(text_subject || text_addresses || text_body)';
       const vector = field ? `text_${field}` : all;
       // The combined vector is indexed; a field search narrows with it first, then checks the field.
       const rows = await db.rows(
-        `SELECT id, ts_rank(${vector}, q) AS rank FROM messages, (SELECT ${tsquery} AS q) query
-         WHERE account_id = $1 AND ${all} @@ q AND ${vector} @@ q ORDER BY rank DESC, id LIMIT $2`,
-        [accountId, limit, ...phrases],
+        `SELECT id, ts_rank(${vector}, $3::tsquery) AS rank FROM messages
+         WHERE account_id = $1 AND ${all} @@ $3::tsquery AND ${vector} @@ $3::tsquery ORDER BY rank DESC, id LIMIT $2`,
+        [accountId, limit, tsquery],
       );
       return rows.map((r) => ({ messageId: r['id'] as number, rank: -(r['rank'] as number) }));
     },
