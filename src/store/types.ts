@@ -824,3 +824,48 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+/** Parts of the store contract that each backend implements in a module of its own. */
+export type QueueStore = Pick<
+  Store,
+  | 'enqueueOutbound'
+  | 'dueOutbound'
+  | 'recordAttempt'
+  | 'markDelayNotified'
+  | 'listOutbound'
+  | 'getOutbound'
+  | 'retryOutbound'
+  | 'deleteOutbound'
+>;
+export type SubmissionStore = Pick<
+  Store,
+  | 'addSubmission'
+  | 'getSubmissions'
+  | 'removeSubmission'
+  | 'listIdentities'
+  | 'putIdentity'
+  | 'removeIdentity'
+  | 'getVacation'
+  | 'setVacation'
+  | 'getForwarding'
+  | 'setForwarding'
+>;
+export type DavStore = Pick<
+  Store,
+  | 'listCollections'
+  | 'createCollection'
+  | 'updateCollection'
+  | 'deleteCollection'
+  | 'listDavObjects'
+  | 'getDavObjects'
+  | 'findDavObject'
+  | 'putDavObject'
+  | 'deleteDavObject'
+  | 'moveDavObject'
+  | 'davChanges'
+  | 'getInvitationPolicy'
+  | 'setInvitationPolicy'
+  | 'setShare'
+  | 'listShares'
+  | 'sharedWith'
+>;

@@ -4,20 +4,12 @@
  * text and hash for verification; pruning remembers where the chain starts.
  */
 import { GENESIS_HASH, seal } from '../../core/audit-chain.ts';
-import type { Alert, AuditEntry, Store } from '../types.ts';
-import type { Database, Row, Sql } from './database.ts';
+import { toAlert, toAuditEntry } from '../rows.ts';
+import type { Store } from '../types.ts';
+import type { Database, Sql } from './database.ts';
 
 /** Arbitrary key of the transaction lock that orders audit appends between nodes. */
 const AUDIT_LOCK = 7_120_002;
-
-const entry = (r: Row): AuditEntry => ({
-  seq: r['seq'] as number,
-  at: r['at'] as number,
-  accountId: (r['account_id'] as number | null) ?? null,
-  action: r['action'] as string,
-  text: r['record'] as string,
-  hash: r['hash'] as string,
-});
 
 /** Audit log and alert operations. */
 export function auditOps(
@@ -60,7 +52,7 @@ export function auditOps(
          ORDER BY seq LIMIT $5`,
         [f.afterSeq ?? 0, f.accountId ?? null, f.actionPrefix ?? null, f.since ?? 0, f.limit],
       );
-      return rows.map(entry);
+      return rows.map(toAuditEntry);
     },
     async auditBounds() {
       return db.tx(async (sql) => {
@@ -99,17 +91,7 @@ export function auditOps(
         since,
         limit,
       ]);
-      return rows.reverse().map(
-        (r): Alert => ({
-          id: r['id'] as number,
-          at: r['at'] as number,
-          kind: r['kind'] as string,
-          severity: r['severity'] as Alert['severity'],
-          accountId: (r['account_id'] as number | null) ?? null,
-          summary: r['summary'] as string,
-          detail: JSON.parse(r['detail'] as string) as Alert['detail'],
-        }),
-      );
+      return rows.reverse().map(toAlert);
     },
     async noteNetwork(accountId, network, now) {
       return db.tx(async (sql) => {

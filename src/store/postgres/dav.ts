@@ -4,69 +4,15 @@
  * collection with it and logs the change, so CTags and sync tokens are views of the one change
  * log; a removed or moved-away object leaves a tombstone for sync-collection.
  */
-import { createHash } from 'node:crypto';
-import type {
-  ChangeType,
-  CollectionKind,
-  DavCollection,
-  DavObject,
-  DavShare,
-  InvitationPolicy,
-  ShareAccess,
-  Store,
-} from '../types.ts';
+
+import { CHANGE_TYPES, etagOf, type Row, toCollection, toObject, toShare } from '../rows.ts';
+import type { DavCollection, DavStore, InvitationPolicy } from '../types.ts';
 import { bumpModseq, lockAccount, logChange, nextObjectId } from './counters.ts';
-import type { Database, Row, Sql } from './database.ts';
-
-/** The change-log types of a collection and of its objects, by kind. */
-const CHANGE_TYPES: Record<CollectionKind, [ChangeType, ChangeType]> = {
-  calendar: ['Calendar', 'CalendarObject'],
-  addressbook: ['AddressBook', 'ContactCard'],
-  inbox: ['Calendar', 'CalendarObject'],
-};
-
-const toCollection = (r: Row): DavCollection => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as number,
-  kind: r['kind'] as CollectionKind,
-  name: r['name'] as string,
-  displayName: r['display_name'] as string,
-  description: r['description'] as string,
-  color: r['color'] as string,
-  components: r['components'] as string,
-  createdAt: r['created_at'] as number,
-  modseq: r['modseq'] as number,
-});
-
-const toObject = (r: Row): DavObject => ({
-  accountId: r['account_id'] as number,
-  collectionId: r['collection_id'] as number,
-  id: r['id'] as number,
-  name: r['name'] as string,
-  uid: r['uid'] as string,
-  component: r['component'] as string,
-  data: r['data'] as string,
-  etag: r['etag'] as string,
-  startsAt: (r['starts_at'] as number | null) ?? null,
-  endsAt: (r['ends_at'] as number | null) ?? null,
-  exact: r['exact'] as boolean,
-  modseq: r['modseq'] as number,
-});
-
-const toShare = (r: Row): DavShare => ({
-  ownerId: r['account_id'] as number,
-  ownerAddress: r['owner_address'] as string,
-  collection: toCollection(r),
-  granteeId: r['grantee_id'] as number,
-  granteeAddress: r['grantee_address'] as string,
-  access: r['access'] as ShareAccess,
-});
+import type { Database, Sql } from './database.ts';
 
 const SHARES = `SELECT s.grantee_id, s.access, g.address AS grantee_address, o.address AS owner_address, c.*
   FROM dav_shares s JOIN dav_collections c ON c.account_id = s.account_id AND c.id = s.collection_id
   JOIN accounts g ON g.id = s.grantee_id JOIN accounts o ON o.id = s.account_id`;
-
-const etagOf = (data: string) => `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"`;
 
 async function collection(sql: Sql, accountId: number, id: number): Promise<DavCollection | null> {
   const row = await sql.one('SELECT * FROM dav_collections WHERE account_id = $1 AND id = $2', [
@@ -137,27 +83,7 @@ async function remove(sql: Sql, accountId: number, row: Row, modseq: number): Pr
 }
 
 /** DAV collection operations. */
-export function davOps(
-  db: Database,
-): Pick<
-  Store,
-  | 'listCollections'
-  | 'createCollection'
-  | 'updateCollection'
-  | 'deleteCollection'
-  | 'listDavObjects'
-  | 'getDavObjects'
-  | 'findDavObject'
-  | 'putDavObject'
-  | 'deleteDavObject'
-  | 'moveDavObject'
-  | 'davChanges'
-  | 'getInvitationPolicy'
-  | 'setInvitationPolicy'
-  | 'setShare'
-  | 'listShares'
-  | 'sharedWith'
-> {
+export function davOps(db: Database): DavStore {
   return {
     async setShare(accountId, collectionId, granteeId, access) {
       return db.tx(async (sql) => {

@@ -5,6 +5,8 @@
  * rename and delete, and per-mailbox deltas. Each write locks the account's row, takes one new
  * modseq and records its change-log rows.
  */
+
+import { nextFlags, type Row, toEntry } from '../rows.ts';
 import {
   type CopyResult,
   type Delivered,
@@ -17,19 +19,8 @@ import {
 } from '../types.ts';
 import { releaseBlob } from './blobs.ts';
 import { bumpModseq, lockAccount, logChange, NOTIFY, nextObjectId, nextUidValidity } from './counters.ts';
-import type { Database, Row, Sql } from './database.ts';
+import type { Database, Sql } from './database.ts';
 import { tsvectorLiteral } from './text.ts';
-
-const toEntry = (accountId: number, r: Row): MailboxEntry => ({
-  accountId,
-  mailboxId: r['mailbox_id'] as number,
-  uid: r['uid'] as number,
-  messageId: r['message_id'] as number,
-  flags: r['flags'] === '' ? [] : (r['flags'] as string).split(' '),
-  modseq: r['modseq'] as number,
-});
-
-const normalise = (flags: string[]): string => [...new Set(flags)].sort().join(' ');
 
 async function bump(sql: Sql, accountId: number): Promise<number> {
   const modseq = await bumpModseq(sql, accountId);
@@ -294,13 +285,7 @@ export function mailOps(
             conflicts.push(uid);
             continue;
           }
-          const current = row['flags'] === '' ? [] : (row['flags'] as string).split(' ');
-          const next =
-            op === 'set'
-              ? normalise(flags)
-              : op === 'add'
-                ? normalise([...current, ...flags])
-                : normalise(current.filter((f) => !flags.includes(f)));
+          const next = nextFlags(op, row['flags'] as string, flags);
           if (next !== row['flags']) changes.push({ row, next });
         }
         if (changes.length === 0) return { updated: [], conflicts, modseq: 0 };

@@ -7,50 +7,22 @@
  * lease ends.
  */
 import { QUEUE_LEASE_MS } from '../../core/limits.ts';
-import type { AttemptResult, OutboundMessage, OutboundRecipient, Store } from '../types.ts';
+import { type Row, toOutbound, toRecipient } from '../rows.ts';
+import type { AttemptResult, OutboundMessage, OutboundRecipient, QueueStore } from '../types.ts';
 import { addBlobRef, releaseBlob, stageBlob } from './blobs.ts';
-import type { Database, Row, Sql } from './database.ts';
-
-const recipientOf = (r: Row): OutboundRecipient => ({
-  address: r['address'] as string,
-  status: r['status'] as OutboundRecipient['status'],
-  attempts: r['attempts'] as number,
-  nextAttemptAt: r['next_attempt_at'] as number,
-  lastError: (r['last_error'] as string | null) ?? null,
-});
-
-const messageOf = (r: Row, recipients: OutboundRecipient[]): OutboundMessage => ({
-  id: r['id'] as number,
-  accountId: (r['account_id'] as number | null) ?? null,
-  sender: r['sender'] as string,
-  blobHash: r['blob_hash'] as string,
-  size: r['size'] as number,
-  createdAt: r['created_at'] as number,
-  expiresAt: r['expires_at'] as number,
-  recipients,
-});
+import type { Database, Sql } from './database.ts';
 
 /** Queue operations; `onAttempt` runs inside the transaction that records attempts. */
 export function queueOps(
   db: Database,
   onAttempt: (sql: Sql, outboundId: number, results: AttemptResult[]) => Promise<void>,
-): Pick<
-  Store,
-  | 'enqueueOutbound'
-  | 'dueOutbound'
-  | 'recordAttempt'
-  | 'markDelayNotified'
-  | 'listOutbound'
-  | 'getOutbound'
-  | 'retryOutbound'
-  | 'deleteOutbound'
-> {
+): QueueStore {
   const full = async (sql: Sql, r: Row): Promise<OutboundMessage> =>
-    messageOf(
+    toOutbound(
       r,
       (
         await sql.rows('SELECT * FROM outbound_recipients WHERE outbound_id = $1 ORDER BY address', [r['id']])
-      ).map(recipientOf),
+      ).map(toRecipient),
     );
   const drop = async (sql: Sql, id: number): Promise<boolean> => {
     const r = await sql.one('DELETE FROM outbound WHERE id = $1 RETURNING blob_hash', [id]);
@@ -96,12 +68,12 @@ export function queueOps(
         const byMessage = new Map<number, OutboundRecipient[]>();
         for (const r of claimed) {
           const id = r['outbound_id'] as number;
-          byMessage.set(id, [...(byMessage.get(id) ?? []), recipientOf(r)]);
+          byMessage.set(id, [...(byMessage.get(id) ?? []), toRecipient(r)]);
         }
         const ids = [...byMessage.keys()].sort((a, b) => a - b);
         const rows = await sql.rows('SELECT * FROM outbound WHERE id = ANY($1::bigint[]) ORDER BY id', [ids]);
         return rows.map((r) =>
-          messageOf(
+          toOutbound(
             r,
             byMessage.get(r['id'] as number)!.sort((a, b) => (a.address < b.address ? -1 : 1)),
           ),

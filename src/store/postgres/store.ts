@@ -6,24 +6,26 @@
  * by account_id. Durability is PostgreSQL's: a commit returns once its WAL is flushed.
  * Trust: callers are the services; inputs are already validated and authorized.
  */
-import type {
-  Account,
-  Alias,
-  AppPassword,
-  AppScope,
-  Change,
-  DkimKey,
-  Mailbox,
-  MailboxEntry,
-  Message,
-  SpecialUse,
-  Store,
-  WebSession,
-} from '../types.ts';
+
+import {
+  MESSAGE_COLUMNS,
+  toAccount,
+  toAlias,
+  toAppPassword,
+  toChange,
+  toDkimKey,
+  toEntry,
+  toMessage,
+  toPassword,
+  toTotp,
+  toUpload,
+  toWebSession,
+} from '../rows.ts';
+import type { Mailbox, SpecialUse, Store } from '../types.ts';
 import { auditOps } from './audit.ts';
 import { addBlobRef, postgresBlobStore, releaseBlob, stageBlob } from './blobs.ts';
 import { lockAccount, nextObjectId, nextUidValidity } from './counters.ts';
-import { openDatabase, type Row, type Sql } from './database.ts';
+import { openDatabase, type Sql } from './database.ts';
 import { davOps } from './dav.ts';
 import { createChangeFeed } from './listen.ts';
 import { mailOps } from './mail.ts';
@@ -40,62 +42,6 @@ export interface PostgresStoreOptions {
   /** Where trouble with the change feed's connection is reported. */
   onFeedError?: (err: unknown) => void;
 }
-
-const toAccount = (r: Row): Account => ({
-  id: r['id'] as number,
-  address: r['address'] as string,
-  domain: r['domain'] as string,
-  displayName: r['display_name'] as string,
-  quotaBytes: r['quota_bytes'] as number,
-  usedBytes: r['used_bytes'] as number,
-  createdAt: r['created_at'] as number,
-});
-
-const toWebSession = (r: Row): WebSession => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as string,
-  tokenHash: r['token_hash'] as string,
-  csrf: r['csrf'] as string,
-  createdAt: r['created_at'] as number,
-  authenticatedAt: r['authenticated_at'] as number,
-  lastSeenAt: r['last_seen_at'] as number,
-  expiresAt: r['expires_at'] as number,
-  remote: r['remote'] as string,
-  userAgent: r['user_agent'] as string,
-});
-
-const toAppPassword = (r: Row): AppPassword => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as string,
-  kind: r['kind'] as AppPassword['kind'],
-  label: r['label'] as string,
-  scopes: (r['scopes'] as string).split(' ').filter(Boolean) as AppScope[],
-  secretHash: r['secret'] as string,
-  createdAt: r['created_at'] as number,
-  expiresAt: (r['expires_at'] as number | null) ?? null,
-  lastUsedAt: (r['last_used_at'] as number | null) ?? null,
-});
-
-/** The columns of a Message (the kept header block is read only by getHeaders). */
-const MESSAGE_COLUMNS =
-  'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
-
-const toMessage = (r: Row): Message => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as number,
-  blobHash: r['blob_hash'] as string,
-  size: r['size'] as number,
-  receivedAt: r['received_at'] as number,
-  threadId: r['thread_id'] as number,
-  subject: r['subject'] as string,
-  fromAddress: r['from_address'] as string,
-  sentAt: (r['sent_at'] as number | null) ?? null,
-  messageIdHeader: (r['message_id_hdr'] as string | null) ?? null,
-  hasAttachment: r['has_attachment'] as boolean,
-  preview: r['preview'] as string,
-  envelope: r['envelope'] as string,
-  structure: r['structure'] as string,
-});
 
 const APP_KINDS = "kind IN ('app', 'token')";
 
@@ -160,15 +106,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         domain === undefined
           ? await db.rows('SELECT * FROM dkim_keys ORDER BY domain, selector')
           : await db.rows('SELECT * FROM dkim_keys WHERE domain = $1 ORDER BY selector', [domain]);
-      return rows.map(
-        (r): DkimKey => ({
-          domain: r['domain'] as string,
-          selector: r['selector'] as string,
-          algorithm: r['algorithm'] as DkimKey['algorithm'],
-          privateKey: r['private_key'] as string,
-          createdAt: r['created_at'] as number,
-        }),
-      );
+      return rows.map(toDkimKey);
     },
     async removeDkimKey(domain, selector) {
       const n = await db.run('DELETE FROM dkim_keys WHERE domain = $1 AND selector = $2', [domain, selector]);
@@ -255,16 +193,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     },
     async getUpload(accountId, id) {
       const r = await db.one('SELECT * FROM uploads WHERE account_id = $1 AND id = $2', [accountId, id]);
-      return r
-        ? {
-            accountId,
-            id,
-            blobHash: r['blob_hash'] as string,
-            size: r['size'] as number,
-            type: r['type'] as string,
-            createdAt: r['created_at'] as number,
-          }
-        : null;
+      return r ? toUpload(r) : null;
     },
     async expireUploads(before) {
       return db.tx(async (sql) => {
@@ -281,15 +210,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       const r = await db.one("SELECT * FROM credentials WHERE account_id = $1 AND kind = 'password'", [
         accountId,
       ]);
-      return r
-        ? {
-            accountId,
-            id: r['id'] as string,
-            kind: 'password',
-            secret: r['secret'] as string,
-            createdAt: r['created_at'] as number,
-          }
-        : null;
+      return r ? toPassword(r) : null;
     },
     async setPassword(accountId, hash, now) {
       const n = await db.run(
@@ -400,13 +321,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         "SELECT * FROM credentials WHERE account_id = $1 AND kind IN ('totp', 'totp-pending') ORDER BY kind LIMIT 1",
         [accountId],
       );
-      return r
-        ? {
-            secret: r['secret'] as string,
-            confirmed: r['kind'] === 'totp',
-            lastStepAt: (r['last_used_at'] as number | null) ?? null,
-          }
-        : null;
+      return r ? toTotp(r) : null;
     },
     async setPendingTotp(accountId, secret, now) {
       return db.tx(async (sql) => {
@@ -488,14 +403,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         domain === undefined
           ? await db.rows(`${base} ORDER BY a.source, c.address`)
           : await db.rows(`${base} WHERE a.domain = $1 ORDER BY a.source, c.address`, [domain]);
-      return rows.map(
-        (r): Alias => ({
-          source: r['source'] as string,
-          accountId: r['account_id'] as number,
-          target: r['address'] as string,
-          createdAt: r['created_at'] as number,
-        }),
-      );
+      return rows.map(toAlias);
     },
     async removeAlias(source, accountId) {
       const n =
@@ -569,16 +477,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         'SELECT * FROM mailbox_messages WHERE account_id = $1 AND mailbox_id = $2 ORDER BY uid',
         [accountId, mailboxId],
       );
-      return rows.map(
-        (r): MailboxEntry => ({
-          accountId,
-          mailboxId,
-          uid: r['uid'] as number,
-          messageId: r['message_id'] as number,
-          flags: r['flags'] === '' ? [] : (r['flags'] as string).split(' '),
-          modseq: r['modseq'] as number,
-        }),
-      );
+      return rows.map((r) => toEntry(accountId, r));
     },
     async findByMessageIdHeader(accountId, id) {
       const rows = await db.rows(
@@ -621,17 +520,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         'SELECT * FROM changes WHERE account_id = $1 AND modseq > $2 ORDER BY modseq, seq LIMIT $3',
         [accountId, sinceModseq, limit],
       );
-      return rows.map(
-        (r): Change => ({
-          accountId,
-          modseq: r['modseq'] as number,
-          type: r['type'] as Change['type'],
-          objectId: r['object_id'] as number,
-          op: r['op'] as Change['op'],
-          mailboxId: (r['mailbox_id'] as number | null) ?? null,
-          uid: (r['uid'] as number | null) ?? null,
-        }),
-      );
+      return rows.map(toChange);
     },
     async highestModseq(accountId) {
       const r = await db.one('SELECT modseq FROM accounts WHERE id = $1', [accountId]);

@@ -4,33 +4,22 @@
  * Delivery outcomes of remote recipients are copied from the outbound queue when an attempt is
  * recorded (`noteAttempt`, called inside that transaction).
  */
-import type { AttemptResult, NamedAddress, Store, SubmissionRecipient, SubmissionRecord } from '../types.ts';
+import {
+  type Row,
+  submissionOutcome,
+  toForwarding,
+  toIdentity,
+  toSubmissionRecipient,
+  toVacation,
+} from '../rows.ts';
+import type { AttemptResult, NamedAddress, SubmissionRecord, SubmissionStore } from '../types.ts';
 import { bumpModseq, lockAccount, logChange, nextObjectId } from './counters.ts';
-import type { Database, Row, Sql } from './database.ts';
-
-const outcome = (status: string, error: string | null): [SubmissionRecipient['delivered'], string] =>
-  status === 'delivered'
-    ? ['yes', '250 2.0.0 delivered']
-    : status === 'failed'
-      ? ['no', error ?? '550 5.0.0 delivery failed']
-      : ['queued', error ?? '250 2.0.0 queued'];
+import type { Database, Sql } from './database.ts';
 
 const json = (v: NamedAddress[] | null) => (v === null ? null : JSON.stringify(v));
 
 /** Submission, identity, vacation and forwarding operations. */
-export function submissionOps(db: Database): Pick<
-  Store,
-  | 'addSubmission'
-  | 'getSubmissions'
-  | 'removeSubmission'
-  | 'listIdentities'
-  | 'putIdentity'
-  | 'removeIdentity'
-  | 'getVacation'
-  | 'setVacation'
-  | 'getForwarding'
-  | 'setForwarding'
-> & {
+export function submissionOps(db: Database): SubmissionStore & {
   /** Copies the outcome of delivery attempts of outbound entry `outboundId` to its submission. */
   noteAttempt(sql: Sql, outboundId: number, results: AttemptResult[]): Promise<void>;
 } {
@@ -49,13 +38,7 @@ export function submissionOps(db: Database): Pick<
         threadId: r['thread_id'] as number,
         mailFrom: r['mail_from'] as string,
         sendAt: r['send_at'] as number,
-        recipients: recipients.map(
-          (x): SubmissionRecipient => ({
-            address: x['address'] as string,
-            delivered: x['delivered'] as SubmissionRecipient['delivered'],
-            smtpReply: x['smtp_reply'] as string,
-          }),
-        ),
+        recipients: recipients.map(toSubmissionRecipient),
       });
     }
     return out;
@@ -108,7 +91,7 @@ export function submissionOps(db: Database): Pick<
         for (const a of input.remote) {
           const r = state.get(a);
           const [delivered, reply] = r
-            ? outcome(r['status'] as string, (r['last_error'] as string | null) ?? null)
+            ? submissionOutcome(r['status'] as string, (r['last_error'] as string | null) ?? null)
             : (['unknown', 'delivery finished before it was recorded'] as const);
           await addRecipient(sql, input.accountId, id, a, delivered, reply);
         }
@@ -153,7 +136,10 @@ export function submissionOps(db: Database): Pick<
       const id = s['id'] as number;
       let changed = false;
       for (const r of results) {
-        const [delivered, reply] = outcome(r.outcome === 'deferred' ? 'queued' : r.outcome, r.error);
+        const [delivered, reply] = submissionOutcome(
+          r.outcome === 'deferred' ? 'queued' : r.outcome,
+          r.error,
+        );
         const n = await sql.run(
           `UPDATE email_submission_recipients SET delivered = $1, smtp_reply = $2
            WHERE account_id = $3 AND submission_id = $4 AND address = $5 AND (delivered != $1 OR smtp_reply != $2)`,
@@ -168,16 +154,7 @@ export function submissionOps(db: Database): Pick<
     },
     async listIdentities(accountId) {
       const rows = await db.rows('SELECT * FROM identities WHERE account_id = $1 ORDER BY id', [accountId]);
-      return rows.map((r) => ({
-        accountId,
-        id: r['id'] as number,
-        name: r['name'] as string,
-        email: r['email'] as string,
-        replyTo: r['reply_to'] === null ? null : (JSON.parse(r['reply_to'] as string) as NamedAddress[]),
-        bcc: r['bcc'] === null ? null : (JSON.parse(r['bcc'] as string) as NamedAddress[]),
-        textSignature: r['text_signature'] as string,
-        htmlSignature: r['html_signature'] as string,
-      }));
+      return rows.map((r) => toIdentity(accountId, r));
     },
     async putIdentity(i) {
       return db.tx(async (sql) => {
@@ -210,13 +187,7 @@ export function submissionOps(db: Database): Pick<
     },
     async getForwarding(accountId) {
       const r = await db.one('SELECT * FROM forwarding WHERE account_id = $1', [accountId]);
-      return r
-        ? {
-            targets: JSON.parse(r['targets'] as string) as string[],
-            keepCopy: r['keep_copy'] as boolean,
-            updatedAt: r['updated_at'] as number,
-          }
-        : null;
+      return r ? toForwarding(r) : null;
     },
     async setForwarding(accountId, f) {
       if (f === null) {
@@ -234,15 +205,7 @@ export function submissionOps(db: Database): Pick<
     },
     async getVacation(accountId) {
       const r = await db.one('SELECT * FROM vacation_responses WHERE account_id = $1', [accountId]);
-      if (!r) return null;
-      return {
-        isEnabled: r['is_enabled'] as boolean,
-        fromDate: (r['from_date'] as number | null) ?? null,
-        toDate: (r['to_date'] as number | null) ?? null,
-        subject: (r['subject'] as string | null) ?? null,
-        textBody: (r['text_body'] as string | null) ?? null,
-        htmlBody: (r['html_body'] as string | null) ?? null,
-      };
+      return r ? toVacation(r) : null;
     },
     async setVacation(accountId, v) {
       return db.tx(async (sql) => {

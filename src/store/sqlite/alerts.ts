@@ -2,9 +2,8 @@
  * @module Alerts and the sign-in networks of accounts, in the embedded store.
  */
 import type Database from 'better-sqlite3';
-import type { Alert, Store } from '../types.ts';
-
-type Row = Record<string, unknown>;
+import { type Row, toAlert } from '../rows.ts';
+import type { Store } from '../types.ts';
 
 /** Alert operations. */
 export function alertOps(db: Database.Database): Pick<Store, 'addAlert' | 'listAlerts' | 'noteNetwork'> {
@@ -31,17 +30,7 @@ export function alertOps(db: Database.Database): Pick<Store, 'addAlert' | 'listA
       return r['id'] as number;
     },
     async listAlerts(since, limit) {
-      return (q.list.all(since, limit) as Row[]).reverse().map(
-        (r): Alert => ({
-          id: r['id'] as number,
-          at: r['at'] as number,
-          kind: r['kind'] as string,
-          severity: r['severity'] as Alert['severity'],
-          accountId: (r['account_id'] as number | null) ?? null,
-          summary: r['summary'] as string,
-          detail: JSON.parse(r['detail'] as string) as Alert['detail'],
-        }),
-      );
+      return (q.list.all(since, limit) as Row[]).reverse().map(toAlert);
     },
     async noteNetwork(accountId, network, now) {
       return db

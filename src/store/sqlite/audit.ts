@@ -6,18 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH, seal } from '../../core/audit-chain.ts';
-import type { AuditEntry, Store } from '../types.ts';
-
-type Row = Record<string, unknown>;
-
-const entry = (r: Row): AuditEntry => ({
-  seq: r['seq'] as number,
-  at: r['at'] as number,
-  accountId: (r['account_id'] as number | null) ?? null,
-  action: r['action'] as string,
-  text: r['record'] as string,
-  hash: r['hash'] as string,
-});
+import { type Row, toAuditEntry } from '../rows.ts';
+import type { Store } from '../types.ts';
 
 /** Audit log operations. */
 export function auditOps(
@@ -78,7 +68,7 @@ export function auditOps(
           since: f.since ?? 0,
           limit: f.limit,
         }) as Row[]
-      ).map(entry);
+      ).map(toAuditEntry);
     },
     async auditBounds() {
       return db.transaction(() => ({ start: start(), head: head() }))();

@@ -4,78 +4,12 @@
  * logs the change, so a collection's CTag and sync token are views of the per-account change
  * log; a removed or moved-away object leaves a tombstone for sync-collection.
  */
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type {
-  ChangeType,
-  CollectionKind,
-  DavCollection,
-  DavObject,
-  DavShare,
-  InvitationPolicy,
-  ShareAccess,
-  Store,
-} from '../types.ts';
-
-type Row = Record<string, unknown>;
-
-/** The change-log types of a collection and of its objects, by kind. */
-const CHANGE_TYPES: Record<CollectionKind, [ChangeType, ChangeType]> = {
-  calendar: ['Calendar', 'CalendarObject'],
-  addressbook: ['AddressBook', 'ContactCard'],
-  inbox: ['Calendar', 'CalendarObject'],
-};
-
-const toCollection = (r: Row): DavCollection => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as number,
-  kind: r['kind'] as CollectionKind,
-  name: r['name'] as string,
-  displayName: r['display_name'] as string,
-  description: r['description'] as string,
-  color: r['color'] as string,
-  components: r['components'] as string,
-  createdAt: r['created_at'] as number,
-  modseq: r['modseq'] as number,
-});
-
-const toObject = (r: Row): DavObject => ({
-  accountId: r['account_id'] as number,
-  collectionId: r['collection_id'] as number,
-  id: r['id'] as number,
-  name: r['name'] as string,
-  uid: r['uid'] as string,
-  component: r['component'] as string,
-  data: r['data'] as string,
-  etag: r['etag'] as string,
-  startsAt: (r['starts_at'] as number | null) ?? null,
-  endsAt: (r['ends_at'] as number | null) ?? null,
-  exact: r['exact'] === 1,
-  modseq: r['modseq'] as number,
-});
+import { CHANGE_TYPES, etagOf, type Row, toCollection, toObject, toShare } from '../rows.ts';
+import type { ChangeType, DavCollection, DavStore, InvitationPolicy } from '../types.ts';
 
 /** DAV collection operations. */
-export function davOps(
-  db: Database.Database,
-): Pick<
-  Store,
-  | 'listCollections'
-  | 'createCollection'
-  | 'updateCollection'
-  | 'deleteCollection'
-  | 'listDavObjects'
-  | 'getDavObjects'
-  | 'findDavObject'
-  | 'putDavObject'
-  | 'deleteDavObject'
-  | 'moveDavObject'
-  | 'davChanges'
-  | 'getInvitationPolicy'
-  | 'setInvitationPolicy'
-  | 'setShare'
-  | 'listShares'
-  | 'sharedWith'
-> {
+export function davOps(db: Database.Database): DavStore {
   const q = {
     share: db.prepare(
       `INSERT INTO dav_shares (account_id, collection_id, grantee_id, access) VALUES (?, ?, ?, ?)
@@ -163,7 +97,6 @@ export function davOps(
   };
   const bump = (accountId: number): number | null =>
     ((q.bump.get(accountId) as Row | undefined)?.['modseq'] as number | undefined) ?? null;
-  const etagOf = (data: string) => `"${createHash('sha256').update(data).digest('hex').slice(0, 32)}"`;
   const collection = (accountId: number, id: number): DavCollection | null => {
     const row = q.collection.get(accountId, id) as Row | undefined;
     return row ? toCollection(row) : null;
@@ -177,15 +110,6 @@ export function davOps(
     q.counted.run(-1, accountId, row['collection_id']);
     q.tombstone.run(accountId, row['collection_id'], row['name'], modseq);
   };
-
-  const toShare = (r: Row): DavShare => ({
-    ownerId: r['account_id'] as number,
-    ownerAddress: r['owner_address'] as string,
-    collection: toCollection(r),
-    granteeId: r['grantee_id'] as number,
-    granteeAddress: r['grantee_address'] as string,
-    access: r['access'] as ShareAccess,
-  });
 
   return {
     async setShare(accountId, collectionId, granteeId, access) {

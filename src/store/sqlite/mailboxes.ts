@@ -4,19 +4,9 @@
  * sessions. Each write takes one new modseq for the account and records its change-log rows.
  */
 import type Database from 'better-sqlite3';
-import type { CopyResult, FlagOp, FlagUpdate, Mailbox, MailboxDelta, MailboxEntry, Store } from '../types.ts';
+import { nextFlags, type Row, toEntry } from '../rows.ts';
+import type { CopyResult, FlagOp, FlagUpdate, Mailbox, MailboxDelta, Store } from '../types.ts';
 import { blobRefs } from './blobs.ts';
-
-type Row = Record<string, unknown>;
-
-const toEntry = (accountId: number, r: Row): MailboxEntry => ({
-  accountId,
-  mailboxId: r['mailbox_id'] as number,
-  uid: r['uid'] as number,
-  messageId: r['message_id'] as number,
-  flags: r['flags'] === '' ? [] : (r['flags'] as string).split(' '),
-  modseq: r['modseq'] as number,
-});
 
 function prepare(db: Database.Database) {
   const refs = blobRefs(db);
@@ -105,14 +95,13 @@ function prepare(db: Database.Database) {
     return files;
   };
 
-  const normalise = (flags: string[]): string => [...new Set(flags)].sort().join(' ');
-  return { q, bump, dropOrphans, normalise };
+  return { q, bump, dropOrphans };
 }
 
 /** The writes IMAP sessions issue most (flags, expunge, copy and move), synchronous so that the
  * writer thread can run several callers' writes in one transaction, each in its own savepoint. */
 export function mailboxWrites(db: Database.Database) {
-  const { q, bump, dropOrphans, normalise } = prepare(db);
+  const { q, bump, dropOrphans } = prepare(db);
   return {
     updateFlags(
       accountId: number,
@@ -134,13 +123,7 @@ export function mailboxWrites(db: Database.Database) {
               conflicts.push(uid);
               continue;
             }
-            const current = row['flags'] === '' ? [] : (row['flags'] as string).split(' ');
-            const next =
-              op === 'set'
-                ? normalise(flags)
-                : op === 'add'
-                  ? normalise([...current, ...flags])
-                  : normalise(current.filter((f) => !flags.includes(f)));
+            const next = nextFlags(op, row['flags'] as string, flags);
             if (next !== row['flags']) changes.push({ row, next });
           }
           if (changes.length === 0) return { updated: [], conflicts, modseq: 0 };

@@ -3,18 +3,9 @@
  * per recipient, and the blob reference that keeps each message's bytes while it waits.
  */
 import type Database from 'better-sqlite3';
-import type { AttemptResult, OutboundMessage, OutboundRecipient, Store } from '../types.ts';
+import { type Row, toOutbound, toRecipient } from '../rows.ts';
+import type { AttemptResult, OutboundMessage, QueueStore } from '../types.ts';
 import { blobRefs, blobStager } from './blobs.ts';
-
-type Row = Record<string, unknown>;
-
-const recipientOf = (r: Row): OutboundRecipient => ({
-  address: r['address'] as string,
-  status: r['status'] as OutboundRecipient['status'],
-  attempts: r['attempts'] as number,
-  nextAttemptAt: r['next_attempt_at'] as number,
-  lastError: (r['last_error'] as string | null) ?? null,
-});
 
 /** Queue operations; `removeFiles` deletes blob files whose last reference went away. */
 export function queueOps(
@@ -22,17 +13,7 @@ export function queueOps(
   removeFiles: (hashes: string[]) => Promise<void>,
   /** Called inside the transaction that records delivery attempts of an entry. */
   onAttempt: (outboundId: number, results: AttemptResult[]) => void,
-): Pick<
-  Store,
-  | 'enqueueOutbound'
-  | 'dueOutbound'
-  | 'recordAttempt'
-  | 'markDelayNotified'
-  | 'listOutbound'
-  | 'getOutbound'
-  | 'retryOutbound'
-  | 'deleteOutbound'
-> {
+): QueueStore {
   const stage = blobStager(db);
   const refs = blobRefs(db);
   const q = {
@@ -66,18 +47,8 @@ export function queueOps(
     remove: db.prepare('DELETE FROM outbound WHERE id = ? RETURNING blob_hash'),
   };
 
-  const messageOf = (r: Row, recipients: OutboundRecipient[]): OutboundMessage => ({
-    id: r['id'] as number,
-    accountId: (r['account_id'] as number | null) ?? null,
-    sender: r['sender'] as string,
-    blobHash: r['blob_hash'] as string,
-    size: r['size'] as number,
-    createdAt: r['created_at'] as number,
-    expiresAt: r['expires_at'] as number,
-    recipients,
-  });
   const full = (r: Row): OutboundMessage =>
-    messageOf(r, (q.recipients.all(r['id']) as Row[]).map(recipientOf));
+    toOutbound(r, (q.recipients.all(r['id']) as Row[]).map(toRecipient));
 
   /** Deletes a queue row and drops its blob reference; returns a blob file to remove, if any. */
   const drop = (id: number): string | null | 'not-found' => {
@@ -111,7 +82,10 @@ export function queueOps(
     async dueOutbound(now, limit) {
       return db.transaction((): OutboundMessage[] =>
         (q.due.all(now, limit) as Row[]).map((d) =>
-          messageOf(q.get.get(d['id']) as Row, (q.dueRecipients.all(d['id'], now) as Row[]).map(recipientOf)),
+          toOutbound(
+            q.get.get(d['id']) as Row,
+            (q.dueRecipients.all(d['id'], now) as Row[]).map(toRecipient),
+          ),
         ),
       )();
     },

@@ -10,24 +10,22 @@ import { mkdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openFsBlobStore } from '../blob/fs.ts';
-import type {
-  Account,
-  Alias,
-  AppPassword,
-  AppScope,
-  Change,
-  Credential,
-  DkimKey,
-  Domain,
-  Mailbox,
-  MailboxEntry,
-  Message,
-  SearchField,
-  SearchHit,
-  SpecialUse,
-  Store,
-  WebSession,
-} from '../types.ts';
+import {
+  MESSAGE_COLUMNS,
+  type Row,
+  toAccount,
+  toAlias,
+  toAppPassword,
+  toChange,
+  toDkimKey,
+  toEntry,
+  toMessage,
+  toPassword,
+  toTotp,
+  toUpload,
+  toWebSession,
+} from '../rows.ts';
+import type { Account, Domain, Mailbox, SearchField, SearchHit, SpecialUse, Store } from '../types.ts';
 import { alertOps } from './alerts.ts';
 import { auditOps } from './audit.ts';
 import { blobRefs, blobStager, sqliteBlobStore } from './blobs.ts';
@@ -43,64 +41,6 @@ export interface SqliteStoreOptions {
   /** Folder holding `mail.db` and `blobs/`; it is created if missing. */
   dir: string;
 }
-
-type Row = Record<string, unknown>;
-
-const toAccount = (r: Row): Account => ({
-  id: r['id'] as number,
-  address: r['address'] as string,
-  domain: r['domain'] as string,
-  displayName: r['display_name'] as string,
-  quotaBytes: r['quota_bytes'] as number,
-  usedBytes: r['used_bytes'] as number,
-  createdAt: r['created_at'] as number,
-});
-
-/** The columns of a Message (the kept header block is read only by getHeaders). */
-const MESSAGE_COLUMNS =
-  'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
-
-const toWebSession = (r: Row): WebSession => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as string,
-  tokenHash: r['token_hash'] as string,
-  csrf: r['csrf'] as string,
-  createdAt: r['created_at'] as number,
-  authenticatedAt: r['authenticated_at'] as number,
-  lastSeenAt: r['last_seen_at'] as number,
-  expiresAt: r['expires_at'] as number,
-  remote: r['remote'] as string,
-  userAgent: r['user_agent'] as string,
-});
-
-const toAppPassword = (r: Row): AppPassword => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as string,
-  kind: r['kind'] as AppPassword['kind'],
-  label: r['label'] as string,
-  scopes: (r['scopes'] as string).split(' ').filter(Boolean) as AppScope[],
-  secretHash: r['secret'] as string,
-  createdAt: r['created_at'] as number,
-  expiresAt: (r['expires_at'] as number | null) ?? null,
-  lastUsedAt: (r['last_used_at'] as number | null) ?? null,
-});
-
-const toMessage = (r: Row): Message => ({
-  accountId: r['account_id'] as number,
-  id: r['id'] as number,
-  blobHash: r['blob_hash'] as string,
-  size: r['size'] as number,
-  receivedAt: r['received_at'] as number,
-  threadId: r['thread_id'] as number,
-  subject: r['subject'] as string,
-  fromAddress: r['from_address'] as string,
-  sentAt: (r['sent_at'] as number | null) ?? null,
-  messageIdHeader: (r['message_id_hdr'] as string | null) ?? null,
-  hasAttachment: r['has_attachment'] === 1,
-  preview: r['preview'] as string,
-  envelope: r['envelope'] as string,
-  structure: r['structure'] as string,
-});
 
 /** Quotes user text into an FTS5 query: every term becomes a phrase, all terms must match. */
 export function ftsQuery(text: string, field: SearchField | null = null): string | null {
@@ -343,15 +283,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     async listDkimKeys(domain) {
       const rows = (domain === undefined ? q.listDkimKeys.all() : q.listDkimKeysOf.all(domain)) as Row[];
-      return rows.map(
-        (r): DkimKey => ({
-          domain: r['domain'] as string,
-          selector: r['selector'] as string,
-          algorithm: r['algorithm'] as DkimKey['algorithm'],
-          privateKey: r['private_key'] as string,
-          createdAt: r['created_at'] as number,
-        }),
-      );
+      return rows.map(toDkimKey);
     },
     async removeDkimKey(domain, selector) {
       return q.removeDkimKey.run(domain, selector).changes > 0 ? 'ok' : 'not-found';
@@ -442,16 +374,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     async getUpload(accountId, id) {
       const r = q.getUpload.get(accountId, id) as Row | undefined;
-      return r
-        ? {
-            accountId,
-            id,
-            blobHash: r['blob_hash'] as string,
-            size: r['size'] as number,
-            type: r['type'] as string,
-            createdAt: r['created_at'] as number,
-          }
-        : null;
+      return r ? toUpload(r) : null;
     },
     async expireUploads(before) {
       const { count, files } = db
@@ -471,14 +394,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 
     async getPassword(accountId) {
       const r = q.getPassword.get(accountId) as Row | undefined;
-      if (!r) return null;
-      return {
-        accountId,
-        id: r['id'] as string,
-        kind: 'password',
-        secret: r['secret'] as string,
-        createdAt: r['created_at'] as number,
-      } satisfies Credential;
+      return r ? toPassword(r) : null;
     },
     async addAppPassword(p) {
       const r = q.insertAppPassword.run(
@@ -547,12 +463,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 
     async getTotp(accountId) {
       const r = q.getTotp.get(accountId) as Row | undefined;
-      if (!r) return null;
-      return {
-        secret: r['secret'] as string,
-        confirmed: r['kind'] === 'totp',
-        lastStepAt: (r['last_used_at'] as number | null) ?? null,
-      };
+      return r ? toTotp(r) : null;
     },
     async setPendingTotp(accountId, secret, now) {
       return db
@@ -605,14 +516,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     async listAliases(domain) {
       const rows = (domain === undefined ? q.listAliases.all() : q.listAliasesInDomain.all(domain)) as Row[];
-      return rows.map(
-        (r): Alias => ({
-          source: r['source'] as string,
-          accountId: r['account_id'] as number,
-          target: r['address'] as string,
-          createdAt: r['created_at'] as number,
-        }),
-      );
+      return rows.map(toAlias);
     },
     async removeAlias(source, accountId) {
       const n =
@@ -679,16 +583,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       },
     ),
     async listMailboxEntries(accountId, mailboxId) {
-      return (q.listEntries.all(accountId, mailboxId) as Row[]).map(
-        (r): MailboxEntry => ({
-          accountId,
-          mailboxId,
-          uid: r['uid'] as number,
-          messageId: r['message_id'] as number,
-          flags: r['flags'] === '' ? [] : (r['flags'] as string).split(' '),
-          modseq: r['modseq'] as number,
-        }),
-      );
+      return (q.listEntries.all(accountId, mailboxId) as Row[]).map((r) => toEntry(accountId, r));
     },
     async findByMessageIdHeader(accountId, id) {
       return (q.findByMsgId.all(accountId, id) as Row[]).map((r) => r['id'] as number);
@@ -711,17 +606,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return { born, unlogged };
     },
     async changesSince(accountId, sinceModseq, limit) {
-      return (q.changesSince.all(accountId, sinceModseq, limit) as Row[]).map(
-        (r): Change => ({
-          accountId,
-          modseq: r['modseq'] as number,
-          type: r['type'] as Change['type'],
-          objectId: r['object_id'] as number,
-          op: r['op'] as Change['op'],
-          mailboxId: (r['mailbox_id'] as number | null) ?? null,
-          uid: (r['uid'] as number | null) ?? null,
-        }),
-      );
+      return (q.changesSince.all(accountId, sinceModseq, limit) as Row[]).map(toChange);
     },
     async highestModseq(accountId) {
       const r = q.getModseq.get(accountId) as Row | undefined;

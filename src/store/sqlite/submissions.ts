@@ -5,24 +5,18 @@
  * the outbound queue when an attempt is recorded (`noteAttempt`, called inside that transaction).
  */
 import type Database from 'better-sqlite3';
-import type { AttemptResult, NamedAddress, Store, SubmissionRecipient, SubmissionRecord } from '../types.ts';
-
-type Row = Record<string, unknown>;
+import {
+  type Row,
+  submissionOutcome,
+  toForwarding,
+  toIdentity,
+  toSubmissionRecipient,
+  toVacation,
+} from '../rows.ts';
+import type { AttemptResult, NamedAddress, SubmissionRecord, SubmissionStore } from '../types.ts';
 
 /** Submission and vacation operations. */
-export function submissionOps(db: Database.Database): Pick<
-  Store,
-  | 'addSubmission'
-  | 'getSubmissions'
-  | 'removeSubmission'
-  | 'listIdentities'
-  | 'putIdentity'
-  | 'removeIdentity'
-  | 'getVacation'
-  | 'setVacation'
-  | 'getForwarding'
-  | 'setForwarding'
-> & {
+export function submissionOps(db: Database.Database): SubmissionStore & {
   /** Copies the outcome of delivery attempts of outbound entry `outboundId` to its submission. */
   noteAttempt(outboundId: number, results: AttemptResult[]): void;
 } {
@@ -92,21 +86,8 @@ export function submissionOps(db: Database.Database): Pick<
     threadId: r['thread_id'] as number,
     mailFrom: r['mail_from'] as string,
     sendAt: r['send_at'] as number,
-    recipients: (q.recipients.all(r['account_id'], r['id']) as Row[]).map(
-      (x): SubmissionRecipient => ({
-        address: x['address'] as string,
-        delivered: x['delivered'] as SubmissionRecipient['delivered'],
-        smtpReply: x['smtp_reply'] as string,
-      }),
-    ),
+    recipients: (q.recipients.all(r['account_id'], r['id']) as Row[]).map(toSubmissionRecipient),
   });
-
-  const outcome = (status: string, error: string | null): [SubmissionRecipient['delivered'], string] =>
-    status === 'delivered'
-      ? ['yes', '250 2.0.0 delivered']
-      : status === 'failed'
-        ? ['no', error ?? '550 5.0.0 delivery failed']
-        : ['queued', error ?? '250 2.0.0 queued'];
 
   return {
     async addSubmission(input) {
@@ -133,7 +114,7 @@ export function submissionOps(db: Database.Database): Pick<
           for (const a of input.remote) {
             const r = state.get(a);
             const [delivered, reply] = r
-              ? outcome(r['status'] as string, (r['last_error'] as string | null) ?? null)
+              ? submissionOutcome(r['status'] as string, (r['last_error'] as string | null) ?? null)
               : (['unknown', 'delivery finished before it was recorded'] as const);
             q.insertRecipient.run(input.accountId, id, a, delivered, reply);
           }
@@ -165,23 +146,17 @@ export function submissionOps(db: Database.Database): Pick<
       const id = s['id'] as number;
       let changed = false;
       for (const r of results) {
-        const [delivered, reply] = outcome(r.outcome === 'deferred' ? 'queued' : r.outcome, r.error);
+        const [delivered, reply] = submissionOutcome(
+          r.outcome === 'deferred' ? 'queued' : r.outcome,
+          r.error,
+        );
         if (q.setDelivered.run(delivered, reply, accountId, id, r.address, delivered, reply).changes > 0)
           changed = true;
       }
       if (changed) q.change.run(accountId, bump(accountId)!, 'EmailSubmission', id, 'update');
     },
     async listIdentities(accountId) {
-      return (q.identities.all(accountId) as Row[]).map((r) => ({
-        accountId,
-        id: r['id'] as number,
-        name: r['name'] as string,
-        email: r['email'] as string,
-        replyTo: r['reply_to'] === null ? null : (JSON.parse(r['reply_to'] as string) as NamedAddress[]),
-        bcc: r['bcc'] === null ? null : (JSON.parse(r['bcc'] as string) as NamedAddress[]),
-        textSignature: r['text_signature'] as string,
-        htmlSignature: r['html_signature'] as string,
-      }));
+      return (q.identities.all(accountId) as Row[]).map((r) => toIdentity(accountId, r));
     },
     async putIdentity(i) {
       return db
@@ -217,13 +192,7 @@ export function submissionOps(db: Database.Database): Pick<
     },
     async getForwarding(accountId) {
       const r = q.getForwarding.get(accountId) as Row | undefined;
-      return r
-        ? {
-            targets: JSON.parse(r['targets'] as string) as string[],
-            keepCopy: r['keep_copy'] === 1,
-            updatedAt: r['updated_at'] as number,
-          }
-        : null;
+      return r ? toForwarding(r) : null;
     },
     async setForwarding(accountId, f) {
       if (f === null) {
@@ -235,15 +204,7 @@ export function submissionOps(db: Database.Database): Pick<
     },
     async getVacation(accountId) {
       const r = q.getVacation.get(accountId) as Row | undefined;
-      if (!r) return null;
-      return {
-        isEnabled: r['is_enabled'] === 1,
-        fromDate: (r['from_date'] as number | null) ?? null,
-        toDate: (r['to_date'] as number | null) ?? null,
-        subject: (r['subject'] as string | null) ?? null,
-        textBody: (r['text_body'] as string | null) ?? null,
-        htmlBody: (r['html_body'] as string | null) ?? null,
-      };
+      return r ? toVacation(r) : null;
     },
     async setVacation(accountId, v) {
       return db
