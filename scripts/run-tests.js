@@ -32,8 +32,9 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-// The fuzzers exercise parsers, not the store: one pass is enough.
-const SQLITE_ONLY = ['test/fuzz/'];
+// The fuzzers exercise parsers, not the store, and the webmail only speaks JMAP, whose suites run
+// on both: one pass is enough for them.
+const SQLITE_ONLY = ['test/fuzz/', 'test/webmail/'];
 const onPostgresToo = selected.filter(
   (f) => f.startsWith('test/') && !SQLITE_ONLY.some((s) => f.startsWith(s)),
 );

@@ -17,6 +17,7 @@ import { jmapAccountId, type MethodContext, runRequest } from '../protocols/jmap
 import {
   CAP_CORE,
   CAP_MAIL,
+  CAP_SAFE_BODY,
   CAP_SUBMISSION,
   CAP_VACATION,
   CORE_LIMITS,
@@ -29,6 +30,7 @@ import type { Ctx, Services } from '../services/index.ts';
 import { addAccountRoutes } from './account.ts';
 import { addClientSetupRoutes } from './clients.ts';
 import { identify } from './identity.ts';
+import { loadStaticFiles, type StaticFile, staticResponse, WEBMAIL_DIST } from './static.ts';
 
 /** Dependencies of the web application. */
 export interface WebDeps {
@@ -53,6 +55,8 @@ export interface WebDeps {
   targetOf(request: Request, env: unknown): string;
   /** The process's memory budget for large request bodies (DS-06); unbounded when absent. */
   budget?: MemoryBudget;
+  /** The webmail's files by path; by default those built into WEBMAIL_DIST, read at start. */
+  webmail?: ReadonlyMap<string, StaticFile>;
 }
 
 /** Response headers every answer carries. */
@@ -138,7 +142,10 @@ export function createWebApp(deps: WebDeps): Hono {
       // Compressed request bodies are refused rather than inflated (no decompression bombs).
       c.res = new Response('Unsupported Media Type: no Content-Encoding', { status: 415 });
     } else await next();
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    // Only the webmail's own files carry a policy and caching of their own (static.ts).
+    const own = c.res.headers.has('content-security-policy');
+    for (const [k, v] of Object.entries(SECURITY_HEADERS))
+      if (!own || (k !== 'Content-Security-Policy' && k !== 'Cache-Control')) c.res.headers.set(k, v);
     if (deps.secure) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   });
 
@@ -189,7 +196,13 @@ export function createWebApp(deps: WebDeps): Hono {
     const id = jmapAccountId(ctx.principal.accountId);
     const url = base(request);
     return Response.json({
-      capabilities: { [CAP_CORE]: CORE_LIMITS, [CAP_MAIL]: {}, [CAP_SUBMISSION]: {}, [CAP_VACATION]: {} },
+      capabilities: {
+        [CAP_CORE]: CORE_LIMITS,
+        [CAP_MAIL]: {},
+        [CAP_SUBMISSION]: {},
+        [CAP_VACATION]: {},
+        [CAP_SAFE_BODY]: {},
+      },
       accounts: {
         [id]: {
           name: ctx.principal.address,
@@ -494,6 +507,15 @@ export function createWebApp(deps: WebDeps): Hono {
       },
     });
   });
+
+  // The webmail (webmail/), a single-page application that talks JMAP and /auth/ only.
+  const webmail = deps.webmail ?? loadStaticFiles(WEBMAIL_DIST);
+  for (const [path, file] of webmail) app.get(path, () => staticResponse(file));
+  if (!webmail.has('/'))
+    app.get(
+      '/',
+      () => new Response('The webmail is not built: run `npm run build:webmail`.', { status: 404 }),
+    );
 
   addAccountRoutes(app, {
     services,

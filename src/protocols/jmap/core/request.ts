@@ -11,9 +11,12 @@ export const CAP_CORE = 'urn:ietf:params:jmap:core';
 export const CAP_MAIL = 'urn:ietf:params:jmap:mail';
 export const CAP_SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const CAP_VACATION = 'urn:ietf:params:jmap:vacationresponse';
+/** This server's extension: the Email property `safeBody`, the body made safe to show in a
+ * browser (sanitized HTML, or escaped and linkified text) with its remote images held back. */
+export const CAP_SAFE_BODY = 'urn:portcullis:params:jmap:safebody';
 
 /** Capabilities the server implements. */
-export const CAPABILITIES = [CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION] as const;
+export const CAPABILITIES = [CAP_CORE, CAP_MAIL, CAP_SUBMISSION, CAP_VACATION, CAP_SAFE_BODY] as const;
 
 /** The core limits (RFC 8620 §2), enforced where the request is read and in each method. */
 export const CORE_LIMITS = {

@@ -7,6 +7,7 @@
  */
 import { ok, type Result } from '../../../../core/result.ts';
 import type { MimePart } from '../../../../mail/mime.ts';
+import { type SafeBody, safeHtml, textToHtml } from '../../../../mail/sanitize.ts';
 import { decodePartBody, partText } from '../../../../mail/summary.ts';
 import { unsigned } from '../args.ts';
 
@@ -178,7 +179,43 @@ export function bodyProperties(
       }
     out['bodyValues'] = values;
   }
+  if (props.has('safeBody')) out['safeBody'] = raw ? safeBody(raw, root, chosen) : null;
   return out;
+}
+
+/** Largest image part inlined as a `data:` URL where the HTML refers to it by `cid:`. */
+const MAX_INLINE_IMAGE = 2 * 1024 * 1024;
+
+/**
+ * `safeBody`, this server's extension (CAP_SAFE_BODY): the body to show, made safe on the server
+ * (HTML through the allowlist, text escaped and linkified); the HTML parts when there are any,
+ * else the text parts.
+ */
+function safeBody(raw: Buffer, root: Numbered, chosen: { text: Numbered[]; html: Numbered[] }): SafeBody {
+  const all: Numbered[] = [];
+  const flatten = (n: Numbered): void => {
+    all.push(n);
+    for (const s of n.sub) flatten(s);
+  };
+  flatten(root);
+  const cid = (id: string): string | null => {
+    const n = all.find((a) => a.part.id?.replace(/^<|>$/g, '') === id);
+    const type = n ? typeOf(n.part) : '';
+    if (!n || !/^image\/(?:png|gif|jpeg|webp)$/.test(type)) return null;
+    if (n.part.bodyEnd - n.part.bodyStart > MAX_INLINE_IMAGE * 1.4) return null;
+    return `data:${type};base64,${decodePartBody(raw, n.part).toString('base64')}`;
+  };
+  const hasHtml = chosen.html.some((n) => typeOf(n.part) === 'text/html');
+  const parts = (hasHtml ? chosen.html : chosen.text).filter((n) => n.part.type.toLowerCase() === 'text');
+  const pieces = parts.map((n) => {
+    const text = partText(decodePartBody(raw, n.part), n.part);
+    return typeOf(n.part) === 'text/html' ? safeHtml(text, cid) : textToHtml(text);
+  });
+  return {
+    html: pieces.map((p) => p.html).join('<hr />'),
+    remoteImages: pieces.reduce((sum, p) => sum + p.remoteImages, 0),
+    truncated: pieces.some((p) => p.truncated),
+  };
 }
 
 /** Whether any body property is among `props` (then the message bytes are read). */
@@ -188,4 +225,5 @@ export const BODY_PROPERTIES = [
   'htmlBody',
   'attachments',
   'bodyValues',
+  'safeBody',
 ] as const;

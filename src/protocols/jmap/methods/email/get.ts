@@ -41,7 +41,9 @@ const PROPERTIES = [
 ] as const;
 
 /** Properties returned when the client names none (RFC 8621 §4.2). */
-const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure' && p !== 'headers' && p !== 'references');
+const DEFAULTS = PROPERTIES.filter(
+  (p) => p !== 'bodyStructure' && p !== 'headers' && p !== 'references' && p !== 'safeBody',
+);
 
 /** Most emails one call may fetch without ids (a client must page with Email/query). */
 const MAX_ALL = 500;
@@ -82,7 +84,8 @@ export const emailGet: Method = {
     const options = bodyOptions.value;
     const needBody = BODY_PROPERTIES.some((b) => props.value.has(b));
     const needRaw =
-      props.value.has('bodyValues') && (options.fetchText || options.fetchHtml || options.fetchAll);
+      props.value.has('safeBody') ||
+      (props.value.has('bodyValues') && (options.fetchText || options.fetchHtml || options.fetchAll));
     const state = await accountState(mc);
     if (!state.ok) return state;
     const account = await loadAccount(mc);

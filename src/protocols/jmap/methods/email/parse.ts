@@ -31,7 +31,7 @@ const PROPERTIES = [
   'preview',
   ...BODY_PROPERTIES,
 ] as const;
-const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure');
+const DEFAULTS = PROPERTIES.filter((p) => p !== 'bodyStructure' && p !== 'safeBody');
 
 export const emailParse: Method = {
   capability: CAP_MAIL,

@@ -1,0 +1,369 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Jmap } from './api.ts';
+import { type Address, addressText, type Mailbox, parseAddresses } from './model.ts';
+
+export interface Identity {
+  id: string;
+  name: string;
+  email: string;
+  textSignature: string;
+}
+
+/** What a new message starts with (empty, or made from the message replied to). */
+export interface Draft {
+  to: string;
+  cc: string;
+  subject: string;
+  body: string;
+  inReplyTo: string[] | null;
+  references: string[] | null;
+  /** Attachments carried over (a forward), by blob id. */
+  attachments: Attachment[];
+}
+
+interface Attachment {
+  key: string;
+  blobId: string | null;
+  name: string;
+  type: string;
+  size: number;
+  progress: number;
+  error?: string;
+}
+
+/** Seconds after the last keystroke before the draft is saved. */
+const AUTOSAVE_MS = 2000;
+
+/** Suggestions for the address being typed (the text after the last comma). */
+function suggest(value: string, known: Address[]): Address[] {
+  const typed = value.split(/[,;]/).pop()!.trim().toLowerCase();
+  if (typed.length < 1) return [];
+  return known
+    .filter((a) => a.email.toLowerCase().includes(typed) || (a.name ?? '').toLowerCase().includes(typed))
+    .slice(0, 6);
+}
+
+function AddressField({
+  label,
+  value,
+  onInput,
+  known,
+}: {
+  label: string;
+  value: string;
+  onInput: (v: string) => void;
+  known: Address[];
+}) {
+  const [focused, setFocused] = useState(false);
+  const [pick, setPick] = useState(0);
+  const options = focused ? suggest(value, known) : [];
+  const id = `field-${label.toLowerCase()}`;
+  const choose = (a: Address) => {
+    const parts = value
+      .split(/[,;]/)
+      .slice(0, -1)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    onInput([...parts, addressText([a])].join(', ') + ', ');
+  };
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        name={label.toLowerCase()}
+        autocomplete="off"
+        role="combobox"
+        aria-expanded={options.length > 0}
+        aria-controls={`${id}-options`}
+        value={value}
+        onFocus={() => setFocused(true)}
+        onBlur={() => setTimeout(() => setFocused(false), 150)}
+        onInput={(e) => {
+          setPick(0);
+          onInput(e.currentTarget.value);
+        }}
+        onKeyDown={(e) => {
+          if (options.length === 0) return;
+          if (e.key === 'ArrowDown') setPick((p) => (p + 1) % options.length);
+          else if (e.key === 'ArrowUp') setPick((p) => (p + options.length - 1) % options.length);
+          else if (e.key === 'Enter' || e.key === 'Tab') {
+            if (e.key === 'Enter' || value.split(/[,;]/).pop()!.trim()) {
+              e.preventDefault();
+              choose(options[pick]!);
+            }
+          } else return;
+          e.preventDefault();
+        }}
+      />
+      {options.length > 0 && (
+        <div class="suggestions" id={`${id}-options`} role="listbox" tabIndex={-1}>
+          {options.map((a, i) => (
+            <div
+              key={a.email}
+              role="option"
+              tabIndex={-1}
+              aria-selected={i === pick}
+              onMouseDown={() => choose(a)}
+            >
+              {addressText([a])}
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The compose form: addresses with autocomplete, subject, text, attachments; saved as a draft
+ * while typing, sent through EmailSubmission. */
+export function Compose({
+  jmap,
+  initial,
+  identities,
+  mailboxes,
+  known,
+  onClose,
+}: {
+  jmap: Jmap;
+  initial: Draft;
+  identities: Identity[];
+  mailboxes: Mailbox[];
+  known: Address[];
+  onClose: (status?: string) => void;
+}) {
+  const [identityId, setIdentityId] = useState(identities[0]?.id ?? '');
+  const identity = identities.find((i) => i.id === identityId) ?? identities[0];
+  const [to, setTo] = useState(initial.to);
+  const [cc, setCc] = useState(initial.cc);
+  const [subject, setSubject] = useState(initial.subject);
+  const [body, setBody] = useState(() =>
+    identity?.textSignature ? `${initial.body}\n\n-- \n${identity.textSignature}` : initial.body,
+  );
+  const [attachments, setAttachments] = useState<Attachment[]>(initial.attachments);
+  const [status, setStatus] = useState('');
+  const [error, setError] = useState('');
+  const draftId = useRef<string | null>(null);
+  const saving = useRef<Promise<void>>(Promise.resolve());
+  const dirty = useRef(false);
+  const drafts = mailboxes.find((m) => m.role === 'drafts');
+  const sent = mailboxes.find((m) => m.role === 'sent');
+
+  /** The Email/set create object of the message as it stands. */
+  const email = (): Record<string, unknown> | string => {
+    const toList = parseAddresses(to);
+    const ccList = parseAddresses(cc);
+    if (!toList) return 'A "To" address is not an e-mail address.';
+    if (!ccList) return 'A "Cc" address is not an e-mail address.';
+    if (!drafts) return 'There is no Drafts mailbox.';
+    if (attachments.some((a) => !a.blobId)) return 'Attachments are still uploading.';
+    return {
+      mailboxIds: { [drafts.id]: true },
+      keywords: { $draft: true, $seen: true },
+      from: identity ? [{ name: identity.name || null, email: identity.email }] : null,
+      to: toList,
+      cc: ccList,
+      subject,
+      ...(initial.inReplyTo ? { inReplyTo: initial.inReplyTo } : {}),
+      ...(initial.references ? { references: initial.references } : {}),
+      textBody: [{ partId: 'text', type: 'text/plain' }],
+      bodyValues: { text: { value: body } },
+      attachments: attachments.map((a) => ({
+        blobId: a.blobId,
+        type: a.type,
+        name: a.name,
+        disposition: 'attachment',
+      })),
+    };
+  };
+
+  const save = () => {
+    saving.current = saving.current.then(async () => {
+      const e = email();
+      if (typeof e === 'string') return;
+      dirty.current = false;
+      const previous = draftId.current;
+      const r = await jmap.call('Email/set', {
+        create: { draft: e },
+        ...(previous ? { destroy: [previous] } : {}),
+      });
+      draftId.current = r['created']?.['draft']?.id ?? previous;
+      setStatus(`Draft saved at ${new Date().toLocaleTimeString()}`);
+    });
+    return saving.current;
+  };
+
+  // Saved a moment after each change.
+  useEffect(() => {
+    if (!dirty.current) return;
+    const t = setTimeout(
+      () => void save().catch(() => setStatus('The draft could not be saved.')),
+      AUTOSAVE_MS,
+    );
+    return () => clearTimeout(t);
+  }, [to, cc, subject, body, attachments]);
+  const edit =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      dirty.current = true;
+      set(v);
+    };
+
+  const send = async (ev: Event) => {
+    ev.preventDefault();
+    setError('');
+    await saving.current.catch(() => undefined);
+    const e = email();
+    if (typeof e === 'string') return setError(e);
+    if ((e['to'] as Address[]).length + (e['cc'] as Address[]).length === 0)
+      return setError('Add at least one recipient.');
+    if (!identity) return setError('This account has no identity to send from.');
+    setStatus('Sending…');
+    const previous = draftId.current;
+    const onSuccess: Record<string, unknown> = { 'keywords/$draft': null };
+    if (sent && drafts) {
+      onSuccess[`mailboxIds/${drafts.id}`] = null;
+      onSuccess[`mailboxIds/${sent.id}`] = true;
+    }
+    try {
+      const r = await jmap.request([
+        [
+          'Email/set',
+          { accountId: jmap.accountId, create: { m: e }, ...(previous ? { destroy: [previous] } : {}) },
+          'e',
+        ],
+        [
+          'EmailSubmission/set',
+          {
+            accountId: jmap.accountId,
+            create: { s: { identityId: identity.id, emailId: '#m' } },
+            onSuccessUpdateEmail: { '#s': onSuccess },
+          },
+          's',
+        ],
+      ]);
+      const failure = r.get('e')?.['notCreated']?.['m'] ?? r.get('s')?.['notCreated']?.['s'];
+      if (failure) {
+        setStatus('');
+        return setError(`Not sent: ${failure.description ?? failure.type}`);
+      }
+      onClose('Message sent.');
+    } catch (err) {
+      setStatus('');
+      setError(`Not sent: ${(err as Error).message}`);
+    }
+  };
+
+  const attach = (files: FileList | null) => {
+    for (const file of Array.from(files ?? [])) {
+      const key = `${Date.now()}-${Math.random()}`;
+      const item: Attachment = {
+        key,
+        blobId: null,
+        name: file.name,
+        type: file.type || 'application/octet-stream',
+        size: file.size,
+        progress: 0,
+      };
+      const update = (change: Partial<Attachment>) =>
+        setAttachments((list) => list.map((a) => (a.key === key ? { ...a, ...change } : a)));
+      setAttachments((list) => [...list, item]);
+      jmap
+        .upload(file, (progress) => update({ progress }))
+        .then(
+          (r) => edit(update)({ blobId: r.blobId, progress: 1 }),
+          (err: Error) => update({ error: err.message }),
+        );
+    }
+  };
+
+  const discard = async () => {
+    await saving.current.catch(() => undefined);
+    if (draftId.current) await jmap.call('Email/set', { destroy: [draftId.current] }).catch(() => undefined);
+    onClose('Draft discarded.');
+  };
+
+  return (
+    <div class="compose" role="dialog" aria-modal="true" aria-labelledby="compose-title">
+      <form onSubmit={send} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+        <h2 id="compose-title">{subject || 'New message'}</h2>
+        {identities.length > 1 && (
+          <div class="field">
+            <label for="field-from">From</label>
+            <select id="field-from" value={identityId} onChange={(e) => setIdentityId(e.currentTarget.value)}>
+              {identities.map((i) => (
+                <option key={i.id} value={i.id}>
+                  {addressText([{ name: i.name || null, email: i.email }])}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <AddressField label="To" value={to} onInput={edit(setTo)} known={known} />
+        <AddressField label="Cc" value={cc} onInput={edit(setCc)} known={known} />
+        <div class="field">
+          <label for="field-subject">Subject</label>
+          <input
+            id="field-subject"
+            name="subject"
+            value={subject}
+            onInput={(e) => edit(setSubject)(e.currentTarget.value)}
+          />
+        </div>
+        <label class="sr-only" for="field-body">
+          Message
+        </label>
+        <textarea
+          id="field-body"
+          name="body"
+          value={body}
+          onInput={(e) => edit(setBody)(e.currentTarget.value)}
+        />
+        <ul class="attachments" aria-label="Attachments">
+          {attachments.map((a) => (
+            <li key={a.key}>
+              {a.name}{' '}
+              {a.error ? (
+                <span class="error">{a.error}</span>
+              ) : a.blobId ? (
+                <span class="muted">({Math.max(1, Math.round(a.size / 1024))} KB)</span>
+              ) : (
+                <progress max={1} value={a.progress} aria-label={`Uploading ${a.name}`} />
+              )}
+              <button
+                type="button"
+                aria-label={`Remove ${a.name}`}
+                onClick={() => edit(setAttachments)(attachments.filter((x) => x.key !== a.key))}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="compose-actions">
+          <button type="submit" class="primary">
+            Send
+          </button>
+          <label class="button">
+            Attach files
+            <input type="file" multiple class="sr-only" onChange={(e) => attach(e.currentTarget.files)} />
+          </label>
+          <button type="button" onClick={() => onClose()}>
+            Close
+          </button>
+          <button type="button" onClick={discard}>
+            Discard
+          </button>
+          <span class="muted" role="status">
+            {status}
+          </span>
+        </div>
+      </form>
+    </div>
+  );
+}
