@@ -6,6 +6,7 @@ import { benchPortcullisDav, benchRadicale, type DavFigures } from './caldav.ts'
 import { benchDovecot, benchIdleCapacity, benchPortcullisImap, type ImapFigures } from './imap.ts';
 import { usePostgres } from './postgres.ts';
 import { benchPortcullis, benchPostfix, type IngestResult, type StoreSetup } from './smtp-ingest.ts';
+import { benchWebmail } from './webmail.ts';
 
 function table(rows: IngestResult[]): string {
   const lines = [
@@ -88,6 +89,26 @@ if (wants('caldav')) {
     console.log(
       `| ${r.system} | ${r.queryMs.toFixed(1)} | ${r.queryHits} | ${r.syncMs.toFixed(1)} | ${r.syncItems} | ${r.note} |`,
     );
+}
+
+if (wants('webmail')) {
+  console.log(
+    `\n## Webmail in Chromium: ${process.env['BENCH_WEBMAIL_MESSAGES'] ?? '10,000'} messages in the inbox\n`,
+  );
+  const w = await benchWebmail();
+  if (typeof w === 'string') console.log(`Webmail skipped: ${w}`);
+  else {
+    console.log(
+      '| inbox | navigation → rows on screen, median (ms) | each load (ms) | frames while scrolling 1,000 rows | frames > 50 ms | longest frame (ms) | rows still loading at the end |',
+    );
+    console.log('| ---: | ---: | --- | ---: | ---: | ---: | ---: |');
+    console.log(
+      `| ${w.messages.toLocaleString('en')} | ${w.usableMs.toFixed(0)} | ${w.loads.map((l) => l.toFixed(0)).join(', ')} | ${w.frames} | ${w.slowFrames} | ${w.longestFrameMs.toFixed(0)} | ${w.placeholdersAtEnd} |`,
+    );
+    console.log(
+      '\nNo webmail peer is measured: Debian has no browser client that speaks to these servers without a PHP stack in front.',
+    );
+  }
 }
 
 if (typeof postgres !== 'string') postgres.stop();

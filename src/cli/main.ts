@@ -40,6 +40,7 @@ export const DEMO_LISTENERS: Partial<Record<ListenerName, string>> = {
   smtp: '127.0.0.1:2525',
   imap: '127.0.0.1:2143',
   imaps: '127.0.0.1:2993',
+  http: '127.0.0.1:2080',
 };
 const DEMO_DOMAIN = 'example.test';
 const DEMO_USER = `demo@${DEMO_DOMAIN}`;
@@ -640,6 +641,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       out(`  user:     ${DEMO_USER}`);
       out(`  password: ${password}   (a new one is set at every start)`);
       for (const [name, addr] of Object.entries(DEMO_LISTENERS)) out(`  ${name.padEnd(9)} ${addr}`);
+      out(`  webmail:  http://${DEMO_LISTENERS.http}/`);
       await deps.serve(dir, {});
     });
 

@@ -13,7 +13,6 @@ import { ROOT } from '../helpers/server.ts';
 
 type Coverage = { test: string } | { waits: string };
 
-const WEBMAIL = 'the webmail (issue 6)';
 const SIEVE = 'Sieve filters and ManageSieve (not planned yet)';
 
 const CASES: Record<string, Coverage> = {
@@ -85,11 +84,11 @@ const CASES: Record<string, Coverage> = {
   'DS-05': { test: 'test/attacks/dos.test.ts' },
   'DS-06': { test: 'test/attacks/dos.test.ts' },
   // 2.9 Webmail and HTTP
-  'WB-01': { waits: WEBMAIL },
-  'WB-02': { waits: WEBMAIL },
-  'WB-03': { waits: WEBMAIL },
+  'WB-01': { test: 'test/webmail/xss.test.ts' },
+  'WB-02': { test: 'test/webmail/xss.test.ts' },
+  'WB-03': { test: 'test/webmail/xss.test.ts' },
   'WB-07': { test: 'test/attacks/http.test.ts' },
-  'WB-08': { waits: `${WEBMAIL}; the server fetches no remote content` },
+  'WB-08': { test: 'test/webmail/xss.test.ts' },
   'WB-11': { test: 'test/attacks/http.test.ts' },
   // 2.10 WebDAV XML (DV-01 and DV-02 also on Autodiscover, in test/integration/web-signin.test.ts)
   'DV-01': { test: 'test/attacks/dav.test.ts' },

@@ -1,6 +1,6 @@
 /**
  * `npm start` runs `portcullis demo`: it initialises the data folder with example.test and a demo
- * user, prints a password that works, and serves on the loopback ports it prints; the next start
+ * user, prints a password that works, and serves on the loopback ports it prints (the webmail among them); the next start
  * prints a new password and the old one stops working.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +19,11 @@ async function runDemo(data: string): Promise<{ password: string; stop(): Promis
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const pw = /password: (\S+)/.exec(out);
-      if (pw && /"listener":"imaps".*"msg":"listening"/.test(out)) {
+      if (
+        pw &&
+        /"listener":"imaps".*"msg":"listening"/.test(out) &&
+        /"listener":"http".*"msg":"listening"/.test(out)
+      ) {
         clearTimeout(timer);
         resolve(pw[1]!);
       }
@@ -28,6 +32,7 @@ async function runDemo(data: string): Promise<{ password: string; stop(): Promis
   assert.match(out, /user: +demo@example\.test/);
   assert.match(out, /smtp +127\.0\.0\.1:2525/);
   assert.match(out, /imaps +127\.0\.0\.1:2993/);
+  assert.match(out, /webmail: +http:\/\/127\.0\.0\.1:2080\//);
   return {
     password,
     async stop() {
@@ -45,6 +50,17 @@ test('the demo prints a working login and renews it at every start', async () =>
     const c = await RawImap.open(2993, true);
     assert.equal((await c.cmd(`LOGIN demo@example.test ${first.password}`)).status, 'OK');
     c.close();
+    // The webmail is served, and the printed login signs in there too.
+    const page = await fetch('http://127.0.0.1:2080/');
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    const login = await fetch('http://127.0.0.1:2080/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'demo@example.test', password: first.password }),
+    });
+    assert.equal(login.status, 200);
     await first.stop();
     const second = await runDemo(data);
     assert.notEqual(second.password, first.password);

@@ -295,6 +295,71 @@ describe('JMAP', () => {
     assert.equal(stolen.status, 404, 'another user gets nothing, not even that it exists');
   });
 
+  test('safeBody (urn:portcullis:params:jmap:safebody): sanitized HTML, cid: images inline, remote images held back', async () => {
+    const session = (await (
+      await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
+    ).json()) as any;
+    assert.deepEqual(session.capabilities['urn:portcullis:params:jmap:safebody'], {});
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp']!,
+      secure: false,
+      ignoreTLS: true,
+    });
+    await t.sendMail({
+      envelope: { from: 'sender@remote.test', to: [BOB.user] },
+      from: 'sender@remote.test',
+      to: BOB.user,
+      subject: 'Newsletter with a logo',
+      text: 'plain alternative',
+      html: '<p onclick="alert(1)">Hello <b>Bob</b></p><img src="cid:logo@remote.test"><img src="https://tracker.test/open.gif"><script>alert(2)</script>',
+      attachments: [
+        {
+          filename: 'logo.png',
+          cid: 'logo@remote.test',
+          contentType: 'image/png',
+          content: Buffer.from('89504e470d0a1a0a', 'hex'),
+        },
+      ],
+    });
+    await t.sendMail({
+      envelope: { from: 'sender@remote.test', to: [BOB.user] },
+      raw: 'From: sender@remote.test\r\nTo: bob@example.test\r\nSubject: Plain with a link\r\n\r\nSee <https://example.org/x> and javascript:alert(1)\r\n',
+    });
+    t.close();
+    const subjects = ['Newsletter with a logo', 'Plain with a link'];
+    const [, g] = await call([
+      [
+        'Email/query',
+        {
+          filter: { operator: 'OR', conditions: subjects.map((subject) => ({ subject })) },
+          sort: [{ property: 'receivedAt', isAscending: true }],
+        },
+        'q',
+      ],
+      [
+        'Email/get',
+        { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['subject', 'safeBody'] },
+        'g',
+      ],
+    ]);
+    const [html, plain] = g![1].list;
+    assert.equal(html.subject, 'Newsletter with a logo');
+    assert.match(html.safeBody.html, /<p>Hello <b>Bob<\/b><\/p>/);
+    assert.match(html.safeBody.html, /<img src="data:image\/png;base64,iVBORw0KGgo=" \/>/);
+    assert.match(html.safeBody.html, /<img data-remote-src="https:\/\/tracker.test\/open.gif" \/>/);
+    assert.doesNotMatch(html.safeBody.html, /script|alert|onclick/);
+    assert.equal(html.safeBody.remoteImages, 1);
+    assert.equal(html.safeBody.truncated, false);
+    assert.match(
+      plain.safeBody.html,
+      /See &lt;<a href="https:\/\/example.org\/x" target="_blank" rel="noopener noreferrer">https:\/\/example.org\/x<\/a>&gt; and javascript:alert\(1\)/,
+    );
+    // Not among the default properties.
+    const [d] = await call([['Email/get', { ids: [plain.id] }, 'd']]);
+    assert.equal('safeBody' in d![1].list[0], false);
+  });
+
   test('Mailbox/set: create under a parent, rename, subscribe, refuse what must stay, destroy', async () => {
     const imap = await imapClient();
     try {

@@ -126,7 +126,7 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await page.screenshot({ path: screenshotPath('search') });
   });
 
-  test('keyboard: j/k move, o opens, e archives', async () => {
+  test('keyboard: j/k move, o opens, e archives; select many and move', async () => {
     const page = await open();
     await signIn(page, ANN);
     await page.locator('.row').first().waitFor();
@@ -143,6 +143,15 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await page.getByText('Archive: 1 message(s).').waitFor();
     await page.locator('.mailboxes button', { hasText: 'Archive' }).click();
     await page.locator('.row', { hasText: 'Weekly report 30' }).waitFor();
+    // Select many and move them to another mailbox.
+    await page.locator('.mailboxes button', { hasText: 'Inbox' }).click();
+    for (const n of [29, 28, 27])
+      await page.getByRole('checkbox', { name: new RegExp(`Weekly report ${n}$`) }).check();
+    await page.getByText('3 selected').waitFor();
+    await page.getByLabel('Move to mailbox').selectOption({ label: 'Junk' });
+    await page.getByText('Moved to Junk: 3 message(s).').waitFor();
+    await page.locator('.mailboxes button', { hasText: 'Junk' }).click();
+    await page.getByText('3 conversations').waitFor();
   });
 
   test('compose with an attachment to a local user whose open inbox shows it live', async () => {
@@ -154,6 +163,9 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await signIn(ann, ANN);
     await ann.keyboard.press('c');
     const dialog = ann.getByRole('dialog');
+    // Completion offers recent correspondents.
+    await dialog.getByLabel('To').fill('car');
+    await dialog.getByRole('option', { name: 'Carol Remote <carol@remote.test>' }).waitFor();
     await dialog.getByLabel('To').fill('bob@');
     await dialog.getByLabel('Subject').fill('Lunch on Friday?');
     await dialog.getByLabel('Message').fill('Shall we try the new place by the harbour?');

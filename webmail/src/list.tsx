@@ -5,6 +5,8 @@ import { type ListSource, type Summary, shortDate, shortName, snippetParts } fro
 export const ROW_HEIGHT = 64;
 /** Rows drawn beyond the visible ones on each side. */
 const OVERSCAN = 8;
+/** Rows loaded ahead of those drawn, so that a scroll finds them there. */
+const PREFETCH = 60;
 
 function Highlighted({ html, fallback }: { html: string | null | undefined; fallback: string }) {
   if (!html) return <>{fallback}</>;
@@ -123,7 +125,10 @@ export function MessageList({
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
-  useEffect(() => source.ensure(range[0], range[1]), [source, range, version]);
+  useEffect(
+    () => source.ensure(Math.max(0, range[0] - PREFETCH), range[1] + PREFETCH),
+    [source, range, version],
+  );
 
   // The active row is kept in view when it moves by keyboard.
   useEffect(() => {

@@ -443,6 +443,27 @@ export function Mail({
           <button type="button" onClick={toggleFlag} title="Flag (s)">
             Flag
           </button>
+          <label class="sr-only" for="move-to">
+            Move to mailbox
+          </label>
+          <select
+            id="move-to"
+            class="move"
+            value=""
+            onChange={(e) => {
+              const target = mailboxes.find((m) => m.id === e.currentTarget.value);
+              e.currentTarget.value = '';
+              if (target) moveTo(target, `Moved to ${target.name}`);
+            }}
+          >
+            <option value="">Move to…</option>
+            {mailboxTree(mailboxes).map(({ box, depth }) => (
+              <option key={box.id} value={box.id}>
+                {'\u00a0'.repeat(depth * 2)}
+                {box.role === 'inbox' ? 'Inbox' : box.name}
+              </option>
+            ))}
+          </select>
           {checked.size > 0 && <span class="muted">{checked.size} selected</span>}
         </div>
         {source && (

@@ -58,10 +58,36 @@ export interface Placement {
   keywords: Record<string, true>;
 }
 
-/** Mailboxes of the account and the placement of every message. */
-export async function loadAccount(
-  mc: MethodContext,
-): Promise<Result<{ mailboxes: Mailbox[]; placement: Map<number, Placement> }, string>> {
+/** The mailboxes and placements of an account at one state. */
+export interface AccountView {
+  mailboxes: Mailbox[];
+  placement: Map<number, Placement>;
+}
+
+/** Accounts whose view is kept, each at its latest state only: a client paging through a large
+ * mailbox asks for the same view many times while nothing changes. Views are never modified. */
+const KEPT_ACCOUNTS = 16;
+const kept = new Map<number, { state: number; view: AccountView }>();
+
+/**
+ * Mailboxes of the account and the placement of every message. The caller's context reads the
+ * state first (the services check it); the view is then reused while the state is unchanged.
+ */
+export async function loadAccount(mc: MethodContext): Promise<Result<AccountView, string>> {
+  const state = await mc.services.mail.highestModseq(mc.ctx);
+  if (!state.ok || mc.ctx.principal.kind !== 'account') return fail('forbidden');
+  const accountId = mc.ctx.principal.accountId;
+  const hit = kept.get(accountId);
+  if (hit && hit.state === state.value) return ok(hit.view);
+  const view = await readAccount(mc);
+  if (!view.ok) return view;
+  kept.delete(accountId);
+  kept.set(accountId, { state: state.value, view: view.value });
+  if (kept.size > KEPT_ACCOUNTS) kept.delete(kept.keys().next().value!);
+  return view;
+}
+
+async function readAccount(mc: MethodContext): Promise<Result<AccountView, string>> {
   const boxes = await mc.services.mail.listMailboxes(mc.ctx);
   if (!boxes.ok) return fail('forbidden');
   const placement = new Map<number, Placement>();

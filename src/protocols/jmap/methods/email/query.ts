@@ -183,8 +183,39 @@ export interface QueryResult {
   candidates: Candidate[];
 }
 
-/** Runs the filter, sort and collapseThreads of an Email/query or Email/queryChanges call. */
+/** Results kept per account, at its latest state only: paging through a long list asks for the
+ * same query again for each page. Results are never modified. */
+const KEPT_PER_ACCOUNT = 4;
+const KEPT_ACCOUNTS = 16;
+const kept = new Map<number, { state: string; results: Map<string, QueryResult> }>();
+
+/** Runs the filter, sort and collapseThreads of an Email/query or Email/queryChanges call; the
+ * same query at the same state is answered from the results kept. */
 export async function runQuery(
+  mc: MethodContext,
+  args: Record<string, unknown>,
+): Promise<Result<QueryResult, string>> {
+  const state = await accountState(mc);
+  if (!state.ok || mc.ctx.principal.kind !== 'account') return fail('forbidden');
+  const accountId = mc.ctx.principal.accountId;
+  const key = JSON.stringify([args['filter'] ?? null, args['sort'] ?? null, args['collapseThreads'] === true]);
+  let account = kept.get(accountId);
+  const hit = account?.state === state.value ? account.results.get(key) : undefined;
+  if (hit) return ok(hit);
+  const result = await computeQuery(mc, args);
+  if (!result.ok || result.value.state !== state.value) return result;
+  if (account?.state !== state.value) {
+    kept.delete(accountId);
+    account = { state: state.value, results: new Map() };
+    kept.set(accountId, account);
+    if (kept.size > KEPT_ACCOUNTS) kept.delete(kept.keys().next().value!);
+  }
+  account.results.set(key, result.value);
+  if (account.results.size > KEPT_PER_ACCOUNT) account.results.delete(account.results.keys().next().value!);
+  return result;
+}
+
+async function computeQuery(
   mc: MethodContext,
   args: Record<string, unknown>,
 ): Promise<Result<QueryResult, string>> {

