@@ -17,6 +17,12 @@ const ANN = { user: 'ann@example.test', pass: 'ann-password-1' };
 const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
 const TOTP_USER = { user: 'tess@example.test', pass: 'tess-password-1' };
 
+/** A 1×1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+  'base64',
+);
+
 const mail = (subject: string, body: string, extra = '') =>
   `From: Carol Remote <carol@remote.test>\r\nTo: ${ANN.user}\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@remote.test>\r\n${extra}Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`;
 
@@ -55,6 +61,14 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
         'In-Reply-To: <Quarterlybudget@remote.test>\r\nReferences: <Quarterlybudget@remote.test>\r\n',
       ),
     );
+    await smtp.sendMail({
+      envelope: { from: 'carol@remote.test', to: [ANN.user] },
+      from: 'Carol Remote <carol@remote.test>',
+      to: ANN.user,
+      subject: 'Photo of the lighthouse',
+      text: 'Here it is.',
+      attachments: [{ filename: 'lighthouse.png', contentType: 'image/png', content: PNG }],
+    });
     smtp.close();
   });
   after(async () => {
@@ -88,11 +102,10 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await page.getByRole('alert').waitFor();
     await signIn(page, ANN);
     const inbox = page.locator('.mailboxes button.current');
-    assert.match(await inbox.innerText(), /Inbox\s*32/);
-    // 31 conversations: the budget thread is one row.
-    await page.getByText('31 conversations').waitFor();
-    const first = page.locator('.row').first();
-    assert.match(await first.innerText(), /Re: Quarterly budget/);
+    assert.match(await inbox.innerText(), /Inbox\s*33/);
+    // 32 conversations: the budget thread is one row.
+    await page.getByText('32 conversations').waitFor();
+    const first = page.locator('.row', { hasText: 'Re: Quarterly budget' });
     await page.screenshot({ path: screenshotPath('inbox') });
 
     await first.click();
@@ -110,7 +123,16 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
       .waitFor();
     await page.screenshot({ path: screenshotPath('conversation') });
     // Reading marked both as seen: the count went down by two.
-    await page.locator('.mailboxes button.current', { hasText: /Inbox\s*30 unread/ }).waitFor();
+    await page.locator('.mailboxes button.current', { hasText: /Inbox\s*31 unread/ }).waitFor();
+    // An image attachment is previewed and offered for download.
+    await page.locator('.row', { hasText: 'Photo of the lighthouse' }).click();
+    const preview = page.getByRole('img', { name: 'Preview of lighthouse.png' });
+    await preview.waitFor();
+    const width = await preview.evaluate((img: { decode(): Promise<void>; naturalWidth: number }) =>
+      img.decode().then(() => img.naturalWidth),
+    );
+    assert.equal(width, 1);
+    await page.getByRole('link', { name: 'lighthouse.png' }).waitFor();
   });
 
   test('search finds messages by their body and highlights the words', async () => {
@@ -119,7 +141,7 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await page.keyboard.press('/');
     await page.keyboard.type('lighthouse');
     await page.keyboard.press('Enter');
-    await page.getByText('2 found').waitFor();
+    await page.getByText('3 found').waitFor();
     const marks = page.locator('.row mark');
     await marks.first().waitFor();
     assert.equal((await marks.first().innerText()).toLowerCase(), 'lighthouse');
@@ -130,6 +152,7 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     const page = await open();
     await signIn(page, ANN);
     await page.locator('.row').first().waitFor();
+    await page.keyboard.press('j');
     await page.keyboard.press('j');
     await page.keyboard.press('j');
     await page.keyboard.press('k');
@@ -206,6 +229,18 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     const reply = bob.getByRole('dialog');
     assert.equal(await reply.getByLabel('Subject').inputValue(), 'Re: Lunch on Friday?');
     assert.match(await reply.getByLabel('To').inputValue(), /ann@example\.test/);
+    await reply.getByLabel('Subject').press('Escape');
+    // Forward with f carries the attachment along.
+    await bob.keyboard.press('f');
+    const forward = bob.getByRole('dialog');
+    assert.equal(await forward.getByLabel('Subject').inputValue(), 'Fwd: Lunch on Friday?');
+    await forward.getByRole('list', { name: 'Attachments' }).getByText('menu.txt').waitFor();
+    await forward.getByLabel('Subject').press('Escape');
+    // # deletes: the message goes to Trash.
+    await bob.keyboard.press('#');
+    await bob.getByText('Trash: 1 message(s).').waitFor();
+    await bob.locator('.mailboxes button', { hasText: 'Trash' }).click();
+    await bob.locator('.row', { hasText: 'Lunch on Friday?' }).waitFor();
   });
 
   test('TOTP: enrolment in settings, then a second factor is asked for after the password', async () => {
@@ -248,7 +283,17 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await vacation.getByLabel('Subject').fill('Away until Monday');
     await vacation.getByRole('button', { name: 'Save' }).click();
     await vacation.getByText('Vacation response saved.').waitFor();
+    const signature = page.locator('form', { hasText: 'Signature for' });
+    await signature.getByLabel('Signature').fill('Ann\nLighthouse Trust');
+    await signature.getByRole('button', { name: 'Save' }).click();
+    await signature.getByText('Signature saved.').waitFor();
     await page.screenshot({ path: screenshotPath('settings'), fullPage: true });
+    // New messages start with the signature.
+    await page.getByRole('button', { name: 'Compose' }).click();
+    assert.match(
+      await page.getByRole('dialog').getByLabel('Message').inputValue(),
+      /\n-- \nAnn\nLighthouse Trust$/,
+    );
   });
 
   test('phone width: one pane at a time', async () => {

@@ -198,7 +198,11 @@ export async function runQuery(
   const state = await accountState(mc);
   if (!state.ok || mc.ctx.principal.kind !== 'account') return fail('forbidden');
   const accountId = mc.ctx.principal.accountId;
-  const key = JSON.stringify([args['filter'] ?? null, args['sort'] ?? null, args['collapseThreads'] === true]);
+  const key = JSON.stringify([
+    args['filter'] ?? null,
+    args['sort'] ?? null,
+    args['collapseThreads'] === true,
+  ]);
   let account = kept.get(accountId);
   const hit = account?.state === state.value ? account.results.get(key) : undefined;
   if (hit) return ok(hit);
