@@ -34,6 +34,7 @@ export type {
   Identity,
   Mailbox,
   MailboxEntry,
+  MessageKey,
   NamedAddress,
   SubmissionRecord,
   VacationResponse,

@@ -19,6 +19,7 @@ import {
   type MailboxDelta,
   type MailboxEntry,
   type Message,
+  type MessageKey,
   OVER_QUOTA,
   type SearchField,
   type Store,
@@ -286,6 +287,14 @@ export function createMail({ store, changes, clock, maxMessageSize, reads, audit
         if (v) out.push(v);
       });
       return ok(out);
+    },
+
+    /** The sort keys of every message of the caller's account (a message list's order without
+     * reading whole messages). */
+    async messageKeys(ctx: Ctx): Promise<Result<MessageKey[], MailError>> {
+      const accountId = ownAccount(ctx);
+      if (accountId === null) return fail('forbidden');
+      return ok(await store.listMessageKeys(accountId));
     },
 
     async createMailbox(ctx: Ctx, name: string): Promise<Result<Mailbox, MailError>> {

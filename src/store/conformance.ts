@@ -897,6 +897,25 @@ export function storeConformance(
       assert.ok(await store.getMessage(a.id, ds[0]!.messageId), 'moved message still exists');
       assert.equal(await store.copyEntries(a.id, inbox, [2], 9999, false), 'not-found');
       assert.equal((await store.getMessages(a.id, [ds[0]!.messageId, ds[1]!.messageId, 777])).length, 2);
+      const keys = await store.listMessageKeys(a.id);
+      const messages = await store.getMessages(
+        a.id,
+        keys.map((k) => k.id),
+      );
+      assert.deepEqual(
+        keys.sort((x, y) => x.id - y.id),
+        messages
+          .sort((x, y) => x.id - y.id)
+          .map((m) => ({
+            id: m.id,
+            receivedAt: m.receivedAt,
+            sentAt: m.sentAt,
+            size: m.size,
+            threadId: m.threadId,
+          })),
+      );
+      assert.ok(keys.some((k) => k.id === ds[0]!.messageId));
+      assert.deepEqual(await store.listMessageKeys(a.id + 1000), []);
       const headers = await store.getHeaders(a.id, [ds[0]!.messageId, 777]);
       assert.deepEqual([...headers.keys()], [ds[0]!.messageId]);
       assert.equal(headers.get(ds[0]!.messageId)?.toString(), 'Subject: hello\r\n\r\n');

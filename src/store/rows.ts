@@ -25,6 +25,7 @@ import type {
   Identity,
   MailboxEntry,
   Message,
+  MessageKey,
   NamedAddress,
   OutboundMessage,
   OutboundRecipient,
@@ -82,6 +83,17 @@ export const toAppPassword = (r: Row): AppPassword => ({
 /** The columns of a Message (the kept header block is read only by getHeaders). */
 export const MESSAGE_COLUMNS =
   'account_id, id, blob_hash, size, received_at, thread_id, subject, from_address, sent_at, message_id_hdr, has_attachment, preview, envelope, structure';
+
+/** Columns of MessageKey, in the order toMessageKey reads them. */
+export const MESSAGE_KEY_COLUMNS = 'id, received_at, sent_at, size, thread_id';
+
+export const toMessageKey = (r: Row): MessageKey => ({
+  id: r['id'] as number,
+  receivedAt: r['received_at'] as number,
+  sentAt: orNull(r['sent_at']),
+  size: r['size'] as number,
+  threadId: r['thread_id'] as number,
+});
 
 export const toMessage = (r: Row): Message => ({
   accountId: r['account_id'] as number,

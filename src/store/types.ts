@@ -249,6 +249,9 @@ export interface Message {
   structure: string;
 }
 
+/** What sorting a message list needs of a message, without its envelope or structure. */
+export type MessageKey = Pick<Message, 'id' | 'receivedAt' | 'sentAt' | 'size' | 'threadId'>;
+
 /** A message's membership in one mailbox: its UID there, flags and modification sequence. */
 export interface MailboxEntry {
   accountId: number;
@@ -674,6 +677,8 @@ export interface Store {
   deliver(batch: NewDelivery[]): Promise<Delivered[]>;
   getMessage(accountId: number, messageId: number): Promise<Message | null>;
   getMessages(accountId: number, messageIds: number[]): Promise<Message[]>;
+  /** The sort keys of every message of an account. */
+  listMessageKeys(accountId: number): Promise<MessageKey[]>;
   /** Kept header blocks by message id; messages without one (or of other accounts) are absent. */
   getHeaders(accountId: number, messageIds: number[]): Promise<Map<number, Buffer>>;
 

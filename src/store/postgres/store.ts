@@ -9,6 +9,7 @@
 
 import {
   MESSAGE_COLUMNS,
+  MESSAGE_KEY_COLUMNS,
   toAccount,
   toAlias,
   toAppPassword,
@@ -16,6 +17,7 @@ import {
   toDkimKey,
   toEntry,
   toMessage,
+  toMessageKey,
   toPassword,
   toTotp,
   toUpload,
@@ -462,6 +464,12 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         [accountId, messageIds],
       );
       return rows.map(toMessage);
+    },
+    async listMessageKeys(accountId) {
+      const rows = await db.rows(`SELECT ${MESSAGE_KEY_COLUMNS} FROM messages WHERE account_id = $1`, [
+        accountId,
+      ]);
+      return rows.map(toMessageKey);
     },
     async getHeaders(accountId, messageIds) {
       const out = new Map<number, Buffer>();

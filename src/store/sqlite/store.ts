@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openFsBlobStore } from '../blob/fs.ts';
 import {
   MESSAGE_COLUMNS,
+  MESSAGE_KEY_COLUMNS,
   type Row,
   toAccount,
   toAlias,
@@ -20,6 +21,7 @@ import {
   toDkimKey,
   toEntry,
   toMessage,
+  toMessageKey,
   toPassword,
   toTotp,
   toUpload,
@@ -191,6 +193,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     getMessages: db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`,
     ),
+    listMessageKeys: db.prepare(`SELECT ${MESSAGE_KEY_COLUMNS} FROM messages WHERE account_id = ?`),
     getHeaders: db.prepare(
       "SELECT id, header FROM messages WHERE account_id = ? AND id IN (SELECT value FROM json_each(?)) AND header != x''",
     ),
@@ -561,6 +564,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     },
     async getMessages(accountId, messageIds) {
       return (q.getMessages.all(accountId, JSON.stringify(messageIds)) as Row[]).map(toMessage);
+    },
+    async listMessageKeys(accountId) {
+      return (q.listMessageKeys.all(accountId) as Row[]).map(toMessageKey);
     },
     async getHeaders(accountId, messageIds) {
       const out = new Map<number, Buffer>();

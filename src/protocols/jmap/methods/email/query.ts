@@ -9,6 +9,7 @@
  */
 import { fail, ok, type Result } from '../../../../core/result.ts';
 import { decodeWords } from '../../../../mail/header.ts';
+import type { MessageKey } from '../../../../services/index.ts';
 import type { MessageView } from '../../../../services/mail.ts';
 import type { Method, MethodContext } from '../../core/api.ts';
 import { CAP_MAIL } from '../../core/request.ts';
@@ -37,7 +38,8 @@ interface Candidate {
   sentAt: number;
   size: number;
   threadId: number;
-  view: MessageView;
+  /** The whole message, read only when a condition looks at its addresses or attachments. */
+  view?: MessageView;
 }
 
 type Test = (c: Candidate) => boolean;
@@ -76,7 +78,7 @@ async function compile(
   mc: MethodContext,
   filter: unknown,
   depth: number,
-  used: { nodes: number; texts: number },
+  used: { nodes: number; texts: number; views: number },
 ): Promise<Result<Test, string>> {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
     return fail('invalidArguments', 'a filter must be an object');
@@ -142,12 +144,14 @@ async function compile(
       case 'bcc': {
         if (str === null || str.length > 1000) return fail('invalidArguments', `${key} must be a string`);
         const needle = str.toLowerCase();
-        tests.push((c) => addressText(c.view, key).includes(needle));
+        used.views++;
+        tests.push((c) => addressText(c.view!, key).includes(needle));
         break;
       }
       case 'hasAttachment': {
         if (typeof value !== 'boolean') return fail('invalidArguments', 'hasAttachment must be a boolean');
-        tests.push((c) => c.view.hasAttachment === value);
+        used.views++;
+        tests.push((c) => c.view!.hasAttachment === value);
         break;
       }
       case 'hasKeyword':
@@ -182,6 +186,14 @@ export interface QueryResult {
   state: string;
   candidates: Candidate[];
 }
+
+const keyOf = (m: MessageKey) => ({
+  id: m.id,
+  receivedAt: m.receivedAt,
+  sentAt: m.sentAt ?? m.receivedAt,
+  size: m.size,
+  threadId: m.threadId,
+});
 
 /** Results kept per account, at its latest state only: paging through a long list asks for the
  * same query again for each page. Results are never modified. */
@@ -239,22 +251,28 @@ async function computeQuery(
   if (!state.ok) return state;
   const account = await loadAccount(mc);
   if (!account.ok) return account;
+  const used = { nodes: 0, texts: 0, views: 0 };
   const test =
     args['filter'] === undefined || args['filter'] === null
       ? null
-      : await compile(mc, args['filter'], 0, { nodes: 0, texts: 0 });
+      : await compile(mc, args['filter'], 0, used);
   if (test && !test.ok) return test;
-  const views = await mc.services.mail.getMessages(mc.ctx, [...account.value.placement.keys()]);
-  if (!views.ok) return fail('forbidden');
-  let candidates: Candidate[] = views.value.map((v) => ({
-    id: v.id,
-    placement: account.value.placement.get(v.id)!,
-    receivedAt: v.receivedAt,
-    sentAt: v.sentAt ?? v.receivedAt,
-    size: v.size,
-    threadId: v.threadId,
-    view: v,
-  }));
+  const { placement } = account.value;
+  let candidates: Candidate[];
+  if (used.views > 0) {
+    const views = await mc.services.mail.getMessages(mc.ctx, [...placement.keys()]);
+    if (!views.ok) return fail('forbidden');
+    candidates = views.value.map((v) => ({ ...keyOf(v), placement: placement.get(v.id)!, view: v }));
+  } else {
+    // Mailbox, keyword, date, size and text conditions and every sort need only the sort keys.
+    const keys = await mc.services.mail.messageKeys(mc.ctx);
+    if (!keys.ok) return fail('forbidden');
+    candidates = [];
+    for (const k of keys.value) {
+      const p = placement.get(k.id);
+      if (p) candidates.push({ ...keyOf(k), placement: p });
+    }
+  }
   if (test) {
     const kept: Candidate[] = [];
     const deadline = Date.now() + FILTER_BUDGET_MS;
