@@ -277,6 +277,24 @@ export function Compose({
     }
   };
 
+  // Focus starts in the first empty field: the recipients of a new message, the text of a reply.
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    const fields = form.current?.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>(
+      'input[name=to], textarea',
+    );
+    const first = [...(fields ?? [])].find((f) => f.value === '' || f.tagName === 'TEXTAREA');
+    first?.focus();
+    if (first instanceof HTMLTextAreaElement) first.setSelectionRange(0, 0);
+  }, []);
+
+  /** Closes the form; what was typed since the last save is saved first. */
+  const close = async () => {
+    if (dirty.current) await save().catch(() => undefined);
+    else await saving.current.catch(() => undefined);
+    onClose(draftId.current ? 'Draft saved.' : undefined);
+  };
+
   const discard = async () => {
     await saving.current.catch(() => undefined);
     if (draftId.current) await jmap.call('Email/set', { destroy: [draftId.current] }).catch(() => undefined);
@@ -285,7 +303,7 @@ export function Compose({
 
   return (
     <div class="compose" role="dialog" aria-modal="true" aria-labelledby="compose-title">
-      <form onSubmit={send} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+      <form ref={form} onSubmit={send} onKeyDown={(e) => e.key === 'Escape' && void close()}>
         <h2 id="compose-title">{subject || 'New message'}</h2>
         {identities.length > 1 && (
           <div class="field">
@@ -353,7 +371,7 @@ export function Compose({
             Attach files
             <input type="file" multiple class="sr-only" onChange={(e) => attach(e.currentTarget.files)} />
           </label>
-          <button type="button" onClick={() => onClose()}>
+          <button type="button" onClick={() => void close()}>
             Close
           </button>
           <button type="button" onClick={discard}>

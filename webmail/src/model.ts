@@ -116,10 +116,6 @@ export class ListSource {
     return id ? this.emails.get(id) : undefined;
   }
 
-  indexOf(id: string): number {
-    return this.ids.indexOf(id);
-  }
-
   /** Loads the pages covering positions [from, to) that are not loaded yet. */
   ensure(from: number, to: number): void {
     this.view = [from, to];
