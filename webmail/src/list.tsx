@@ -68,7 +68,16 @@ function Row({
           )}
           {email.hasAttachment && (
             <span title="Attachments">
-              📎<span class="sr-only"> has attachments</span>
+              <svg class="icon" viewBox="0 0 16 16" aria-hidden="true">
+                <path
+                  d="M11 4v6.5a3 3 0 0 1-6 0V3.5a2 2 0 0 1 4 0V10a1 1 0 0 1-2 0V4"
+                  fill="none"
+                  stroke="currentColor"
+                  stroke-width="1.3"
+                  stroke-linecap="round"
+                />
+              </svg>
+              <span class="sr-only"> has attachments</span>
             </span>
           )}
           <time dateTime={email.receivedAt}>{shortDate(email.receivedAt)}</time>
