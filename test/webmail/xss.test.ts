@@ -101,7 +101,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
   let C: string;
   let base: string;
   const hits: string[] = [];
-  let browser: { close(): Promise<void> } | null = null;
+  const browsers: { close(): Promise<void> }[] = [];
 
   before(async () => {
     canary = createServer((req, res) => {
@@ -150,16 +150,17 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     smtp.close();
   });
   after(async () => {
-    await browser?.close();
+    for (const b of browsers) await b.close();
     await server?.stop();
     data?.remove();
+    canary?.closeAllConnections();
     canary?.close();
   });
 
   /** Opens the webmail signed in, recording dialogs, requests off our origin and navigations. */
   const session = async () => {
     const b = await launchBrowser();
-    browser = b;
+    browsers.push(b);
     const page = b.context.pages()[0] ?? (await b.context.newPage());
     const dialogs: string[] = [];
     const foreign: string[] = [];
