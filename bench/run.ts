@@ -106,7 +106,7 @@ if (wants('webmail')) {
       `| ${w.messages.toLocaleString('en')} | ${w.usableMs.toFixed(0)} | ${w.loads.map((l) => l.toFixed(0)).join(', ')} | ${w.frames} | ${w.slowFrames} | ${w.longestFrameMs.toFixed(0)} | ${w.placeholdersAtEnd} |`,
     );
     console.log(
-      '\nNo webmail peer is measured: Debian has no browser client that speaks to these servers without a PHP stack in front.',
+      '\nNo webmail peer is measured: Roundcube, the one Debian packages, needs PHP, a web server and an IMAP server set up for it; these figures stand alone.',
     );
   }
 }

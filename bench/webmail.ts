@@ -3,7 +3,7 @@
  * rendered inbox of 10,000 messages, and the frames over 50 ms while the list scrolls through
  * 1,000 rows at 300 rows a second (rows load from the server page by page as they come into view).
  */
-import { launchBrowser, noBrowser } from '../test/helpers/browser.ts';
+import { launchBrowser, noBrowser, signIn } from '../test/helpers/browser.ts';
 import { makeDataDir, startServer } from '../test/helpers/server.ts';
 import { smtpLoad } from './smtp-load.ts';
 
@@ -53,10 +53,7 @@ export async function benchWebmail(): Promise<WebmailFigures | string> {
       }).observe(document, { childList: true, subtree: true });`,
     });
     await page.goto(base);
-    await page.getByLabel('E-mail address').fill(USER);
-    await page.getByLabel('Password').fill(PASS);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.row[data-id]').first().waitFor();
+    await signIn(page, USER, PASS);
 
     const loads: number[] = [];
     for (let i = 0; i < LOADS; i++) {

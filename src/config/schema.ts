@@ -440,7 +440,7 @@ export const SCHEMA = {
     },
     integrityCheckSeconds: {
       kind: 'int',
-      doc: 'Seconds between checks of the server code (`bin/`, `src/`, the package files) against the SHA-256 manifest taken at start; a file added, changed or removed raises a high `integrity` alert. At start the code is compared with the previous start (a medium alert, as after an upgrade). 0: only at start.',
+      doc: 'Seconds between checks of the server code (`bin/`, `src/`, the built webmail, the package files) against the SHA-256 manifest taken at start; a file added, changed or removed raises a high `integrity` alert. At start the code is compared with the previous start (a medium alert, as after an upgrade). 0: only at start.',
       default: 600,
       min: 0,
       max: 86_400,

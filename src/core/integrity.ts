@@ -1,7 +1,7 @@
 /**
  * @module Code integrity (ATTACKS.md LG-05): a manifest of SHA-256 hashes of every file the
- * server runs from its own tree (`bin/`, `src/`, the package files), taken at start and again
- * periodically, so a file dropped into or changed in the code directories (a web shell, as in
+ * server runs from its own tree (`bin/`, `src/`, the built webmail it serves, the package files),
+ * taken at start and again periodically, so a file dropped into or changed in the code directories (a web shell, as in
  * Hafnium) is noticed while the server runs and across restarts. Third-party packages in
  * node_modules are fixed by the lock file's integrity hashes at install time and not rehashed.
  */
@@ -22,7 +22,7 @@ export interface ManifestDiff {
   removed: string[];
 }
 
-const COVERED_DIRS = ['bin', 'src'];
+const COVERED_DIRS = ['bin', 'src', 'webmail/dist'];
 const COVERED_FILES = ['package.json', 'package-lock.json'];
 
 /** Hashes the code under `root`. Missing covered entries are simply absent from the manifest. */

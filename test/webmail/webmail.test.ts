@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
 import { totpCode } from '../../src/auth/totp.ts';
-import { launchBrowser, noBrowser, screenshotPath } from '../helpers/browser.ts';
+import { launchBrowser, noBrowser, screenshotPath, signIn as signInAs } from '../helpers/browser.ts';
 import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { relay } from '../helpers/smtp.ts';
 
 const ANN = { user: 'ann@example.test', pass: 'ann-password-1' };
 const BOB = { user: 'bob@example.test', pass: 'bob-password-1' };
@@ -39,12 +39,7 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     });
     server = await startServer(data.path, ['http=127.0.0.1:0', 'smtp=127.0.0.1:0']);
     base = `http://127.0.0.1:${server.ports['http']}`;
-    const smtp = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['smtp'],
-      secure: false,
-      ignoreTLS: true,
-    });
+    const smtp = relay(server.ports['smtp']!);
     const send = (raw: string) =>
       smtp.sendMail({ envelope: { from: 'carol@remote.test', to: [ANN.user] }, raw });
     for (let i = 1; i <= 30; i++) await send(mail(`Weekly report ${i}`, `Numbers for week ${i} are in.`));
@@ -86,12 +81,7 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     return page;
   };
 
-  const signIn = async (page: Page, who: { user: string; pass: string }) => {
-    await page.getByLabel('E-mail address').fill(who.user);
-    await page.getByLabel('Password').fill(who.pass);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.toolbar h1', { hasText: 'Inbox' }).waitFor();
-  };
+  const signIn = (page: Page, who: { user: string; pass: string }) => signInAs(page, who.user, who.pass);
 
   test('sign in, see the mailbox tree with unread counts, read a conversation', async () => {
     const page = await open();
@@ -230,12 +220,14 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     assert.equal(await reply.getByLabel('Subject').inputValue(), 'Re: Lunch on Friday?');
     assert.match(await reply.getByLabel('To').inputValue(), /ann@example\.test/);
     await reply.getByLabel('Subject').press('Escape');
+    await reply.waitFor({ state: 'detached' });
     // Forward with f carries the attachment along.
     await bob.keyboard.press('f');
     const forward = bob.getByRole('dialog');
     assert.equal(await forward.getByLabel('Subject').inputValue(), 'Fwd: Lunch on Friday?');
     await forward.getByRole('list', { name: 'Attachments' }).getByText('menu.txt').waitFor();
     await forward.getByLabel('Subject').press('Escape');
+    await forward.waitFor({ state: 'detached' });
     // # deletes: the message goes to Trash.
     await bob.keyboard.press('#');
     await bob.getByText('Trash: 1 message(s).').waitFor();

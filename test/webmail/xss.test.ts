@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
-import { launchBrowser, noBrowser, screenshotPath } from '../helpers/browser.ts';
+import { launchBrowser, noBrowser, screenshotPath, signIn } from '../helpers/browser.ts';
 import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { relay } from '../helpers/smtp.ts';
 
 const VICTIM = { address: 'vic@example.test', password: 'vic-password-1' };
 
@@ -114,12 +114,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     data = makeDataDir({ domains: ['example.test'], users: [VICTIM] });
     server = await startServer(data.path, ['http=127.0.0.1:0', 'smtp=127.0.0.1:0']);
     base = `http://127.0.0.1:${server.ports['http']}`;
-    const smtp = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: server.ports['smtp'],
-      secure: false,
-      ignoreTLS: true,
-    });
+    const smtp = relay(server.ports['smtp']!);
     const send = (subject: string, type: string, body: string) =>
       smtp.sendMail({
         envelope: { from: 'mallory@evil.test', to: [VICTIM.address] },
@@ -180,10 +175,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
         navigations.push(url);
     });
     await page.goto(`${base}/`);
-    await page.getByLabel('E-mail address').fill(VICTIM.address);
-    await page.getByLabel('Password').fill(VICTIM.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.toolbar h1', { hasText: 'Inbox' }).waitFor();
+    await signIn(page, VICTIM.address, VICTIM.password);
     return { page, dialogs, foreign, navigations };
   };
 

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, type Session, signIn } from './api.ts';
+import { Field } from './field.tsx';
 
 const MESSAGES: Record<string, string> = {
   throttled: 'Too many failed sign-ins. Wait a minute and try again.',
@@ -41,41 +42,35 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <h1 id="login-title">Portcullis Mail</h1>
         {!needCode ? (
           <>
-            <label>
-              E-mail address
-              <input
-                name="username"
-                type="email"
-                autocomplete="username"
-                required
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-              />
-            </label>
-            <label>
-              Password
-              <input
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            </label>
+            <Field
+              label="E-mail address"
+              name="username"
+              type="email"
+              autocomplete="username"
+              required
+              value={username}
+              onValue={setUsername}
+            />
+            <Field
+              label="Password"
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              required
+              value={password}
+              onValue={setPassword}
+            />
           </>
         ) : (
-          <label>
-            {MESSAGES['second-factor']}
-            <input
-              name="code"
-              inputMode="numeric"
-              autocomplete="one-time-code"
-              required
-              value={code}
-              onInput={(e) => setCode(e.currentTarget.value)}
-            />
-          </label>
+          <Field
+            label={MESSAGES['second-factor']!}
+            name="code"
+            inputMode="numeric"
+            autocomplete="one-time-code"
+            required
+            value={code}
+            onValue={setCode}
+          />
         )}
         {error && (
           <p class="error" role="alert">

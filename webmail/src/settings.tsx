@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, account, type Jmap } from './api.ts';
 import type { Identity } from './compose.tsx';
+import { Field } from './field.tsx';
 
 type Account = ReturnType<typeof account>;
 
@@ -12,6 +13,18 @@ const problem = (err: unknown): string =>
         throttled: 'Too many attempts; wait a minute.',
       }[err.code] ?? `Refused: ${err.message}`)
     : String(err);
+
+/** The password field of forms that change credentials (the server asks for it again). */
+const CurrentPassword = ({ value, onValue }: { value: string; onValue: (v: string) => void }) => (
+  <Field
+    label="Current password"
+    type="password"
+    autocomplete="current-password"
+    value={value}
+    onValue={onValue}
+    required
+  />
+);
 
 /** A small form that runs an action and says how it went. */
 function useAction() {
@@ -49,36 +62,23 @@ function Password({ api }: { api: Account }) {
       }}
     >
       <h3>Password</h3>
-      <label>
-        Current password{' '}
-        <input
-          type="password"
-          autocomplete="current-password"
-          value={current}
-          onInput={(e) => setCurrent(e.currentTarget.value)}
-          required
-        />
-      </label>
-      <label>
-        New password{' '}
-        <input
-          type="password"
-          autocomplete="new-password"
-          minLength={12}
-          value={next}
-          onInput={(e) => setNext(e.currentTarget.value)}
-          required
-        />
-      </label>
-      <label>
-        Authenticator code (if enrolled){' '}
-        <input
-          inputMode="numeric"
-          autocomplete="one-time-code"
-          value={code}
-          onInput={(e) => setCode(e.currentTarget.value)}
-        />
-      </label>
+      <CurrentPassword value={current} onValue={setCurrent} />
+      <Field
+        label="New password"
+        type="password"
+        autocomplete="new-password"
+        minLength={12}
+        value={next}
+        onValue={setNext}
+        required
+      />
+      <Field
+        label="Authenticator code (if enrolled)"
+        inputMode="numeric"
+        autocomplete="one-time-code"
+        value={code}
+        onValue={setCode}
+      />
       <button type="submit">Change password</button>
       {view}
     </form>
@@ -119,18 +119,7 @@ function Totp({ api }: { api: Account }) {
     >
       <h3>Two-step sign-in (TOTP)</h3>
       <p>{enrolled === null ? '…' : enrolled ? 'On.' : 'Off.'}</p>
-      {!secret && (
-        <label>
-          Current password{' '}
-          <input
-            type="password"
-            autocomplete="current-password"
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-            required
-          />
-        </label>
-      )}
+      {!secret && <CurrentPassword value={password} onValue={setPassword} />}
       {secret && (
         <p>
           Key: <code class="secret">{secret.secret}</code>
@@ -139,16 +128,14 @@ function Totp({ api }: { api: Account }) {
         </p>
       )}
       {(secret || enrolled) && (
-        <label>
-          Authenticator code{' '}
-          <input
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            value={code}
-            onInput={(e) => setCode(e.currentTarget.value)}
-            required
-          />
-        </label>
+        <Field
+          label="Authenticator code"
+          inputMode="numeric"
+          autocomplete="one-time-code"
+          value={code}
+          onValue={setCode}
+          required
+        />
       )}
       <button type="submit">{enrolled ? 'Turn off' : secret ? 'Confirm' : 'Set up'}</button>
       {codes.length > 0 && (
@@ -208,10 +195,7 @@ function AppPasswords({ api }: { api: Account }) {
           </li>
         ))}
       </ul>
-      <label>
-        Label{' '}
-        <input value={label} maxLength={100} onInput={(e) => setLabel(e.currentTarget.value)} required />
-      </label>
+      <Field label="Label" value={label} maxLength={100} onValue={setLabel} required />
       <fieldset>
         <legend>For</legend>
         {['imap', 'smtp', 'jmap', 'dav'].map((s) => (
@@ -227,20 +211,8 @@ function AppPasswords({ api }: { api: Account }) {
           </label>
         ))}
       </fieldset>
-      <label>
-        Current password{' '}
-        <input
-          type="password"
-          autocomplete="current-password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          required
-        />
-      </label>
-      <label>
-        Authenticator code (if enrolled){' '}
-        <input inputMode="numeric" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
-      </label>
+      <CurrentPassword value={password} onValue={setPassword} />
+      <Field label="Authenticator code (if enrolled)" inputMode="numeric" value={code} onValue={setCode} />
       <button type="submit">Create</button>
       {created && (
         <p>
