@@ -60,7 +60,10 @@ function MessageBody({ email }: { email: FullEmail }) {
   const sender = email.from?.[0]?.email.toLowerCase() ?? '';
   const [remote, setRemote] = useState(() => trustedSenders().includes(sender));
   const body = email.safeBody;
-  const doc = useMemo(() => (body ? frameDocument(body.html, remote) : ''), [body, remote]);
+  // Keyed by the text, so a reload of the conversation after a push leaves an unchanged body (and
+  // where it was scrolled to) alone.
+  const html = body?.html ?? null;
+  const doc = useMemo(() => (html === null ? '' : frameDocument(html, remote)), [html, remote]);
   if (!body) return <p class="muted">This message has no body that can be shown.</p>;
   return (
     <>
