@@ -218,8 +218,8 @@ export async function runQuery(
   let account = kept.get(accountId);
   const hit = account?.state === state.value ? account.results.get(key) : undefined;
   if (hit) return ok(hit);
-  const result = await computeQuery(mc, args);
-  if (!result.ok || result.value.state !== state.value) return result;
+  const result = await computeQuery(mc, args, state.value);
+  if (!result.ok) return result;
   if (account?.state !== state.value) {
     kept.delete(accountId);
     account = { state: state.value, results: new Map() };
@@ -231,9 +231,11 @@ export async function runQuery(
   return result;
 }
 
+/** The query's result at `state`, read by the caller just before. */
 async function computeQuery(
   mc: MethodContext,
   args: Record<string, unknown>,
+  state: string,
 ): Promise<Result<QueryResult, string>> {
   const sort = (args['sort'] ?? [{ property: 'receivedAt', isAscending: false }]) as unknown;
   if (!Array.isArray(sort) || sort.length > 5) return fail('invalidArguments', 'sort must be a short list');
@@ -247,8 +249,6 @@ async function computeQuery(
       ascending: (s as Record<string, unknown>)['isAscending'] !== false,
     });
   }
-  const state = await accountState(mc);
-  if (!state.ok) return state;
   const account = await loadAccount(mc);
   if (!account.ok) return account;
   const used = { nodes: 0, texts: 0, views: 0 };
@@ -297,7 +297,7 @@ async function computeQuery(
     const seen = new Set<number>();
     candidates = candidates.filter((c) => !seen.has(c.threadId) && seen.add(c.threadId));
   }
-  return ok({ state: state.value, candidates });
+  return ok({ state, candidates });
 }
 
 export const emailQuery: Method = {
