@@ -282,53 +282,58 @@ export function Mail({
     setCompose(replyDraft(mode, { ...full, text }, jmap.username));
   };
 
-  // Keyboard shortcuts, except while typing in a field or with the compose form open.
-  useEffect(() => {
-    const onKey = (ev: KeyboardEvent) => {
-      const t = ev.target as HTMLElement;
-      if (
-        ev.ctrlKey ||
-        ev.metaKey ||
-        ev.altKey ||
-        compose ||
-        /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
-        t.isContentEditable
-      )
-        return;
-      const total = source?.total ?? 0;
-      const actions: Record<string, () => void> = {
-        j: () => setActive((a) => Math.min(a + 1, Math.max(total - 1, 0))),
-        ArrowDown: () => setActive((a) => Math.min(a + 1, Math.max(total - 1, 0))),
-        k: () => setActive((a) => Math.max(a - 1, 0)),
-        ArrowUp: () => setActive((a) => Math.max(a - 1, 0)),
-        o: () => openAt(active),
-        Enter: () => openAt(active),
-        r: () => void reply('reply'),
-        a: () => void reply('all'),
-        f: () => void reply('forward'),
-        e: archive,
-        '#': remove,
-        '!': spam,
-        s: toggleFlag,
-        x: () => {
-          const e = source?.at(active);
-          if (e)
-            setChecked((c) =>
-              c.has(e.id) ? new Set([...c].filter((x) => x !== e.id)) : new Set([...c, e.id]),
-            );
-        },
-        '/': () => searchBox.current?.focus(),
-        c: () => setCompose(EMPTY_DRAFT),
-        Escape: () => (settings ? setSettings(false) : setOpened(null)),
-      };
-      const action = actions[ev.key];
-      if (!action) return;
-      ev.preventDefault();
-      action();
+  // Keyboard shortcuts, except while typing in a field or with the compose form open. The
+  // listener stays put and reads the handler of the latest render: one re-added after each
+  // render would miss a key pressed between a commit and the effect that follows it (a form just
+  // closed would still be seen open).
+  const onKeyRef = useRef<(ev: KeyboardEvent) => void>(() => {});
+  onKeyRef.current = (ev: KeyboardEvent) => {
+    const t = ev.target as HTMLElement;
+    if (
+      ev.ctrlKey ||
+      ev.metaKey ||
+      ev.altKey ||
+      compose ||
+      /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
+      t.isContentEditable
+    )
+      return;
+    const total = source?.total ?? 0;
+    const actions: Record<string, () => void> = {
+      j: () => setActive((a) => Math.min(a + 1, Math.max(total - 1, 0))),
+      ArrowDown: () => setActive((a) => Math.min(a + 1, Math.max(total - 1, 0))),
+      k: () => setActive((a) => Math.max(a - 1, 0)),
+      ArrowUp: () => setActive((a) => Math.max(a - 1, 0)),
+      o: () => openAt(active),
+      Enter: () => openAt(active),
+      r: () => void reply('reply'),
+      a: () => void reply('all'),
+      f: () => void reply('forward'),
+      e: archive,
+      '#': remove,
+      '!': spam,
+      s: toggleFlag,
+      x: () => {
+        const e = source?.at(active);
+        if (e)
+          setChecked((c) =>
+            c.has(e.id) ? new Set([...c].filter((x) => x !== e.id)) : new Set([...c, e.id]),
+          );
+      },
+      '/': () => searchBox.current?.focus(),
+      c: () => setCompose(EMPTY_DRAFT),
+      Escape: () => (settings ? setSettings(false) : setOpened(null)),
     };
+    const action = actions[ev.key];
+    if (!action) return;
+    ev.preventDefault();
+    action();
+  };
+  useEffect(() => {
+    const onKey = (ev: KeyboardEvent) => onKeyRef.current(ev);
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   const signOut = async () => {
     await account(session.csrfToken)
