@@ -170,7 +170,9 @@ export function createDetector(deps: {
       account: accountId,
       detail: { alert: id, severity },
     });
-    if (deps.webhook) {
+    // The webhook and the owner's notice go out side by side: a slow receiver delays neither.
+    const webhook = async (): Promise<void> => {
+      if (!deps.webhook) return;
       const account = accountId === null ? null : ((await store.getAccount(accountId))?.address ?? null);
       await deps.webhook(
         {
@@ -184,8 +186,9 @@ export function createDetector(deps: {
         },
         `alert ${id}`,
       );
-    }
-    if (PERSISTENCE[e.action] && accountId !== null && notifyOwner)
+    };
+    const notice = async (): Promise<void> => {
+      if (!PERSISTENCE[e.action] || accountId === null || !notifyOwner) return;
       await notifyOwner(
         accountId,
         PERSISTENCE[e.action]!,
@@ -200,6 +203,8 @@ export function createDetector(deps: {
           'change in your settings and tell your administrator.',
         ].join('\n'),
       );
+    };
+    await Promise.all([webhook(), notice()]);
   };
 
   const check = async (e: AuditEvent): Promise<void> => {

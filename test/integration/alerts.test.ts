@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const OWNER = { address: 'ines@example.test', password: 'ines-password-1' };
 const OTHERS = Array.from({ length: 6 }, (_, i) => ({
@@ -143,16 +144,21 @@ describe('alerts', () => {
 
   test('a new app password is alerted and mailed to the owner', async () => {
     cliOk(data.path, ['app-password', 'add', OWNER.address, '--label', 'unknown device', '--scope', 'imap']);
-    await new Promise((r) => setTimeout(r, 500));
-    const persistence = alerts().filter((a) => a.kind === 'persistence');
+    const persistence = await until('the persistence alert', async () => {
+      const found = alerts().filter((a) => a.kind === 'persistence');
+      return found.length > 0 ? found : undefined;
+    });
     assert.equal(persistence.length, 1);
     assert.equal(persistence[0]!.severity, 'high');
     assert.equal(persistence[0]!.account, OWNER.address);
     const c = await imapLogin(OWNER.address, OWNER.password);
     assert.ok(c);
     await c.mailboxOpen('INBOX');
-    const notices = await c.search({ subject: 'app password' });
-    assert.ok(notices && notices.length === 1, 'the owner was told');
+    const notices = await until('the notice to the owner', async () => {
+      const found = await c.search({ subject: 'app password' });
+      return found && found.length > 0 ? found : undefined;
+    });
+    assert.equal(notices.length, 1, 'the owner was told once');
     const msg = await c.fetchOne(String(notices[0]), { source: true }, { uid: false });
     assert.ok(msg);
     assert.match(msg.source!.toString(), /From: Portcullis security <postmaster@mx\.test>/);
