@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RawImap } from '../helpers/imap.ts';
 import { ALICE, BOB, useImapFixture } from '../helpers/imap-fixture.ts';
+import { until } from '../helpers/wait.ts';
 
 describe('IMAP LOGIN', () => {
   const f = useImapFixture();
@@ -88,8 +89,10 @@ describe('IMAP LOGIN per-user session cap', () => {
     assert.equal(refused.status, 'NO');
     assert.match(refused.text, /^\[LIMIT\]/);
     await open[0]!.cmd('LOGOUT');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await extra.cmd(`LOGIN ${BOB.user} ${BOB.pass}`)).status, 'OK');
+    // The closed session's place is given back when its connection ends, just after LOGOUT.
+    await until('a session place to be free', async () =>
+      (await extra.cmd(`LOGIN ${BOB.user} ${BOB.pass}`)).status === 'OK' ? true : undefined,
+    );
     for (const c of [...open, extra]) c.close();
   });
 });
