@@ -2,7 +2,7 @@
  * The webmail in Debian's Chromium against a real server: sign-in (with and without TOTP), the
  * mailbox tree with unread counts, reading a conversation, search with highlighted snippets,
  * keyboard shortcuts, composing with an attachment to another local user whose open inbox shows
- * the message live, settings, and the phone layout. Screenshots of the main views go to
+ * the message live, formatted text and a continued draft, settings, and the phone layout. Screenshots of the main views go to
  * test-output/webmail/.
  */
 import assert from 'node:assert/strict';
@@ -233,6 +233,125 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     await bob.getByText('Trash: 1 message(s).').waitFor();
     await bob.locator('.mailboxes button', { hasText: 'Trash' }).click();
     await bob.locator('.row', { hasText: 'Lunch on Friday?' }).waitFor();
+  });
+
+  /** The text/plain part of `who`'s message with `subject`, read by another client: JMAP over
+   * HTTP Basic. */
+  const plainText = async (who: { user: string; pass: string }, subject: string): Promise<string> => {
+    const headers = {
+      Authorization: `Basic ${Buffer.from(`${who.user}:${who.pass}`).toString('base64')}`,
+      'Content-Type': 'application/json',
+    };
+    const session = (await (await fetch(`${base}/.well-known/jmap`, { headers })).json()) as {
+      primaryAccounts: Record<string, string>;
+    };
+    const accountId = session.primaryAccounts['urn:ietf:params:jmap:mail'];
+    const r = await fetch(`${base}/jmap/api`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+        methodCalls: [
+          ['Email/query', { accountId, filter: { subject } }, 'q'],
+          [
+            'Email/get',
+            {
+              accountId,
+              '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' },
+              properties: ['textBody', 'bodyValues'],
+              fetchTextBodyValues: true,
+            },
+            'g',
+          ],
+        ],
+      }),
+    });
+    const got = ((await r.json()) as { methodResponses: [string, any, string][] }).methodResponses[1]![1];
+    const e = got.list[0];
+    return e.textBody.map((p: { partId: string }) => e.bodyValues[p.partId].value).join('\n');
+  };
+
+  test('formatted text: a list, bold words and a link; pasted markup arrives as text; a closed draft is continued from Drafts', async () => {
+    const ann = await open();
+    await signIn(ann, ANN);
+    await ann.keyboard.press('c');
+    const dialog = ann.getByRole('dialog');
+    await dialog.getByLabel('To').fill(BOB.user);
+    await dialog.getByLabel('Subject').fill('Agenda for Monday');
+    await dialog.getByRole('button', { name: 'Formatting' }).click();
+    const editor = dialog.getByRole('textbox', { name: 'Message' });
+    const bar = dialog.getByRole('toolbar', { name: 'Formatting' });
+    await editor.click();
+    await ann.keyboard.type('Two points:');
+    await ann.keyboard.press('Enter');
+    await bar.getByRole('button', { name: 'Bulleted list' }).click();
+    await ann.keyboard.type('Budget');
+    await ann.keyboard.press('Enter');
+    await ann.keyboard.type('Hiring');
+    await ann.keyboard.press('Enter');
+    await ann.keyboard.press('Enter');
+    // Markup pasted from elsewhere (a tracking image, a handler) arrives as its plain text.
+    await editor.evaluate((el) => {
+      // In the page: its DOM classes (this file is compiled without the DOM library).
+      const w = globalThis as unknown as {
+        DataTransfer: new () => { setData(type: string, value: string): void };
+        ClipboardEvent: new (type: string, init: object) => Event;
+      };
+      const data = new w.DataTransfer();
+      data.setData(
+        'text/html',
+        '<img src="http://127.0.0.1:9/t.png"><b onclick="alert(1)">Pasted words.</b>',
+      );
+      data.setData('text/plain', 'Pasted words.');
+      el.dispatchEvent(
+        new w.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+      );
+    });
+    await ann.keyboard.press('Enter');
+    await bar.getByRole('button', { name: 'Bold' }).click();
+    await ann.keyboard.type('Please read the plan');
+    await bar.getByRole('button', { name: 'Bold' }).click();
+    await ann.keyboard.type(' at ');
+    await bar.getByRole('button', { name: 'Link' }).click();
+    const address = dialog.getByLabel('Link address');
+    await address.fill('javascript:alert(1)');
+    await address.press('Enter');
+    await dialog.getByText('Give a web address').waitFor();
+    await address.fill('https://example.org/plan');
+    await address.press('Enter');
+    await editor.locator('a').waitFor();
+    assert.equal(await editor.locator('ul li').count(), 2);
+    assert.equal(await editor.locator('img').count(), 0);
+    assert.equal(await editor.locator('[onclick]').count(), 0);
+    await ann.screenshot({ path: screenshotPath('compose-formatted') });
+    // Closed and opened again from Drafts, the formatting is still there.
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await ann.getByText('Draft saved.').waitFor();
+    await ann.locator('.mailboxes button', { hasText: 'Drafts' }).click();
+    await ann.locator('.row', { hasText: 'Agenda for Monday' }).click();
+    const again = ann.getByRole('dialog').getByRole('textbox', { name: 'Message' });
+    await again.locator('li', { hasText: 'Hiring' }).waitFor();
+    assert.equal((await again.locator('b, strong').innerText()).trim(), 'Please read the plan');
+    assert.equal(await again.locator('a').getAttribute('href'), 'https://example.org/plan');
+    await ann.getByRole('dialog').getByRole('button', { name: 'Send' }).click();
+    await ann.getByText('Message sent.').waitFor();
+    // The continued draft was replaced, not copied: Drafts is empty again.
+    await ann.getByText('No messages.').waitFor();
+
+    const bob = await open();
+    await signIn(bob, BOB);
+    await bob.locator('.row', { hasText: 'Agenda for Monday' }).click();
+    const frame = bob.frameLocator('iframe.body').first();
+    await frame.locator('li', { hasText: 'Budget' }).waitFor();
+    assert.equal((await frame.locator('b, strong').innerText()).trim(), 'Please read the plan');
+    assert.equal(await frame.locator('a').getAttribute('href'), 'https://example.org/plan');
+    assert.equal(await frame.locator('img').count(), 0);
+    // Clients that show only plain text get the same content in words.
+    const text = await plainText(BOB, 'Agenda for Monday');
+    assert.match(
+      text,
+      /Two points:\n• Budget\n• Hiring\nPasted words\.\nPlease read the plan at https:\/\/example\.org\/plan/,
+    );
   });
 
   test('TOTP: enrolment in settings, then a second factor is asked for after the password', async () => {

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Jmap } from './api.ts';
 import { type Address, addressText, type Mailbox, parseAddresses } from './model.ts';
@@ -15,13 +16,18 @@ export interface Draft {
   cc: string;
   subject: string;
   body: string;
+  /** The formatted text, when the message is written with formatting (from the server's
+   * sanitized copy when a saved draft is continued). */
+  html: string | null;
   inReplyTo: string[] | null;
   references: string[] | null;
-  /** Attachments carried over (a forward), by blob id. */
+  /** Attachments carried over (a forward, a saved draft), by blob id. */
   attachments: Attachment[];
+  /** The saved draft this continues, replaced by each save and destroyed when sent. */
+  draftId: string | null;
 }
 
-interface Attachment {
+export interface Attachment {
   key: string;
   blobId: string | null;
   name: string;
@@ -33,6 +39,84 @@ interface Attachment {
 
 /** Seconds after the last keystroke before the draft is saved. */
 const AUTOSAVE_MS = 2000;
+
+/** The formatting bar: label, editing command and its value. */
+const FORMATS: { label: string; text: ComponentChildren; command: string; value?: string }[] = [
+  { label: 'Bold', text: <b>B</b>, command: 'bold' },
+  { label: 'Italic', text: <i>I</i>, command: 'italic' },
+  { label: 'Underline', text: <u>U</u>, command: 'underline' },
+  { label: 'Bulleted list', text: '•', command: 'insertUnorderedList' },
+  { label: 'Numbered list', text: '1.', command: 'insertOrderedList' },
+  { label: 'Quote', text: '❝', command: 'formatBlock', value: 'blockquote' },
+  { label: 'Remove formatting', text: 'Clear', command: 'removeFormat' },
+];
+
+/** Plain text as editor content: lines as text nodes between line breaks, so nothing typed is
+ * ever read as markup. */
+function textAsHtml(text: string): string {
+  const box = document.createElement('div');
+  text.split('\n').forEach((line, i) => {
+    if (i > 0) box.append(document.createElement('br'));
+    box.append(line);
+  });
+  return box.innerHTML;
+}
+
+const BLOCKS = /^(?:P|DIV|BLOCKQUOTE|UL|OL|LI|H[1-6]|PRE|TABLE|TR)$/;
+
+/** The plain-text alternative of formatted text: list items marked, quotes prefixed with "> ",
+ * link addresses kept after their text. */
+function htmlAsText(root: Node): string {
+  const lines: string[] = [];
+  let line = '';
+  const prefix: string[] = [];
+  const flush = () => {
+    lines.push(prefix.join('') + line);
+    line = '';
+  };
+  const walk = (n: Node, listIndex: number[]) => {
+    if (n.nodeType === Node.TEXT_NODE) {
+      // The editor keeps typed spaces with no-break spaces; the text gets plain ones.
+      line += (n.textContent ?? '').replace(/\u00a0/g, ' ');
+      return;
+    }
+    if (!(n instanceof HTMLElement)) return;
+    const tag = n.tagName;
+    if (tag === 'BR') return flush();
+    const block = BLOCKS.test(tag);
+    if (block && line) flush();
+    if (tag === 'BLOCKQUOTE') prefix.push('> ');
+    if (tag === 'LI') {
+      const ordered = n.parentElement?.tagName === 'OL';
+      if (ordered) listIndex[listIndex.length - 1]! += 1;
+      line += ordered ? `${listIndex.at(-1)}. ` : '• ';
+    }
+    const inner = tag === 'OL' || tag === 'UL' ? [...listIndex, 0] : listIndex;
+    for (const c of n.childNodes) walk(c, inner);
+    if (tag === 'A') {
+      const href = n.getAttribute('href') ?? '';
+      if (href && href !== n.textContent && `mailto:${n.textContent}` !== href) line += ` <${href}>`;
+    }
+    if (block && line) flush();
+    if (tag === 'BLOCKQUOTE') prefix.pop();
+  };
+  walk(root, [0]);
+  if (line) flush();
+  return lines.join('\n');
+}
+
+/** A link address the editor accepts: http(s) or mailto, nothing that runs. */
+function linkAddress(input: string): string | null {
+  const v = input.trim();
+  if (/^mailto:[^\s]+$/i.test(v)) return v;
+  if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) return `mailto:${v}`;
+  try {
+    const u = new URL(/^[a-z][a-z0-9+.-]*:/i.test(v) ? v : `https://${v}`);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Suggestions for the address being typed (the text after the last comma). */
 function suggest(value: string, known: Address[]): Address[] {
@@ -115,6 +199,164 @@ function AddressField({
   );
 }
 
+/** A formatted message as the HTML part it is sent as. */
+const htmlDocument = (inner: string): string =>
+  `<!doctype html><html><head><meta charset="utf-8"></head><body>${inner}</body></html>`;
+
+/**
+ * The formatted-text editor: a formatting bar over an editable area. Pasted and dropped text
+ * arrives as plain text (pasted markup would bring styles, scripts' leftovers and tracking images
+ * from wherever it was copied); dropped files become attachments. What it holds is only ever
+ * typed text, the editing commands' own elements, or a draft's copy sanitized by the server.
+ */
+function RichEditor({
+  initial,
+  onChange,
+  onFiles,
+}: {
+  initial: string;
+  onChange: (html: string, text: string) => void;
+  onFiles: (files: FileList) => void;
+}) {
+  const area = useRef<HTMLDivElement>(null);
+  const saved = useRef<Range | null>(null);
+  const [linking, setLinking] = useState(false);
+  const [link, setLink] = useState('');
+  const [linkError, setLinkError] = useState('');
+  const linkField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (area.current) area.current.innerHTML = initial;
+  }, []);
+  // The address field takes the focus when the Link button opens it.
+  useEffect(() => {
+    if (linking) linkField.current?.focus();
+  }, [linking]);
+  const changed = () => {
+    const a = area.current;
+    if (a) onChange(a.innerHTML, htmlAsText(a));
+  };
+  const run = (command: string, value?: string) => {
+    area.current?.focus();
+    document.execCommand(command, false, value);
+    changed();
+  };
+  const openLink = () => {
+    const sel = getSelection();
+    saved.current =
+      sel && sel.rangeCount > 0 && area.current?.contains(sel.anchorNode)
+        ? sel.getRangeAt(0).cloneRange()
+        : null;
+    setLink('');
+    setLinkError('');
+    setLinking(true);
+  };
+  const addLink = () => {
+    const href = linkAddress(link);
+    const a = area.current;
+    if (!href) return setLinkError('Give a web address (https://…) or an e-mail address.');
+    if (!a) return;
+    a.focus();
+    const sel = getSelection();
+    if (sel && saved.current) {
+      sel.removeAllRanges();
+      sel.addRange(saved.current);
+    }
+    if (sel && sel.rangeCount > 0 && !sel.isCollapsed && a.contains(sel.anchorNode))
+      document.execCommand('createLink', false, href);
+    else {
+      // No words chosen: the address itself becomes the link, at the caret or at the end.
+      const anchor = document.createElement('a');
+      anchor.href = href;
+      anchor.textContent = link.trim();
+      const range = sel && sel.rangeCount > 0 && a.contains(sel.anchorNode) ? sel.getRangeAt(0) : null;
+      if (range) {
+        range.insertNode(anchor);
+        range.setStartAfter(anchor);
+        range.collapse(true);
+      } else a.append(anchor);
+    }
+    setLinking(false);
+    changed();
+  };
+  const plain = (text: string) => document.execCommand('insertText', false, text);
+  return (
+    <div class="editor">
+      <div class="formatting" role="toolbar" aria-label="Formatting">
+        {FORMATS.map((f) => (
+          <button
+            key={f.label}
+            type="button"
+            aria-label={f.label}
+            title={f.label}
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => run(f.command, f.value)}
+          >
+            {f.text}
+          </button>
+        ))}
+        <button
+          type="button"
+          aria-label="Link"
+          title="Link"
+          onMouseDown={(e) => e.preventDefault()}
+          onClick={openLink}
+        >
+          Link
+        </button>
+      </div>
+      {linking && (
+        <div class="link-row">
+          <label for="field-link">Link address</label>
+          <input
+            id="field-link"
+            ref={linkField}
+            value={link}
+            onInput={(e) => setLink(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                addLink();
+              } else if (e.key === 'Escape') {
+                e.stopPropagation();
+                setLinking(false);
+              }
+            }}
+          />
+          <button type="button" onClick={addLink}>
+            Add link
+          </button>
+          {linkError && (
+            <span class="error" role="alert">
+              {linkError}
+            </span>
+          )}
+        </div>
+      )}
+      {/* biome-ignore lint/a11y/useSemanticElements: formatted text needs an editable element; a textarea holds plain text only, and ARIA's pattern for a rich-text editor is this role. */}
+      <div
+        ref={area}
+        class="rich"
+        contentEditable
+        tabIndex={0}
+        role="textbox"
+        aria-multiline="true"
+        aria-label="Message"
+        onInput={changed}
+        onPaste={(e) => {
+          e.preventDefault();
+          plain(e.clipboardData?.getData('text/plain') ?? '');
+        }}
+        onDrop={(e) => {
+          e.preventDefault();
+          const files = e.dataTransfer?.files;
+          if (files && files.length > 0) onFiles(files);
+          else plain(e.dataTransfer?.getData('text/plain') ?? '');
+        }}
+      />
+    </div>
+  );
+}
+
 /** The compose form: addresses with autocomplete, subject, text, attachments; saved as a draft
  * while typing, sent through EmailSubmission. */
 export function Compose({
@@ -137,13 +379,16 @@ export function Compose({
   const [to, setTo] = useState(initial.to);
   const [cc, setCc] = useState(initial.cc);
   const [subject, setSubject] = useState(initial.subject);
-  const [body, setBody] = useState(() =>
-    identity?.textSignature ? `${initial.body}\n\n-- \n${identity.textSignature}` : initial.body,
+  // A continued draft already holds its signature.
+  const signature = identity?.textSignature && !initial.draftId ? `\n\n-- \n${identity.textSignature}` : '';
+  const [body, setBody] = useState(() => initial.body + signature);
+  const [html, setHtml] = useState<string | null>(() =>
+    initial.html === null ? null : initial.html + (signature ? textAsHtml(signature) : ''),
   );
   const [attachments, setAttachments] = useState<Attachment[]>(initial.attachments);
   const [status, setStatus] = useState('');
   const [error, setError] = useState('');
-  const draftId = useRef<string | null>(null);
+  const draftId = useRef<string | null>(initial.draftId);
   const saving = useRef<Promise<void>>(Promise.resolve());
   const dirty = useRef(false);
   const drafts = mailboxes.find((m) => m.role === 'drafts');
@@ -167,7 +412,12 @@ export function Compose({
       ...(initial.inReplyTo ? { inReplyTo: initial.inReplyTo } : {}),
       ...(initial.references ? { references: initial.references } : {}),
       textBody: [{ partId: 'text', type: 'text/plain' }],
-      bodyValues: { text: { value: body } },
+      ...(html === null
+        ? { bodyValues: { text: { value: body } } }
+        : {
+            htmlBody: [{ partId: 'html', type: 'text/html' }],
+            bodyValues: { text: { value: body }, html: { value: htmlDocument(html) } },
+          }),
       attachments: attachments.map((a) => ({
         blobId: a.blobId,
         type: a.type,
@@ -201,7 +451,7 @@ export function Compose({
       AUTOSAVE_MS,
     );
     return () => clearTimeout(t);
-  }, [to, cc, subject, body, attachments]);
+  }, [to, cc, subject, body, html, attachments]);
   const edit =
     <T,>(set: (v: T) => void) =>
     (v: T) => {
@@ -280,10 +530,8 @@ export function Compose({
   // Focus starts in the first empty field: the recipients of a new message, the text of a reply.
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
-    const fields = form.current?.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>(
-      'input[name=to], textarea',
-    );
-    const first = [...(fields ?? [])].find((f) => f.value === '' || f.tagName === 'TEXTAREA');
+    const fields = form.current?.querySelectorAll<HTMLElement>('input[name=to], textarea, .rich');
+    const first = [...(fields ?? [])].find((f) => !(f instanceof HTMLInputElement) || f.value === '');
     first?.focus();
     if (first instanceof HTMLTextAreaElement) first.setSelectionRange(0, 0);
   }, []);
@@ -328,15 +576,29 @@ export function Compose({
             onInput={(e) => edit(setSubject)(e.currentTarget.value)}
           />
         </div>
-        <label class="sr-only" for="field-body">
-          Message
-        </label>
-        <textarea
-          id="field-body"
-          name="body"
-          value={body}
-          onInput={(e) => edit(setBody)(e.currentTarget.value)}
-        />
+        {html === null ? (
+          <>
+            <label class="sr-only" for="field-body">
+              Message
+            </label>
+            <textarea
+              id="field-body"
+              name="body"
+              value={body}
+              onInput={(e) => edit(setBody)(e.currentTarget.value)}
+            />
+          </>
+        ) : (
+          <RichEditor
+            initial={html}
+            onChange={(h, text) => {
+              dirty.current = true;
+              setHtml(h);
+              setBody(text);
+            }}
+            onFiles={attach}
+          />
+        )}
         <ul class="attachments" aria-label="Attachments">
           {attachments.map((a) => (
             <li key={a.key}>
@@ -366,6 +628,17 @@ export function Compose({
         <div class="compose-actions">
           <button type="submit" class="primary">
             Send
+          </button>
+          <button
+            type="button"
+            aria-pressed={html !== null}
+            title={html === null ? 'Write with formatting' : 'Write plain text (formatting is dropped)'}
+            onClick={() => {
+              dirty.current = true;
+              setHtml(html === null ? textAsHtml(body) : null);
+            }}
+          >
+            Formatting
           </button>
           <label class="button">
             Attach files

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { account, type Jmap, type Session } from './api.ts';
-import { Compose, type Draft, type Identity } from './compose.tsx';
+import { type Attachment, Compose, type Draft, type Identity } from './compose.tsx';
 import { MessageList } from './list.tsx';
 import {
   type Address,
@@ -20,14 +20,34 @@ const EMPTY_DRAFT: Draft = {
   cc: '',
   subject: '',
   body: '',
+  html: null,
   inReplyTo: null,
   references: null,
   attachments: [],
+  draftId: null,
 };
+
+/** How long a notice (sent, moved, saved) stays on screen. */
+const NOTICE_MS = 8000;
 
 /** Keys that act on the list and the open message (the help line shows them). */
 const SHORTCUTS =
   'j/k next/previous · o open · r reply · a reply all · f forward · e archive · # delete · ! spam · s flag · x select · / search · c compose';
+
+/** Attachments of a stored message, carried into a new one by blob id. */
+const carried = (list: FullEmail['attachments']): Attachment[] =>
+  list.map((a) => ({
+    key: a.blobId,
+    blobId: a.blobId,
+    name: a.name ?? 'attachment',
+    type: a.type,
+    size: a.size,
+    progress: 1,
+  }));
+
+/** The text of the text/plain parts fetched with their values. */
+const textOf = (e: { textBody: { partId: string }[]; bodyValues: Record<string, { value: string }> }) =>
+  e.textBody.map((p) => e.bodyValues[p.partId]?.value ?? '').join('\n');
 
 /** The draft of a reply, reply-all or forward of `e`. */
 function replyDraft(mode: 'reply' | 'all' | 'forward', e: FullEmail & { text: string }, self: string): Draft {
@@ -38,20 +58,14 @@ function replyDraft(mode: 'reply' | 'all' | 'forward', e: FullEmail & { text: st
       ...EMPTY_DRAFT,
       subject: /^fwd?:/i.test(subject) ? subject : `Fwd: ${subject}`,
       body: `\n\n---------- Forwarded message ----------\nFrom: ${addressText(e.from)}\nDate: ${date}\nSubject: ${subject}\nTo: ${addressText(e.to)}\n\n${e.text}`,
-      attachments: e.attachments.map((a) => ({
-        key: a.blobId,
-        blobId: a.blobId,
-        name: a.name ?? 'attachment',
-        type: a.type,
-        size: a.size,
-        progress: 1,
-      })),
+      attachments: carried(e.attachments),
     };
   const notSelf = (list: Address[] | null) =>
     (list ?? []).filter((a) => a.email.toLowerCase() !== self.toLowerCase());
   const to = e.replyTo?.length ? e.replyTo : (e.from ?? []);
   const all = mode === 'all';
   return {
+    ...EMPTY_DRAFT,
     to: addressText(all ? [...to, ...notSelf(e.to)] : to),
     cc: all ? addressText(notSelf(e.cc)) : '',
     subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
@@ -61,7 +75,6 @@ function replyDraft(mode: 'reply' | 'all' | 'forward', e: FullEmail & { text: st
       .join('\n')}`,
     inReplyTo: e.messageId,
     references: [...(e.references ?? []), ...(e.messageId ?? [])],
-    attachments: [],
   };
 }
 
@@ -88,6 +101,12 @@ export function Mail({
   const [navOpen, setNavOpen] = useState(false);
   const [search, setSearch] = useState('');
   const [readerKey, setReaderKey] = useState(0);
+  // A notice goes away by itself after a while.
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => setNotice(''), NOTICE_MS);
+    return () => clearTimeout(t);
+  }, [notice]);
   const searchBox = useRef<HTMLInputElement>(null);
 
   const source = useMemo(
@@ -164,6 +183,7 @@ export function Mail({
     const e = source?.at(index);
     if (!e) return;
     setActive(index);
+    if (e.keywords['$draft']) return void continueDraft(e);
     setOpened(e);
     setSettings(false);
     if (!e.keywords['$seen']) source?.patch(e.id, { keywords: { ...e.keywords, $seen: true } });
@@ -276,10 +296,44 @@ export function Mail({
     });
     const full = r['list'][0];
     if (!full) return;
-    const text = (full.textBody as { partId: string }[])
-      .map((p) => full.bodyValues[p.partId]?.value ?? '')
-      .join('\n');
-    setCompose(replyDraft(mode, { ...full, text }, jmap.username));
+    setCompose(replyDraft(mode, { ...full, text: textOf(full) }, jmap.username));
+  };
+
+  /** Opens a saved draft in the compose form to go on writing it; formatted text comes back as
+   * the server's sanitized copy. */
+  const continueDraft = async (e: Summary) => {
+    const r = await jmap.call('Email/get', {
+      ids: [e.id],
+      properties: [
+        'id',
+        'to',
+        'cc',
+        'subject',
+        'inReplyTo',
+        'references',
+        'attachments',
+        'textBody',
+        'htmlBody',
+        'bodyValues',
+        'safeBody',
+      ],
+      fetchTextBodyValues: true,
+      maxBodyValueBytes: 1024 * 1024,
+    });
+    const d = r['list'][0];
+    if (!d) return;
+    const formatted = (d.htmlBody as { type: string }[]).some((p) => p.type === 'text/html');
+    setCompose({
+      to: addressText(d.to),
+      cc: addressText(d.cc),
+      subject: d.subject ?? '',
+      body: textOf(d),
+      html: formatted ? (d.safeBody?.html ?? '') : null,
+      inReplyTo: d.inReplyTo,
+      references: d.references,
+      attachments: carried(d.attachments),
+      draftId: d.id,
+    });
   };
 
   // Keyboard shortcuts, except while typing in a field or with the compose form open. The
