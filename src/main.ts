@@ -11,6 +11,7 @@ import { loadConfig, parseHostPort } from './config/load.ts';
 import { type Config, type ListenerName, storeProblem } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.ts';
+import { badNetwork } from './core/egress.ts';
 import { UsageError } from './core/errors.ts';
 import { codeManifest, compareManifests, parseManifest } from './core/integrity.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
@@ -45,6 +46,10 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const resolver = resolverOf(config);
   const hookProblem = config.alerts.webhook ? webhookProblem(config.alerts.webhook) : null;
   if (hookProblem) throw new UsageError(`alerts.webhook: ${hookProblem}`);
+  const imageNetworks = config.http.imageNetworks.split(/\s+/).filter(Boolean);
+  const badImageNetwork = badNetwork(imageNetworks);
+  if (badImageNetwork !== null)
+    throw new UsageError(`http.imageNetworks: ${JSON.stringify(badImageNetwork)} is not a network (CIDR)`);
   const store = openStore({ store: config.store, dataDir, log });
   const services = createServices({
     store,
@@ -79,6 +84,7 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
       },
       minFreeDisk: config.limits.minFreeDiskMB * 1024 * 1024,
       externalForwarding: config.submission.externalForwarding,
+      imageNetworks,
     },
   });
   return {

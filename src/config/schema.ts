@@ -272,6 +272,11 @@ export const SCHEMA = {
       min: 1,
       max: 8_760,
     },
+    imageNetworks: {
+      kind: 'string',
+      doc: "Networks (CIDR, separated by spaces) that the webmail's remote images may be fetched from besides public addresses, e.g. `10.1.2.0/24` for an intranet image server. Empty: loopback, private, link-local and every other inside address are refused (ATTACKS.md R16, WB-08).",
+      default: '',
+    },
   },
   inbound: {
     authenticate: {

@@ -193,9 +193,12 @@ function webUrl(value: string): string | null {
  * Sanitizes an HTML body. `cid` gives the `data:` URL of an image part of the same message by its
  * Content-ID, or null.
  */
-export function safeHtml(input: string, cid: (id: string) => string | null = () => null): SafeBody {
+export function safeHtml(
+  input: string,
+  cid: (id: string) => string | null = () => null,
+): SafeBody & { remoteUrls: string[] } {
   const truncated = input.length > MAX_HTML_INPUT;
-  let remoteImages = 0;
+  const remoteUrls: string[] = [];
   const html = sanitize(truncated ? input.slice(0, MAX_HTML_INPUT) : input, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
@@ -234,14 +237,14 @@ export function safeHtml(input: string, cid: (id: string) => string | null = () 
           const remote = webUrl(src);
           if (remote) {
             out['data-remote-src'] = remote;
-            remoteImages++;
+            remoteUrls.push(remote);
           }
         }
         return { tagName, attribs: out };
       },
     },
   });
-  return { html, remoteImages, truncated };
+  return { html, remoteImages: remoteUrls.length, truncated, remoteUrls };
 }
 
 const escapeHtml = (s: string): string =>

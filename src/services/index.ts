@@ -2,6 +2,7 @@
  * @module The services bundle every protocol and the CLI receive (DESIGN.md §1).
  */
 import type { Clock } from '../core/clock.ts';
+import { createEgress } from '../core/egress.ts';
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { Resolver } from '../dns/resolver.ts';
@@ -17,6 +18,7 @@ import { createDelivery, type DeliveryService, type InvitationHandler } from './
 import { createDirectory, type Directory } from './directory.ts';
 import { createDiskWatermark } from './disk.ts';
 import { createDkim, type DkimService } from './dkim.ts';
+import { createRemoteImages, type RemoteImages } from './images.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
 import { createReadAudit } from './read-audit.ts';
@@ -49,6 +51,8 @@ import { anonymousContext } from './principal.ts';
 export interface Services {
   directory: Directory;
   mail: MailService;
+  /** Remote images of messages, fetched by the server for the reader. */
+  images: RemoteImages;
   calendars: Calendars;
   /** Each account's schedule inbox (RFC 6638): scheduling messages to read and remove. */
   inbox: Collections;
@@ -88,6 +92,8 @@ export interface ServiceSettings {
   throttle?: ThrottleSettings;
   /** Free bytes below which new mail is refused for now (0 or absent: no watermark). */
   minFreeDisk?: number;
+  /** Networks besides the public internet that remote images may be fetched from. */
+  imageNetworks?: string[];
   /** Whether accounts may forward mail outside the local domains (true when absent). */
   externalForwarding?: boolean;
 }
@@ -219,16 +225,22 @@ export function createServices(deps: {
     log: log.child({ svc: 'scheduling' }),
   });
   invitations = scheduling.incoming;
+  const mail = createMail({
+    store,
+    changes,
+    clock,
+    maxMessageSize: settings.maxMessageSize,
+    reads,
+    audit,
+    diskLow,
+  });
   return {
     directory,
-    mail: createMail({
-      store,
-      changes,
-      clock,
-      maxMessageSize: settings.maxMessageSize,
-      reads,
+    mail,
+    images: createRemoteImages({
+      mail,
+      egress: createEgress({ allowNetworks: settings.imageNetworks ?? [] }),
       audit,
-      diskLow,
     }),
     changes: { watch: changes.watch },
     calendars: createCalendars({

@@ -36,7 +36,7 @@ import { loadStaticFiles, type StaticFile, staticResponse, WEBMAIL_DIST } from '
 export interface WebDeps {
   services: Pick<
     Services,
-    'directory' | 'mail' | 'calendars' | 'contacts' | 'inbox' | 'changes' | 'submission' | 'signIn'
+    'directory' | 'mail' | 'calendars' | 'contacts' | 'inbox' | 'changes' | 'submission' | 'signIn' | 'images'
   >;
   log: Logger;
   /** This server's name. */

@@ -25,7 +25,7 @@ import { createWebApp } from './app.ts';
 export interface HttpServerDeps {
   services: Pick<
     Services,
-    'directory' | 'mail' | 'calendars' | 'contacts' | 'inbox' | 'changes' | 'submission' | 'signIn'
+    'directory' | 'mail' | 'calendars' | 'contacts' | 'inbox' | 'changes' | 'submission' | 'signIn' | 'images'
   >;
   log: Logger;
   hostname: string;

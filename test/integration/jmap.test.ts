@@ -354,6 +354,20 @@ describe('JMAP', () => {
     // Not among the default properties.
     const [d] = await call([['Email/get', { ids: [plain.id] }, 'd']]);
     assert.equal('safeBody' in d![1].list[0], false);
+    // Email/remoteImage fetches only an image the email itself refers to.
+    const remoteImage = async (emailId: string, url: string) =>
+      (
+        await api({
+          using: [...USING, 'urn:portcullis:params:jmap:safebody'],
+          methodCalls: [['Email/remoteImage', { emailId, url }, 'i']],
+        })
+      ).json.methodResponses[0];
+    const [, other] = await remoteImage(html.id, 'https://example.org/anything.png');
+    assert.deepEqual([other.image, other.problem], [null, 'notInMessage']);
+    const [, inside] = await remoteImage(html.id, 'http://127.0.0.1/x.png');
+    assert.equal(inside.problem, 'notInMessage');
+    const [kind, args] = await remoteImage('e99999999', 'https://tracker.test/open.gif');
+    assert.deepEqual([kind, args.type], ['error', 'invalidArguments']);
   });
 
   test('Mailbox/set: create under a parent, rename, subscribe, refuse what must stay, destroy', async () => {

@@ -14,7 +14,7 @@ import { type Invocation, type JmapRequest, type Responses, resolveReferences } 
 /** What a method sees. */
 export interface MethodContext {
   ctx: Ctx;
-  services: Pick<Services, 'mail' | 'submission'>;
+  services: Pick<Services, 'mail' | 'submission' | 'images'>;
   /** The caller's JMAP account id. */
   accountId: string;
   /** This server's name, for trace fields and Message-IDs. */

@@ -10,6 +10,7 @@ import { emailImport } from './email/import.ts';
 import { emailParse } from './email/parse.ts';
 import { emailQuery } from './email/query.ts';
 import { emailQueryChanges } from './email/query-changes.ts';
+import { emailRemoteImage } from './email/remote-image.ts';
 import { emailSet } from './email/set.ts';
 import { searchSnippetGet } from './email/snippet.ts';
 import { identityChanges, identityGet } from './identity/get.ts';
@@ -39,6 +40,7 @@ export const METHODS: ReadonlyMap<string, Method> = new Map([
   ['Email/import', emailImport],
   ['Email/parse', emailParse],
   ['SearchSnippet/get', searchSnippetGet],
+  ['Email/remoteImage', emailRemoteImage],
   ['Email/copy', emailCopy],
   ['Identity/get', identityGet],
   ['Identity/changes', identityChanges],
