@@ -68,15 +68,15 @@ export function loadStaticFiles(folder: string): Map<string, StaticFile> {
 }
 
 /**
- * The policy of the webmail's pages: scripts, styles and connections only from this origin.
- * Images may come from elsewhere only because a message the user chose to show remote images
- * for is drawn in a frame that inherits this policy (its own policy allows them only then).
+ * The policy of the webmail's pages: scripts, styles, connections and images only from this
+ * origin (or `data:`). No image ever loads from elsewhere: remote images of a message, once the
+ * user allows them, are fetched by the server (`Email/remoteImage`) and shown as `data:` URLs.
  */
 export const WEBMAIL_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob: https: http:",
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "frame-src 'self'",
   "font-src 'self'",

@@ -5,7 +5,9 @@
  * MathML tricks, CSS imports and backgrounds, forms, meta refresh, frames, remote images, UTF-7).
  * Nothing may run (no dialog), nothing may reach the canary or any other host, and neither the page
  * nor a message frame may navigate. Remote images stay blocked until the user allows them; then,
- * and only then, the canary sees the image request.
+ * and only then, the canary sees the image request, made by the server, never by the browser.
+ * Images at inside addresses (a stand-in server on 127.0.0.2, the cloud metadata address, every
+ * spelling of loopback, a redirect inward) are never fetched, even when allowed.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -13,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, noBrowser, screenshotPath, signIn } from '../helpers/browser.ts';
-import { makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
+import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 import { relay } from '../helpers/smtp.ts';
 
 const VICTIM = { address: 'vic@example.test', password: 'vic-password-1' };
@@ -99,19 +101,40 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
   let server: RunningServer;
   let canary: Server;
   let C: string;
+  /** A server on the inside network (127.0.0.2: not among the networks let through). */
+  let inside: Server;
+  let insidePort = 0;
+  const insideHits: string[] = [];
   let base: string;
   const hits: string[] = [];
   const browsers: { close(): Promise<void> }[] = [];
 
   before(async () => {
+    inside = createServer((req, res) => {
+      insideHits.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      res.end(PIXEL);
+    });
+    await new Promise<void>((resolve) => inside.listen(0, '127.0.0.2', resolve));
+    insidePort = (inside.address() as AddressInfo).port;
     canary = createServer((req, res) => {
       hits.push(req.url ?? '');
-      res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' });
-      res.end(PIXEL);
+      if (req.url === '/redirect') {
+        res.writeHead(302, { Location: `http://127.0.0.2:${insidePort}/via-redirect` });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'no-store' });
+        res.end(PIXEL);
+      }
     });
     await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
     C = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
-    data = makeDataDir({ domains: ['example.test'], users: [VICTIM] });
+    // The canary stands for the internet: its address is let through, no other inside one.
+    data = makeDataDir({
+      domains: ['example.test'],
+      users: [VICTIM],
+      config: '[http]\nimageNetworks = "127.0.0.1/32"',
+    });
     server = await startServer(data.path, ['http=127.0.0.1:0', 'smtp=127.0.0.1:0']);
     base = `http://127.0.0.1:${server.ports['http']}`;
     const smtp = relay(server.ports['smtp']!);
@@ -126,6 +149,22 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
       `<p>Look at our offer</p><img src="${C}/pixel.png" alt="offer">`,
     );
     for (const m of corpus(C)) await send(m.subject, m.type, m.body);
+    const P = insidePort;
+    await send(
+      'inside images',
+      'text/html; charset=utf-8',
+      [
+        `http://127.0.0.2:${P}/literal.png`,
+        `http://0x7f000002:${P}/hex.png`,
+        `http://2130706434:${P}/decimal.png`,
+        `http://[::ffff:127.0.0.2]:${P}/mapped.png`,
+        `http://[::1]:${P}/loopback6.png`,
+        'http://169.254.169.254/latest/meta-data/iam',
+        `${C}/redirect`,
+      ]
+        .map((u, i) => `<img src="${u}" alt="inside ${i}">`)
+        .join(''),
+    );
     // An SVG and an HTML attachment: offered for download only, never previewed (WB-03).
     await smtp.sendMail({
       envelope: { from: 'mallory@evil.test', to: [VICTIM.address] },
@@ -150,6 +189,8 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     data?.remove();
     canary?.closeAllConnections();
     canary?.close();
+    inside?.closeAllConnections();
+    inside?.close();
   });
 
   /** Opens the webmail signed in, recording dialogs, requests off our origin and navigations. */
@@ -225,10 +266,15 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     assert.deepEqual([...foreign], []);
     await page.screenshot({ path: screenshotPath('remote-images-blocked') });
     await banner.getByRole('button', { name: 'Show images' }).click();
-    const deadline = Date.now() + 10_000;
-    while (!hits.includes('/pixel.png') && Date.now() < deadline) await page.waitForTimeout(100);
+    // The server fetched it; the page shows it as a data: URL and itself asked nobody else.
+    const shown = page
+      .frameLocator('iframe.body')
+      .last()
+      .locator('img[alt="offer"][src^="data:image/png;base64,"]');
+    await shown.waitFor();
     assert.deepEqual(hits, ['/pixel.png']);
-    assert.deepEqual(foreign, [`${C}/pixel.png`]);
+    assert.deepEqual(foreign, []);
+    const deadline = Date.now() + 10_000;
 
     // Another message: blocked again; "always for this sender" is remembered in this browser.
     await read(page, 'script');
@@ -238,5 +284,31 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     await read(page, 'plain text');
     await read(page, 'remote pixel');
     assert.equal(await page.getByRole('button', { name: 'Show images' }).count(), 0);
+    assert.deepEqual(foreign, []);
+  });
+
+  test('images at inside addresses are never fetched, even when allowed (WB-08)', async () => {
+    hits.length = 0;
+    const { page, foreign } = await session();
+    await read(page, 'inside images');
+    await page.getByRole('button', { name: 'Show images' }).click();
+    await page.getByText('7 images could not be loaded.').waitFor();
+    assert.deepEqual(insideHits, [], 'an inside address was reached');
+    // The canary was asked once and answered with a redirect inward, which was not followed.
+    assert.deepEqual(hits, ['/redirect']);
+    assert.deepEqual(foreign, []);
+    assert.equal(await page.frameLocator('iframe.body').last().locator('img[src]').count(), 0);
+    // Each attempt is in the audit log with the host asked.
+    const fetches = cliOk(data.path, ['audit', 'search', '--action', 'mail.image.fetch'])
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { outcome: string; detail: { host: string; reason?: string } });
+    const refused = fetches.filter((f) => f.outcome === 'refused' && f.detail.reason === 'blocked');
+    assert.ok(refused.some((f) => f.detail.host === '169.254.169.254'));
+    assert.ok(
+      refused.some((f) => f.detail.host === `127.0.0.1:${C.split(':').at(-1)}`),
+      'the redirect',
+    );
+    assert.ok(fetches.some((f) => f.outcome === 'ok' && f.detail.host === C.slice('http://'.length)));
   });
 });

@@ -37,33 +37,87 @@ const trustedSenders = (): string[] => {
 
 /**
  * The document shown in a message's frame: the server-sanitized body under a policy of its own
- * that allows no script, no connection and (until the user allows them) no remote image. The
- * frame is sandboxed without scripts or same-origin rights, so even a body that slipped past the
- * sanitizer can neither run nor reach this page. Remote images are switched on by moving
- * `data-remote-src` back to `src` in an inert parsed copy.
+ * that allows no script, no connection and no image but `data:` ones. The frame is sandboxed
+ * without scripts or same-origin rights, so even a body that slipped past the sanitizer can
+ * neither run nor reach this page. Remote images, once allowed, arrive fetched by the server as
+ * `data:` URLs (`images`, by their `data-remote-src`) and are put in place in an inert parsed
+ * copy; the sender's server never sees the reader.
  */
-export function frameDocument(html: string, remote: boolean): string {
+export function frameDocument(html: string, images: Map<string, string> | null): string {
   let body = html;
-  if (remote) {
+  if (images && images.size > 0) {
     const doc = new DOMParser().parseFromString(`<!doctype html><body>${html}`, 'text/html');
     for (const img of doc.querySelectorAll('img[data-remote-src]')) {
-      img.setAttribute('src', img.getAttribute('data-remote-src') ?? '');
+      const data = images.get(img.getAttribute('data-remote-src') ?? '');
+      if (!data) continue;
+      img.setAttribute('src', data);
       img.removeAttribute('data-remote-src');
     }
     body = doc.body.innerHTML;
   }
-  const policy = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${remote ? ' https: http:' : ''}; base-uri 'none'; form-action 'none'`;
+  const policy = `default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'`;
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${policy}"><meta name="referrer" content="no-referrer"><style>body{font:15px/1.5 system-ui,sans-serif;margin:12px;color:#1b1b1b;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:12px;color:#444}</style></head><body>${body}</body></html>`;
 }
 
-function MessageBody({ email }: { email: FullEmail }) {
+/** Remote images fetched at once per message, and at most in all. */
+const IMAGE_BATCH = 4;
+const MAX_IMAGES = 50;
+
+/** The remote images of `html`, fetched by the server: address → `data:` URL, and how many failed. */
+async function fetchImages(
+  jmap: Jmap,
+  emailId: string,
+  html: string,
+): Promise<{ images: Map<string, string>; missed: number }> {
+  const doc = new DOMParser().parseFromString(`<!doctype html><body>${html}`, 'text/html');
+  const urls = [
+    ...new Set(
+      [...doc.querySelectorAll('img[data-remote-src]')].map((i) => i.getAttribute('data-remote-src') ?? ''),
+    ),
+  ]
+    .filter(Boolean)
+    .slice(0, MAX_IMAGES);
+  const images = new Map<string, string>();
+  let missed = 0;
+  for (let i = 0; i < urls.length; i += IMAGE_BATCH) {
+    const batch = urls.slice(i, i + IMAGE_BATCH);
+    const got = await Promise.all(
+      batch.map((url) => jmap.call('Email/remoteImage', { emailId, url }).catch(() => null)),
+    );
+    got.forEach((r, k) => {
+      const data = r?.['image']?.['dataUrl'];
+      if (typeof data === 'string' && /^data:image\/(?:png|gif|jpeg|webp);base64,/.test(data))
+        images.set(batch[k]!, data);
+      else missed++;
+    });
+  }
+  return { images, missed };
+}
+
+function MessageBody({ jmap, email }: { jmap: Jmap; email: FullEmail }) {
   const sender = email.from?.[0]?.email.toLowerCase() ?? '';
   const [remote, setRemote] = useState(() => trustedSenders().includes(sender));
+  const [images, setImages] = useState<Map<string, string> | null>(null);
+  const [imageNote, setImageNote] = useState('');
   const body = email.safeBody;
   // Keyed by the text, so a reload of the conversation after a push leaves an unchanged body (and
   // where it was scrolled to) alone.
   const html = body?.html ?? null;
-  const doc = useMemo(() => (html === null ? '' : frameDocument(html, remote)), [html, remote]);
+  const wanted = remote && (body?.remoteImages ?? 0) > 0;
+  useEffect(() => {
+    if (!wanted || html === null) return;
+    let live = true;
+    setImageNote('Loading images…');
+    void fetchImages(jmap, email.id, html).then(({ images: got, missed }) => {
+      if (!live) return;
+      setImages(got);
+      setImageNote(missed > 0 ? `${missed} image${missed === 1 ? '' : 's'} could not be loaded.` : '');
+    });
+    return () => {
+      live = false;
+    };
+  }, [wanted, html]);
+  const doc = useMemo(() => (html === null ? '' : frameDocument(html, images)), [html, images]);
   if (!body) return <p class="muted">This message has no body that can be shown.</p>;
   return (
     <>
@@ -86,6 +140,11 @@ function MessageBody({ email }: { email: FullEmail }) {
             </button>
           )}
         </div>
+      )}
+      {imageNote && (
+        <p class="muted" role="status">
+          {imageNote}
+        </p>
       )}
       {body.truncated && <p class="muted">This message is very long; only its beginning is shown.</p>}
       <iframe
@@ -221,7 +280,7 @@ export function Reader({
                     </>
                   )}
                 </dl>
-                <MessageBody email={e} />
+                <MessageBody jmap={jmap} email={e} />
                 <Attachments jmap={jmap} email={e} />
               </>
             )}
