@@ -5,10 +5,14 @@
  * message itself refers to is fetched, for the account that holds the message, through the
  * egress guard (public addresses only, size and time capped), and only bytes that are a PNG,
  * GIF, JPEG or WebP image by their own signature come back, whatever type the sender claimed.
- * Each fetch is audited with the host asked.
+ * Each fetch is audited with the host asked. An account's fetches are limited per hour (the
+ * server must not become anyone's request amplifier), and images fetched lately are kept a few
+ * minutes, so reopening a message asks the sender's server nothing again.
  * Trust: the URL is client input bound to attacker-controlled mail; it selects nothing inside.
  */
+import type { Clock } from '../core/clock.ts';
 import type { Egress, EgressError } from '../core/egress.ts';
+import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { MimePart } from '../mail/mime.ts';
 import { safeHtml } from '../mail/sanitize.ts';
@@ -23,7 +27,21 @@ export const MAX_REMOTE_IMAGE = 5 * 1024 * 1024;
 const TIMEOUT_MS = 10_000;
 const ACCEPT = 'image/png,image/gif,image/jpeg,image/webp';
 
-export type ImageError = 'forbidden' | 'not-found' | 'not-in-message' | 'blocked' | 'failed' | 'not-image';
+/** Fetches one account may make per hour, by default. */
+export const DEFAULT_IMAGE_FETCHES_PER_HOUR = 600;
+/** How long, and up to what size, a fetched image is kept for its account. */
+const KEEP_MS = 10 * 60_000;
+const KEEP_MAX_BYTES = 256 * 1024;
+const KEPT = 128;
+
+export type ImageError =
+  | 'forbidden'
+  | 'not-found'
+  | 'not-in-message'
+  | 'blocked'
+  | 'failed'
+  | 'not-image'
+  | 'limited';
 
 /** The image type its first bytes prove, or null. */
 export function imageType(b: Buffer): string | null {
@@ -60,8 +78,29 @@ const hostOf = (url: string): string => {
   }
 };
 
-export function createRemoteImages(deps: { mail: MailService; egress: Egress; audit: Audit }) {
-  const { mail, egress, audit } = deps;
+export function createRemoteImages(deps: {
+  mail: MailService;
+  egress: Egress;
+  audit: Audit;
+  clock: Clock;
+  fetchesPerHour: number;
+}) {
+  const { mail, egress, audit, clock, fetchesPerHour } = deps;
+  /** Recent fetch times per account. */
+  const recent = new Map<number, number[]>();
+  const kept = new Lru<string, { type: string; bytes: Buffer; at: number }>(KEPT);
+  /** Takes one fetch of the account's hourly allowance; false when none is left. */
+  const allowance = (accountId: number): boolean => {
+    const now = clock.now();
+    const times = (recent.get(accountId) ?? []).filter((t) => t > now - 3_600_000);
+    if (times.length >= fetchesPerHour) {
+      recent.set(accountId, times);
+      return false;
+    }
+    times.push(now);
+    recent.set(accountId, times);
+    return true;
+  };
   return {
     /** Fetches the remote image `url` that message `messageId` of the caller's account shows. */
     async fetch(
@@ -88,6 +127,16 @@ export function createRemoteImages(deps: { mail: MailService; egress: Egress; au
         record('refused', { reason: 'not-in-message' });
         return fail('not-in-message');
       }
+      const key = `${accountId} ${url}`;
+      const hit = kept.get(key);
+      if (hit && hit.at > clock.now() - KEEP_MS) {
+        record('ok', { bytes: hit.bytes.length, kept: 1 });
+        return ok({ type: hit.type, bytes: hit.bytes });
+      }
+      if (!allowance(accountId)) {
+        record('refused', { reason: 'limited' });
+        return fail('limited');
+      }
       const got = await egress.get(url, {
         maxBytes: MAX_REMOTE_IMAGE,
         timeoutMs: TIMEOUT_MS,
@@ -103,6 +152,8 @@ export function createRemoteImages(deps: { mail: MailService; egress: Egress; au
         return fail('not-image');
       }
       record('ok', { bytes: got.value.body.length });
+      if (got.value.body.length <= KEEP_MAX_BYTES)
+        kept.set(key, { type, bytes: got.value.body, at: clock.now() });
       return ok({ type, bytes: got.value.body });
     },
   };

@@ -18,7 +18,7 @@ import { createDelivery, type DeliveryService, type InvitationHandler } from './
 import { createDirectory, type Directory } from './directory.ts';
 import { createDiskWatermark } from './disk.ts';
 import { createDkim, type DkimService } from './dkim.ts';
-import { createRemoteImages, type RemoteImages } from './images.ts';
+import { createRemoteImages, DEFAULT_IMAGE_FETCHES_PER_HOUR, type RemoteImages } from './images.ts';
 import { createMail, type MailService } from './mail.ts';
 import { createOutbound, type OutboundService } from './outbound.ts';
 import { createReadAudit } from './read-audit.ts';
@@ -94,6 +94,8 @@ export interface ServiceSettings {
   minFreeDisk?: number;
   /** Networks besides the public internet that remote images may be fetched from. */
   imageNetworks?: string[];
+  /** Remote images one account may have fetched per hour (DEFAULT_IMAGE_FETCHES_PER_HOUR). */
+  imageFetchesPerHour?: number;
   /** Whether accounts may forward mail outside the local domains (true when absent). */
   externalForwarding?: boolean;
 }
@@ -241,6 +243,8 @@ export function createServices(deps: {
       mail,
       egress: createEgress({ allowNetworks: settings.imageNetworks ?? [] }),
       audit,
+      clock,
+      fetchesPerHour: settings.imageFetchesPerHour ?? DEFAULT_IMAGE_FETCHES_PER_HOUR,
     }),
     changes: { watch: changes.watch },
     calendars: createCalendars({

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -403,5 +405,74 @@ describe('services authorization', () => {
     assert.ok(!JSON.stringify(send).includes('someone@remote.test'), 'recipients are not recorded');
     const del = records.find((r) => r.action === 'mail.delete' && r.detail.wholeMailbox);
     assert.equal(del?.detail.messages, 1);
+  });
+  test('remote images: only an image the message refers to, for its owner; kept a while; limited per hour', async () => {
+    const hits: string[] = [];
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const host = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      // Every answer claims to be a PNG; one is a web page.
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(req.url === '/page.png' ? '<html><script>alert(1)</script>' : png);
+    });
+    await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+    const H = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+    try {
+      const images = servicesWith({ imageNetworks: ['127.0.0.1/32'], imageFetchesPerHour: 3 });
+      const inbox = await images.mail.listMailboxes(alice);
+      assert.ok(inbox.ok);
+      const box = inbox.value.find((m) => m.name === 'INBOX')!.id;
+      const added = await images.mail.append(
+        alice,
+        box,
+        Buffer.from(
+          `Subject: pictures\r\nContent-Type: text/html\r\n\r\n${['a', 'b', 'c', 'page']
+            .map((n) => `<img src="${H}/${n}.png">`)
+            .join('')}\r\n`,
+        ),
+        { flags: [], receivedAt: null },
+      );
+      assert.ok(added.ok);
+      const entries = await images.mail.listEntries(alice, box);
+      assert.ok(entries.ok);
+      const id = entries.value.find((e) => e.uid === added.value.uid)!.messageId;
+      const a = await images.images.fetch(alice, id, `${H}/a.png`);
+      assert.ok(a.ok);
+      assert.equal(a.value.type, 'image/png');
+      // Kept: asked again, the sender's server hears nothing.
+      assert.ok((await images.images.fetch(alice, id, `${H}/a.png`)).ok);
+      assert.deepEqual(hits, ['/a.png']);
+      // Someone else's message, or an address it does not hold, is never fetched.
+      assert.deepEqual(await images.images.fetch(bob, id, `${H}/b.png`), { ok: false, error: 'not-found' });
+      assert.deepEqual(await images.images.fetch(alice, id, `${H}/other.png`), {
+        ok: false,
+        error: 'not-in-message',
+      });
+      // Bytes that are no image are refused whatever the type said.
+      assert.deepEqual(await images.images.fetch(alice, id, `${H}/page.png`), {
+        ok: false,
+        error: 'not-image',
+      });
+      assert.ok((await images.images.fetch(alice, id, `${H}/b.png`)).ok);
+      // Three fetches an hour: the fourth waits for the next hour.
+      assert.deepEqual(await images.images.fetch(alice, id, `${H}/c.png`), { ok: false, error: 'limited' });
+      assert.deepEqual(hits, ['/a.png', '/page.png', '/b.png']);
+      clock.t += 3_600_001;
+      assert.ok((await images.images.fetch(alice, id, `${H}/c.png`)).ok);
+      await new Promise((r) => setTimeout(r, 200)); // the audit path writes in batches
+      const found = await images.audit.search(localAdminContext(), {
+        actionPrefix: 'mail.image',
+        limit: 100,
+      });
+      assert.ok(found.ok);
+      const reasons = found.value.map(
+        (r) => (JSON.parse(r.text) as { detail: { reason?: string } }).detail.reason,
+      );
+      for (const reason of ['not-in-message', 'not-image', 'limited'])
+        assert.ok(reasons.includes(reason), reason);
+    } finally {
+      host.closeAllConnections();
+      host.close();
+    }
   });
 });

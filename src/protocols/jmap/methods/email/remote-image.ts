@@ -5,7 +5,8 @@
  * for the sender's server. The mail service's image fetcher decides what may be fetched.
  * Arguments: `emailId` and `url` (the `data-remote-src` value). Response: `image` (`type` and
  * `dataUrl`) or null with `problem`: `notInMessage`, `blocked` (an inside or unusable address),
- * `failed` (unreachable, refused, too large or too slow) or `notImage`.
+ * `failed` (unreachable, refused, too large or too slow), `notImage` or `limited` (the account's
+ * hourly allowance of fetches is used up).
  * Trust: both arguments are client input; the URL must be one the email itself refers to.
  */
 import { fail, ok } from '../../../../core/result.ts';
@@ -19,6 +20,7 @@ const PROBLEMS = {
   blocked: 'blocked',
   failed: 'failed',
   'not-image': 'notImage',
+  limited: 'limited',
 } as const;
 
 export const emailRemoteImage: Method = {
