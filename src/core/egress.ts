@@ -143,7 +143,7 @@ export function createEgress(options: EgressOptions = {}) {
           path: `${url.pathname}${url.search}`,
           method: 'GET',
           // The certificate is checked against the name, the connection made to the address.
-          servername: isIP(url.hostname) ? undefined : url.hostname,
+          servername: isIP(url.hostname.replace(/^\[|\]$/g, '')) ? undefined : url.hostname,
           headers: { host: url.host, accept: limits.accept, 'user-agent': 'Portcullis image proxy' },
           agent: false,
           signal,
