@@ -98,29 +98,73 @@ export const account = (csrf: string) => ({
 
 type Call = [string, Record<string, unknown>, string];
 
-/** A JMAP client bound to the signed-in account. */
+/** Tries of a request the server turned away for too many at once (another tab or device of
+ * the account was busy), and the pause before each next one. */
+const BUSY_TRIES = 6;
+const BUSY_PAUSE_MS = 150;
+
+/**
+ * A JMAP client bound to the signed-in account. It keeps to the server's `maxConcurrentRequests`
+ * (requests beyond it wait their turn here), and retries a request refused because other
+ * clients of the same account filled the server's count.
+ */
 export class Jmap {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
   private constructor(
     readonly accountId: string,
     readonly username: string,
     private readonly csrf: string,
+    private readonly slots: number,
   ) {}
 
   static async open(session: Session): Promise<Jmap> {
     const response = await fetch('/jmap/session', { credentials: 'same-origin' });
     if (!response.ok) throw new ApiError(response.status, 'session');
     const s = await response.json();
-    return new Jmap(s.primaryAccounts['urn:ietf:params:jmap:mail'], s.username, session.csrfToken);
+    const limit = Number(s.capabilities?.['urn:ietf:params:jmap:core']?.maxConcurrentRequests);
+    return new Jmap(
+      s.primaryAccounts['urn:ietf:params:jmap:mail'],
+      s.username,
+      session.csrfToken,
+      Number.isInteger(limit) && limit > 0 ? limit : 1,
+    );
+  }
+
+  private async turn(): Promise<void> {
+    if (this.active < this.slots) {
+      this.active++;
+      return;
+    }
+    // The finishing request hands its place over directly.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   /** Runs method calls in one request; each answer by call id. A method error throws. */
   async request(calls: Call[]): Promise<Map<string, Record<string, any>>> {
-    const response = await fetch('/jmap/api', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': this.csrf },
-      body: JSON.stringify({ using: CAPS, methodCalls: calls }),
-    });
+    await this.turn();
+    let response: Response;
+    try {
+      for (let tries = 1; ; tries++) {
+        response = await fetch('/jmap/api', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': this.csrf },
+          body: JSON.stringify({ using: CAPS, methodCalls: calls }),
+        });
+        if (response.status !== 429 || tries >= BUSY_TRIES) break;
+        await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS * tries));
+      }
+    } finally {
+      this.done();
+    }
     if (!response.ok) throw new ApiError(response.status, 'request', await response.text());
     const body = await response.json();
     const out = new Map<string, Record<string, any>>();

@@ -59,8 +59,9 @@ export function frameDocument(html: string, images: Map<string, string> | null):
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${policy}"><meta name="referrer" content="no-referrer"><style>body{font:15px/1.5 system-ui,sans-serif;margin:12px;color:#1b1b1b;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{border-left:3px solid #ccc;margin-left:0;padding-left:12px;color:#444}</style></head><body>${body}</body></html>`;
 }
 
-/** Remote images fetched at once per message, and at most in all. */
-const IMAGE_BATCH = 4;
+/** Remote images fetched at once per message (two, so the list and the reader keep places among
+ * the account's concurrent requests while a slow image host answers), and at most in all. */
+const IMAGE_BATCH = 2;
 const MAX_IMAGES = 50;
 
 /** The remote images of `html`, fetched by the server: address → `data:` URL, and how many failed. */
