@@ -33,6 +33,8 @@ export const DEFAULT_IMAGE_FETCHES_PER_HOUR = 600;
 const KEEP_MS = 10 * 60_000;
 const KEEP_MAX_BYTES = 256 * 1024;
 const KEPT = 128;
+/** Messages whose remote image addresses are known (a message's bytes never change). */
+const KNOWN_MESSAGES = 256;
 
 export type ImageError =
   | 'forbidden'
@@ -89,6 +91,9 @@ export function createRemoteImages(deps: {
   /** Recent fetch times per account. */
   const recent = new Map<number, number[]>();
   const kept = new Lru<string, { type: string; bytes: Buffer; at: number }>(KEPT);
+  /** Each message's image addresses, so the images of one message opened are read and
+   * sanitized once, not once per image (nor counted as that many reads of the message). */
+  const known = new Lru<string, Set<string>>(KNOWN_MESSAGES);
   /** Takes one fetch of the account's hourly allowance; false when none is left. */
   const allowance = (accountId: number): boolean => {
     const now = clock.now();
@@ -113,8 +118,14 @@ export function createRemoteImages(deps: {
       const views = await mail.getMessages(ctx, [messageId]);
       const view = views.ok ? views.value[0] : undefined;
       if (!view) return fail('not-found');
-      const raw = await mail.readRawOf(ctx, view);
-      if (!raw.ok) return fail('not-found');
+      const messageKey = `${accountId} ${messageId}`;
+      let urls = known.get(messageKey);
+      if (!urls) {
+        const raw = await mail.readRawOf(ctx, view);
+        if (!raw.ok) return fail('not-found');
+        urls = remoteImagesOf(raw.value, view.structure);
+        known.set(messageKey, urls);
+      }
       const record = (outcome: 'ok' | 'refused' | 'failed', detail: Record<string, string | number>) =>
         audit({
           action: 'mail.image.fetch',
@@ -123,7 +134,7 @@ export function createRemoteImages(deps: {
           account: accountId,
           detail: { message: messageId, host: hostOf(url), ...detail },
         });
-      if (!remoteImagesOf(raw.value, view.structure).has(url)) {
+      if (!urls.has(url)) {
         record('refused', { reason: 'not-in-message' });
         return fail('not-in-message');
       }
