@@ -17,6 +17,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, noBrowser, screenshotPath, signIn } from '../helpers/browser.ts';
 import { cliOk, makeDataDir, type RunningServer, startServer } from '../helpers/server.ts';
 import { relay } from '../helpers/smtp.ts';
+import { until } from '../helpers/wait.ts';
 
 const VICTIM = { address: 'vic@example.test', password: 'vic-password-1' };
 
@@ -220,6 +221,33 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     return { page, dialogs, foreign, navigations };
   };
 
+  /** Waits until the remote image of "remote pixel" is in its frame as a `data:` URL, decoded.
+   * (Not for it to be "visible": Chromium may leave a frame's layout for later, and a transparent
+   * pixel shows nothing either way.) */
+  const imageShown = async (page: Page) => {
+    const img = page.frameLocator('iframe.body').last().locator('img[alt="offer"]');
+    let last: unknown;
+    await until(
+      'the remote image decoded in the frame',
+      async () => {
+        last = await img
+          .evaluate(
+            (i: { getAttribute(name: string): string | null; complete: boolean; naturalWidth: number }) => ({
+              src: (i.getAttribute('src') ?? '').slice(0, 22),
+              complete: i.complete,
+              width: i.naturalWidth,
+            }),
+            undefined,
+            { timeout: 2000 },
+          )
+          .catch((e: Error) => e.message.split('\n')[0]);
+        const s = last as { src?: string; complete?: boolean; width?: number };
+        return s.src === 'data:image/png;base64,' && s.complete && s.width === 1 ? true : undefined;
+      },
+      30_000,
+    ).catch((e: Error) => assert.fail(`${e.message}; last seen: ${JSON.stringify(last)}`));
+  };
+
   /** Opens the message with this subject and pokes at its body; with `images`, once its remote
    * images are in (the frame is drawn again when they arrive). */
   const read = async (page: Page, subject: string, images = false) => {
@@ -229,7 +257,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     await frame.waitFor();
     assert.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
     const inner = page.frameLocator('iframe.body').last();
-    if (images) await inner.locator('img[src^="data:image/"]').first().waitFor();
+    if (images) await imageShown(page);
     await inner.locator('html').hover({ force: true });
     // Every element a payload could hang a handler or a link on, except real web links (which
     // would rightly open a new tab).
@@ -269,11 +297,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     await page.screenshot({ path: screenshotPath('remote-images-blocked') });
     await banner.getByRole('button', { name: 'Show images' }).click();
     // The server fetched it; the page shows it as a data: URL and itself asked nobody else.
-    const shown = page
-      .frameLocator('iframe.body')
-      .last()
-      .locator('img[alt="offer"][src^="data:image/png;base64,"]');
-    await shown.waitFor();
+    await imageShown(page);
     assert.deepEqual(hits, ['/pixel.png']);
     assert.deepEqual(foreign, []);
 
@@ -281,7 +305,7 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     await read(page, 'script');
     await read(page, 'remote pixel');
     await page.getByRole('button', { name: /Always show from mallory@evil\.test/ }).click();
-    await shown.waitFor();
+    await imageShown(page);
     await read(page, 'plain text');
     await read(page, 'remote pixel', true);
     assert.equal(await page.getByRole('button', { name: 'Show images' }).count(), 0);
