@@ -97,6 +97,15 @@ const corpus = (C: string): { subject: string; type: string; body: string }[] =>
   ];
 };
 
+/** What the XSS suite reads of an image in a message frame (the test has no DOM types). */
+interface FrameImage {
+  getAttribute(name: string): string | null;
+  complete: boolean;
+  naturalWidth: number;
+  getBoundingClientRect(): { width: number; height: number };
+  ownerDocument: { defaultView: { innerWidth: number; innerHeight: number } | null };
+}
+
 describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrowser() ?? false }, () => {
   let data: { path: string; remove(): void };
   let server: RunningServer;
@@ -221,35 +230,33 @@ describe('webmail XSS corpus in Chromium (WB-01, WB-02, WB-08)', { skip: noBrows
     return { page, dialogs, foreign, navigations };
   };
 
-  /** Waits until the remote image of "remote pixel" is in its frame as a `data:` URL, decoded.
-   * (Not for it to be "visible": Chromium may leave a frame's layout for later, and a transparent
-   * pixel shows nothing either way.) */
+  /** Waits until the remote image of "remote pixel" is in its frame as a `data:` URL, decoded and
+   * laid out (a frame left blank fails here); says what it last saw when it is not. */
   const imageShown = async (page: Page) => {
     const img = page.frameLocator('iframe.body').last().locator('img[alt="offer"]');
     let last: unknown;
-    await until(
-      'the remote image decoded in the frame',
-      async () => {
-        last = await img
-          .evaluate(
-            (i: { getAttribute(name: string): string | null; complete: boolean; naturalWidth: number }) => ({
-              src: (i.getAttribute('src') ?? '').slice(0, 22),
-              complete: i.complete,
-              width: i.naturalWidth,
-            }),
-            undefined,
-            { timeout: 2000 },
-          )
-          .catch((e: Error) => e.message.split('\n')[0]);
-        const s = last as { src?: string; complete?: boolean; width?: number };
-        return s.src === 'data:image/png;base64,' && s.complete && s.width === 1 ? true : undefined;
-      },
-      30_000,
-    ).catch((e: Error) => assert.fail(`${e.message}; last seen: ${JSON.stringify(last)}`));
+    const state = (i: FrameImage) => ({
+      src: (i.getAttribute('src') ?? '').slice(0, 22),
+      complete: i.complete,
+      width: i.naturalWidth,
+      box: [i.getBoundingClientRect().width, i.getBoundingClientRect().height],
+      frame: [i.ownerDocument.defaultView?.innerWidth, i.ownerDocument.defaultView?.innerHeight],
+    });
+    const seen = async () => {
+      last = await img
+        .evaluate(state, undefined, { timeout: 2000 })
+        .catch((e: Error) => e.message.split('\n')[0]);
+      const s = last as Partial<ReturnType<typeof state>>;
+      const drawn = s.complete && s.width === 1 && s.box?.[0] === 1 && s.box[1] === 1;
+      return s.src === 'data:image/png;base64,' && drawn ? true : undefined;
+    };
+    await until('the remote image shown in the frame', seen, 30_000).catch((e: Error) =>
+      assert.fail(`${e.message}; last seen: ${JSON.stringify(last)}`),
+    );
   };
 
   /** Opens the message with this subject and pokes at its body; with `images`, once its remote
-   * images are in (the frame is drawn again when they arrive). */
+   * images are in (a new frame is drawn when they arrive). */
   const read = async (page: Page, subject: string, images = false) => {
     await page.locator('.row .subject', { hasText: new RegExp(`(^|\\s)${subject}$`) }).click();
     await page.locator('.reader h2', { hasText: subject }).waitFor();

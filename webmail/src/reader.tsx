@@ -148,7 +148,10 @@ function MessageBody({ jmap, email }: { jmap: Jmap; email: FullEmail }) {
         </p>
       )}
       {body.truncated && <p class="muted">This message is very long; only its beginning is shown.</p>}
+      {/* A new frame once the images are in, rather than a second document in the same one:
+          Chromium could leave a frame whose srcdoc changed while it loaded blank. */}
       <iframe
+        key={images ? 'with-images' : 'text'}
         class="body"
         title={`Message: ${email.subject ?? ''}`}
         sandbox="allow-popups allow-popups-to-escape-sandbox"
