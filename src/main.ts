@@ -11,11 +11,11 @@ import { loadConfig, parseHostPort } from './config/load.ts';
 import { type Config, type ListenerName, storeProblem } from './config/schema.ts';
 import { systemClock } from './core/clock.ts';
 import { type ConnectionGuard, createConnectionGuard } from './core/conn-guard.ts';
-import { badNetwork } from './core/egress.ts';
 import { UsageError } from './core/errors.ts';
 import { codeManifest, compareManifests, parseManifest } from './core/integrity.ts';
 import { createLogger, type Logger, silentLogger } from './core/log.ts';
 import { createMemoryBudget } from './core/memory-budget.ts';
+import { badNetwork } from './core/networks.ts';
 import { createResolver, type Resolver } from './dns/resolver.ts';
 import { summarize } from './mail/summary.ts';
 import { COMMANDS as IMAP_COMMANDS } from './protocols/imap/commands/index.ts';
@@ -49,7 +49,9 @@ export function openApp(dataDir: string, log: Logger = silentLogger()): App {
   const imageNetworks = config.http.imageNetworks.split(/\s+/).filter(Boolean);
   const badImageNetwork = badNetwork(imageNetworks);
   if (badImageNetwork !== null)
-    throw new UsageError(`http.imageNetworks: ${JSON.stringify(badImageNetwork)} is not a network (CIDR)`);
+    throw new UsageError(
+      `http.imageNetworks: ${JSON.stringify(badImageNetwork)} is not an address or ADDRESS/PREFIX network`,
+    );
   const store = openStore({ store: config.store, dataDir, log });
   const services = createServices({
     store,

@@ -235,7 +235,7 @@ export const SCHEMA = {
     },
     allowPrivate: {
       kind: 'bool',
-      doc: 'Deliver to MX hosts whose addresses are loopback, private or link-local (an internal network). Off: DNS cannot steer the server to such addresses (ATTACKS.md R16).',
+      doc: 'Deliver to MX hosts whose addresses are not public (loopback, private, link-local, CGNAT, documentation or reserved; an internal network). Off: DNS cannot steer the server to such addresses; the ranges are those the remote-image fetcher refuses (ATTACKS.md R16).',
       default: false,
     },
     relayUser: {
@@ -274,7 +274,7 @@ export const SCHEMA = {
     },
     imageNetworks: {
       kind: 'string',
-      doc: "Networks (CIDR, separated by spaces) that the webmail's remote images may be fetched from besides public addresses, e.g. `10.1.2.0/24` for an intranet image server. Empty: loopback, private, link-local and every other inside address are refused (ATTACKS.md R16, WB-08).",
+      doc: "Addresses or networks (CIDR, separated by spaces) that the webmail's remote images may be fetched from besides public addresses, e.g. `10.1.2.0/24` for an intranet image server. Empty: loopback, private, link-local and every other inside address are refused (ATTACKS.md R16, WB-08).",
       default: '',
     },
   },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clientOf, createConnectionGuard, exemptList } from './conn-guard.ts';
+import { clientOf, createConnectionGuard } from './conn-guard.ts';
 
 const LIMITS = { perClient: 3, unauthenticatedPerClient: 2, perMinute: 5, exempt: ['127.0.0.0/8', '::1'] };
 
@@ -72,12 +72,6 @@ test('exempt networks are not counted', () => {
   for (let i = 0; i < 50; i++) assert.notEqual(typeof guard.admit('::ffff:127.0.0.2', true), 'string');
   for (let i = 0; i < 50; i++) assert.notEqual(typeof guard.admit('::1', true), 'string');
   assert.equal(guard.tracked, 0);
-});
-
-test('the exempt list is validated', () => {
-  assert.doesNotThrow(() => exemptList(['10.0.0.0/8', 'fd00::/8', '192.0.2.1', '::1']));
-  for (const bad of ['10.0.0.0/33', 'fd00::/129', 'example.com', '10.0.0/8', '10.0.0.0/x'])
-    assert.throws(() => exemptList([bad]), new RegExp(bad.replace(/[./]/g, '\\$&')));
 });
 
 test('quiet clients are forgotten, so a flood of addresses cannot grow memory without bound', () => {

@@ -7,8 +7,9 @@
  * temporary-failure greeting. Networks listed as exempt (loopback by default, where a local
  * front end connects) are counted by nothing here.
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Clock } from './clock.ts';
+import { inNetworks, parseNetworks } from './networks.ts';
 
 /** Limits per client. */
 export interface ConnectionLimits {
@@ -61,23 +62,9 @@ export function clientOf(remote: string): string {
     .join(':')}::/64`;
 }
 
-/** Parses the exempt list; throws with the offending entry. */
-export function exemptList(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [addr = '', prefix] = entry.split('/');
-    const type = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : null;
-    const bits = prefix === undefined ? (type === 'ipv4' ? 32 : 128) : Number(prefix);
-    if (!type || !/^\d{1,3}$/.test(String(bits)) || bits > (type === 'ipv4' ? 32 : 128))
-      throw new Error(`${JSON.stringify(entry)} is not an address or ADDRESS/PREFIX network`);
-    list.addSubnet(addr, bits, type);
-  }
-  return list;
-}
-
 /** Creates the guard of one process. */
 export function createConnectionGuard(limits: ConnectionLimits, clock: Clock) {
-  const exempt = exemptList(limits.exempt);
+  const exempt = parseNetworks(limits.exempt);
   const clients = new Map<string, ClientCount>();
   let sweptAt = 0;
   /** Drops clients with nothing open and no connection in the last minute. */
@@ -89,10 +76,7 @@ export function createConnectionGuard(limits: ConnectionLimits, clock: Clock) {
 
   const isExempt = (remote: string): boolean => {
     const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(remote);
-    const addr = mapped ? mapped[1]! : remote;
-    if (isIPv4(addr)) return exempt.check(addr, 'ipv4');
-    if (isIPv6(addr)) return exempt.check(addr, 'ipv6');
-    return false;
+    return inNetworks(exempt, mapped ? mapped[1]! : remote);
   };
 
   return {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { badNetwork, createEgress } from './egress.ts';
+import { createEgress } from './egress.ts';
 
 const LIMITS = { maxBytes: 1024, timeoutMs: 2000, accept: 'image/png' };
 
@@ -41,9 +41,6 @@ test('inside addresses are refused in every spelling; public ones pass', () => {
   const intranet = createEgress({ allowNetworks: ['10.1.2.0/24'] });
   assert.equal(intranet.permitted('10.1.2.7'), true);
   assert.equal(intranet.permitted('10.1.3.7'), false);
-  assert.equal(badNetwork(['10.1.2.0/24', 'fd00::/8']), null);
-  assert.equal(badNetwork(['10.1.2.0/24', 'intranet']), 'intranet');
-  assert.equal(badNetwork(['10.1.2.0/99']), '10.1.2.0/99');
 });
 
 test('URLs that are not plain http(s), or that carry credentials, are refused unfetched', async () => {

@@ -4,7 +4,7 @@
  * The name is resolved once, every address it resolves to is checked, and the connection goes to
  * the checked address (so a second answer cannot rebind it to an inside one); loopback, private,
  * link-local, CGNAT, documentation, multicast and reserved ranges are refused, IPv4-mapped,
- * NAT64 and 6to4 IPv6 forms included. Redirects are followed by hand, each through the same
+ * NAT64 and 6to4 IPv6 forms included (the list is `networks.ts`'s). Redirects are followed by hand, each through the same
  * checks; the body is capped in size and the whole exchange in time; no cookie, referrer or
  * credential is ever sent.
  * Trust: the URL is attacker-controlled. Only the networks the administrator lists in
@@ -13,43 +13,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { inNetworks, parseNetworks, publicAddress } from './networks.ts';
 import { fail, ok, type Result } from './result.ts';
-
-/** Ranges never reached: IANA special-purpose registries, plus the IPv6 forms that embed IPv4. */
-const BLOCKED_V4 = [
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.0.0.0/24',
-  '192.0.2.0/24',
-  '192.88.99.0/24',
-  '192.168.0.0/16',
-  '198.18.0.0/15',
-  '198.51.100.0/24',
-  '203.0.113.0/24',
-  '224.0.0.0/4',
-  '240.0.0.0/4',
-];
-const BLOCKED_V6 = [
-  '::/128',
-  '::1/128',
-  '::ffff:0:0/96',
-  '::/96',
-  '64:ff9b::/96',
-  '64:ff9b:1::/48',
-  '100::/64',
-  '2001::/23',
-  '2001:db8::/32',
-  '2002::/16',
-  'fc00::/7',
-  'fe80::/10',
-  'fec0::/10',
-  'ff00::/8',
-];
 
 /** Why a fetch did not happen or did not succeed. */
 export type EgressError = 'bad-url' | 'blocked' | 'failed' | 'too-big' | 'timeout' | 'status';
@@ -79,52 +45,15 @@ export interface GetLimits {
 
 const MAX_REDIRECTS = 3;
 
-/** Networks by family: a BlockList holding IPv6 rules also matches IPv4 addresses against them
- * (as if mapped), so each family gets a list of its own. */
-interface Networks {
-  v4: BlockList;
-  v6: BlockList;
-}
-
-function networks(cidrs: string[]): Networks {
-  const out = { v4: new BlockList(), v6: new BlockList() };
-  for (const c of cidrs) {
-    const [net = '', bits = ''] = c.split('/');
-    const family = isIP(net);
-    if (family === 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128))
-      throw new Error(`not a network: ${c}`);
-    if (family === 4) out.v4.addSubnet(net, Number(bits), 'ipv4');
-    else out.v6.addSubnet(net, Number(bits), 'ipv6');
-  }
-  return out;
-}
-
-const inside = (list: Networks, address: string): boolean =>
-  isIP(address) === 6 ? list.v6.check(address, 'ipv6') : list.v4.check(address, 'ipv4');
-
-const BLOCKED = networks([...BLOCKED_V4, ...BLOCKED_V6]);
-
-/** Checks a configured network list; returns the first bad entry, or null. */
-export function badNetwork(cidrs: string[]): string | null {
-  for (const c of cidrs)
-    try {
-      networks([c]);
-    } catch {
-      return c;
-    }
-  return null;
-}
-
 export function createEgress(options: EgressOptions = {}) {
-  const allowed = networks(options.allowNetworks ?? []);
+  const allowed = parseNetworks(options.allowNetworks ?? []);
   const lookup =
     options.lookup ??
     ((name: string) =>
       dnsLookup(name, { all: true, verbatim: true }) as Promise<{ address: string; family: number }[]>);
 
   /** Whether an address may be connected to. */
-  const permitted = (address: string): boolean =>
-    isIP(address) !== 0 && (inside(allowed, address) || !inside(BLOCKED, address));
+  const permitted = (address: string): boolean => inNetworks(allowed, address) || publicAddress(address);
 
   /** One request to a checked address; resolves with the response or an error. */
   const once = (

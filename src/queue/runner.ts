@@ -8,6 +8,7 @@
  * that resolves to a loopback, private or link-local address is not used (ATTACKS.md R16).
  */
 import type { Logger } from '../core/log.ts';
+import { publicAddress } from '../core/networks.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import { type RelayOptions, type RelayResult, relay } from '../protocols/smtp/client/client.ts';
 import type { AttemptResult, OutboundMessage, Store } from '../store/types.ts';
@@ -48,26 +49,6 @@ export function backoffMs(attempts: number): number {
   return Math.min(60_000 * 2 ** Math.min(attempts, 20), 4 * 3_600_000);
 }
 
-/** True for addresses an MX answer may not send us to (R16). */
-export function forbiddenAddress(ip: string): boolean {
-  const v4 = ip.replace(/^::ffff:/i, '');
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(v4)) {
-    const [a, b] = v4.split('.').map(Number) as [number, number];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      a >= 224
-    );
-  }
-  const v6 = ip.toLowerCase();
-  return v6 === '::' || v6 === '::1' || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || /^ff/.test(v6);
-}
-
 /** Starts the runner; `stop` waits for the attempt in progress. */
 export function startQueueRunner(deps: QueueRunnerDeps): { kick(): void; stop(): Promise<void> } {
   const { store, log } = deps;
@@ -87,7 +68,7 @@ export function startQueueRunner(deps: QueueRunnerDeps): { kick(): void; stop():
     const out: (Route & { tls: boolean; name: string })[] = [];
     for (const name of names.slice(0, 10))
       for (const ip of (await deps.resolver.addresses(name)).slice(0, 4))
-        if (deps.allowPrivate || !forbiddenAddress(ip))
+        if (deps.allowPrivate || publicAddress(ip))
           out.push({ host: ip, port: deps.mxPort, tls: false, name: name.replace(/\.$/, '') });
     return out;
   }
