@@ -219,6 +219,11 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
     const reply = bob.getByRole('dialog');
     assert.equal(await reply.getByLabel('Subject').inputValue(), 'Re: Lunch on Friday?');
     assert.match(await reply.getByLabel('To').inputValue(), /ann@example\.test/);
+    // With formatting, Ann's quoted words become a quote, not lines of ">".
+    await reply.getByRole('button', { name: 'Formatting' }).click();
+    const quoted = reply.getByRole('textbox', { name: 'Message' }).locator('blockquote');
+    assert.match(await quoted.innerText(), /^Shall we try the new place by the harbour\?/);
+    assert.doesNotMatch(await reply.getByRole('textbox', { name: 'Message' }).innerText(), /^>/m);
     await reply.getByLabel('Subject').press('Escape');
     await reply.waitFor({ state: 'detached' });
     // Forward with f carries the attachment along.

@@ -52,14 +52,26 @@ const FORMATS: { label: string; text: ComponentChildren; command: string; value?
 ];
 
 /** Plain text as editor content: lines as text nodes between line breaks, so nothing typed is
- * ever read as markup. */
+ * ever read as markup; lines quoted with ">" (a reply's quote) inside as many quotes as they have
+ * marks. */
 function textAsHtml(text: string): string {
-  const box = document.createElement('div');
-  text.split('\n').forEach((line, i) => {
-    if (i > 0) box.append(document.createElement('br'));
-    box.append(line);
-  });
-  return box.innerHTML;
+  const root = document.createElement('div');
+  // The quotes the current line is in, outermost first, below the root.
+  const open: HTMLElement[] = [root];
+  for (const line of text.split('\n')) {
+    const [, marks = '', rest = ''] = /^((?:> ?)*)(.*)$/.exec(line) ?? [];
+    const depth = marks.split('>').length - 1;
+    while (open.length - 1 > depth) open.pop();
+    while (open.length - 1 < depth) {
+      const quote = document.createElement('blockquote');
+      open.at(-1)!.append(quote);
+      open.push(quote);
+    }
+    const box = open.at(-1)!;
+    if (box.lastChild && box.lastChild.nodeName !== 'BLOCKQUOTE') box.append(document.createElement('br'));
+    box.append(rest);
+  }
+  return root.innerHTML;
 }
 
 const BLOCKS = /^(?:P|DIV|BLOCKQUOTE|UL|OL|LI|H[1-6]|PRE|TABLE|TR)$/;
