@@ -357,6 +357,27 @@ describe('webmail in Chromium', { skip: noBrowser() ?? false }, () => {
       text,
       /Two points:\n• Budget\n• Hiring\nPasted words\.\nPlease read the plan at https:\/\/example\.org\/plan/,
     );
+
+    // Bob answers above a quote that keeps Ann's formatting (rebuilt from the sanitized copy:
+    // no image, style or class comes along).
+    await bob.keyboard.press('r');
+    const answer = bob.getByRole('dialog');
+    const writing = answer.getByRole('textbox', { name: 'Message' });
+    const quote = writing.locator('blockquote');
+    await quote.locator('li', { hasText: 'Budget' }).waitFor();
+    assert.equal((await quote.locator('b, strong').innerText()).trim(), 'Please read the plan');
+    assert.equal(await quote.locator('a').getAttribute('href'), 'https://example.org/plan');
+    assert.equal(await writing.locator('img, [style], [class], [id]').count(), 0);
+    await writing.focus();
+    await bob.keyboard.press('Control+Home');
+    await bob.keyboard.type('Agreed.');
+    await answer.getByRole('button', { name: 'Send' }).click();
+    await bob.getByText('Message sent.').waitFor();
+    // Ann's plain-text copy has the answer, then her own words quoted.
+    assert.match(
+      await plainText(ANN, 'Re: Agenda for Monday'),
+      /^Agreed\.\nOn .+, ann@example\.test wrote:\n> Two points:\n> • Budget\n> • Hiring\n> Pasted words\.\n> Please read the plan at https:\/\/example\.org\/plan$/,
+    );
   });
 
   test('TOTP: enrolment in settings, then a second factor is asked for after the password', async () => {

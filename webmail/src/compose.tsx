@@ -74,6 +74,73 @@ function textAsHtml(text: string): string {
   return root.innerHTML;
 }
 
+/** Elements of a quoted message that a reply keeps as they are (without attributes). */
+const QUOTE_KEPT = /^(?:P|DIV|BR|B|STRONG|I|EM|U|S|UL|OL|LI|BLOCKQUOTE|PRE|CODE)$/;
+/** Elements whose content a reply keeps as a block of its own. */
+const QUOTE_BLOCK =
+  /^(?:H[1-6]|TABLE|THEAD|TBODY|TFOOT|TR|SECTION|ARTICLE|HEADER|FOOTER|CENTER|ADDRESS|DL|DT|DD)$/;
+/** Quotes deeper than this are flattened into the one around them. */
+const QUOTE_DEPTH = 32;
+/** A message body longer than this is quoted as plain text. */
+const QUOTE_MAX = 512 * 1024;
+
+/** Copies `from`'s content (an inert parsed document) into `into` as new elements of this page:
+ * only the kept elements, with no attribute but a link's checked address; images, style sheets
+ * and scripts give nothing, every other element its text only. What the editor then takes is
+ * the serialization of these elements and text, which parses back into the same tree. */
+function rebuild(from: Node, into: Node, depth: number): void {
+  for (const n of from.childNodes) {
+    if (n.nodeType === Node.TEXT_NODE) {
+      into.appendChild(document.createTextNode(n.textContent ?? ''));
+      continue;
+    }
+    if (n.nodeType !== Node.ELEMENT_NODE) continue;
+    const el = n as Element;
+    if (/^(?:IMG|STYLE|SCRIPT|TEMPLATE)$/.test(el.tagName)) continue;
+    const raw = el.getAttribute('href') ?? '';
+    const link = el.tagName === 'A' && /^(?:https?|mailto):/i.test(raw) ? linkAddress(raw) : null;
+    const name = QUOTE_KEPT.test(el.tagName)
+      ? el.tagName
+      : QUOTE_BLOCK.test(el.tagName)
+        ? 'DIV'
+        : link
+          ? 'A'
+          : null;
+    if (!name || depth >= QUOTE_DEPTH) {
+      rebuild(el, into, depth);
+      // Table cells side by side stay apart in words.
+      if (/^T[DH]$/.test(el.tagName)) into.appendChild(document.createTextNode(' '));
+      continue;
+    }
+    const copy = document.createElement(name);
+    if (link) copy.setAttribute('href', link);
+    rebuild(el, copy, depth + 1);
+    into.appendChild(copy);
+  }
+}
+
+/**
+ * A reply's or forward's formatted text: an empty line to write in, the `intro` lines, and the
+ * original's formatting (`html`, the server's sanitized copy) inside a quote when `asQuote`.
+ * Null when the original is too long to quote with its formatting.
+ */
+export function quotedHtml(intro: string[], html: string, asQuote: boolean): string | null {
+  if (html.length > QUOTE_MAX) return null;
+  const parsed = new DOMParser().parseFromString(`<!doctype html><body>${html}`, 'text/html');
+  const root = document.createElement('div');
+  const first = document.createElement('div');
+  first.append(document.createElement('br'));
+  const head = document.createElement('div');
+  intro.forEach((line, i) => {
+    if (i > 0) head.append(document.createElement('br'));
+    head.append(line);
+  });
+  const quote = document.createElement(asQuote ? 'blockquote' : 'div');
+  rebuild(parsed.body, quote, 0);
+  root.append(first, head, quote);
+  return root.innerHTML;
+}
+
 const BLOCKS = /^(?:P|DIV|BLOCKQUOTE|UL|OL|LI|H[1-6]|PRE|TABLE|TR)$/;
 
 /** The plain-text alternative of formatted text: list items marked, quotes prefixed with "> ",

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { account, type Jmap, type Session } from './api.ts';
-import { type Attachment, Compose, type Draft, type Identity } from './compose.tsx';
+import { type Attachment, Compose, type Draft, type Identity, quotedHtml } from './compose.tsx';
 import { MessageList } from './list.tsx';
 import {
   type Address,
@@ -50,29 +50,44 @@ const textOf = (e: { textBody: { partId: string }[]; bodyValues: Record<string, 
   e.textBody.map((p) => e.bodyValues[p.partId]?.value ?? '').join('\n');
 
 /** The draft of a reply, reply-all or forward of `e`. */
-function replyDraft(mode: 'reply' | 'all' | 'forward', e: FullEmail & { text: string }, self: string): Draft {
+function replyDraft(
+  mode: 'reply' | 'all' | 'forward',
+  e: FullEmail & { text: string; html: string | null },
+  self: string,
+): Draft {
   const subject = e.subject ?? '';
   const date = new Date(e.receivedAt).toLocaleString();
-  if (mode === 'forward')
+  if (mode === 'forward') {
+    const intro = [
+      '---------- Forwarded message ----------',
+      `From: ${addressText(e.from)}`,
+      `Date: ${date}`,
+      `Subject: ${subject}`,
+      `To: ${addressText(e.to)}`,
+    ];
     return {
       ...EMPTY_DRAFT,
       subject: /^fwd?:/i.test(subject) ? subject : `Fwd: ${subject}`,
-      body: `\n\n---------- Forwarded message ----------\nFrom: ${addressText(e.from)}\nDate: ${date}\nSubject: ${subject}\nTo: ${addressText(e.to)}\n\n${e.text}`,
+      body: `\n\n${intro.join('\n')}\n\n${e.text}`,
+      html: e.html === null ? null : quotedHtml(intro, e.html, false),
       attachments: carried(e.attachments),
     };
+  }
   const notSelf = (list: Address[] | null) =>
     (list ?? []).filter((a) => a.email.toLowerCase() !== self.toLowerCase());
   const to = e.replyTo?.length ? e.replyTo : (e.from ?? []);
   const all = mode === 'all';
+  const wrote = `On ${date}, ${addressText(e.from)} wrote:`;
   return {
     ...EMPTY_DRAFT,
     to: addressText(all ? [...to, ...notSelf(e.to)] : to),
     cc: all ? addressText(notSelf(e.cc)) : '',
     subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
-    body: `\n\nOn ${date}, ${addressText(e.from)} wrote:\n${e.text
+    body: `\n\n${wrote}\n${e.text
       .split('\n')
       .map((l) => `> ${l}`)
       .join('\n')}`,
+    html: e.html === null ? null : quotedHtml([wrote], e.html, true),
     inReplyTo: e.messageId,
     references: [...(e.references ?? []), ...(e.messageId ?? [])],
   };
@@ -289,14 +304,19 @@ export function Mail({
         'references',
         'attachments',
         'textBody',
+        'htmlBody',
         'bodyValues',
+        'safeBody',
       ],
       fetchTextBodyValues: true,
       maxBodyValueBytes: 256 * 1024,
     });
     const full = r['list'][0];
     if (!full) return;
-    setCompose(replyDraft(mode, { ...full, text: textOf(full) }, jmap.username));
+    // An HTML original is answered with its formatting, from the server's sanitized copy.
+    const formatted = (full.htmlBody as { type: string }[]).some((p) => p.type === 'text/html');
+    const html = formatted ? ((full.safeBody?.html as string | undefined) ?? null) : null;
+    setCompose(replyDraft(mode, { ...full, text: textOf(full), html }, jmap.username));
   };
 
   /** Opens a saved draft in the compose form to go on writing it; formatted text comes back as
