@@ -12,6 +12,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Egress, EgressError } from '../core/egress.ts';
+import { hourlyCounts } from '../core/hourly.ts';
 import { Lru } from '../core/lru.ts';
 import { fail, ok, type Result } from '../core/result.ts';
 import type { MimePart } from '../mail/mime.ts';
@@ -88,22 +89,15 @@ export function createRemoteImages(deps: {
   fetchesPerHour: number;
 }) {
   const { mail, egress, audit, clock, fetchesPerHour } = deps;
-  /** Recent fetch times per account. */
-  const recent = new Map<number, number[]>();
+  const fetches = hourlyCounts<number>(clock);
   const kept = new Lru<string, { type: string; bytes: Buffer; at: number }>(KEPT);
   /** Each message's image addresses, so the images of one message opened are read and
    * sanitized once, not once per image (nor counted as that many reads of the message). */
   const known = new Lru<string, Set<string>>(KNOWN_MESSAGES);
   /** Takes one fetch of the account's hourly allowance; false when none is left. */
   const allowance = (accountId: number): boolean => {
-    const now = clock.now();
-    const times = (recent.get(accountId) ?? []).filter((t) => t > now - 3_600_000);
-    if (times.length >= fetchesPerHour) {
-      recent.set(accountId, times);
-      return false;
-    }
-    times.push(now);
-    recent.set(accountId, times);
+    if (fetches.count(accountId) >= fetchesPerHour) return false;
+    fetches.add(accountId);
     return true;
   };
   return {

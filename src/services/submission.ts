@@ -6,6 +6,7 @@
  * Trust: the message and envelope come from an authenticated user and are still untrusted; the
  * sender checks are made here, not in the protocol.
  */
+import { hourlyCounts } from '../core/hourly.ts';
 import { randomId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import { fail, ok, type Result } from '../core/result.ts';
@@ -78,22 +79,15 @@ export function createSubmission(deps: SubmissionDeps) {
   const { directory, delivery, outbound, dkim, store, clock, log, hostname, changes } = deps;
   const account = (ctx: Ctx) =>
     isIssued(ctx.principal) && ctx.principal.kind === 'account' ? ctx.principal : null;
-  // Submission times per account within the last hour (this process; a cluster shares the store).
-  const sent = new Map<number, number[]>();
-  const recent = (accountId: number): number[] => {
-    const hourAgo = clock.now() - 3_600_000;
-    const list = (sent.get(accountId) ?? []).filter((t) => t > hourAgo);
-    if (list.length > 0) sent.set(accountId, list);
-    else sent.delete(accountId);
-    return list;
-  };
+  // Submissions per account within the last hour (this process; a cluster shares the store).
+  const sent = hourlyCounts<number>(clock);
 
   return {
     /** May this user send with `address` as envelope sender? (Their address or an alias of it.) */
     async checkSender(ctx: Ctx, address: string): Promise<Result<void, SubmitError>> {
       const who = account(ctx);
       if (!who) return fail('forbidden');
-      if (recent(who.accountId).length >= deps.maxMessagesPerHour) {
+      if (sent.count(who.accountId) >= deps.maxMessagesPerHour) {
         log.warn({ account: who.accountId, session: ctx.sessionId }, 'submission rate limit reached');
         return fail('rate-limited', `at most ${deps.maxMessagesPerHour} messages an hour`);
       }
@@ -132,7 +126,7 @@ export function createSubmission(deps: SubmissionDeps) {
       const who = account(ctx);
       if (!who) return fail('forbidden');
       if (!(await directory.mayUseAddress(ctx, input.mailFrom))) return fail('not-owner');
-      if (recent(who.accountId).length >= deps.maxMessagesPerHour) return fail('rate-limited');
+      if (sent.count(who.accountId) >= deps.maxMessagesPerHour) return fail('rate-limited');
       const header = parseHeaderBlock(input.raw, 0, input.raw.length);
       const from = header.fields.filter((f) => f.name === 'from');
       if (from.length !== 1) return fail('invalid', 'a message needs exactly one From field');
@@ -185,7 +179,7 @@ export function createSubmission(deps: SubmissionDeps) {
         if (!q.ok) return fail('invalid', q.detail ?? q.error);
         outboundId = q.value.id;
       }
-      sent.set(who.accountId, [...recent(who.accountId), clock.now()]);
+      sent.add(who.accountId);
       let record: number | null = null;
       if (input.record) {
         const r = await store.addSubmission({

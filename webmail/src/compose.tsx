@@ -131,10 +131,7 @@ export function quotedHtml(intro: string[], html: string, asQuote: boolean): str
   const first = document.createElement('div');
   first.append(document.createElement('br'));
   const head = document.createElement('div');
-  intro.forEach((line, i) => {
-    if (i > 0) head.append(document.createElement('br'));
-    head.append(line);
-  });
+  head.innerHTML = textAsHtml(intro.join('\n'));
   const quote = document.createElement(asQuote ? 'blockquote' : 'div');
   rebuild(parsed.body, quote, 0);
   root.append(first, head, quote);

@@ -49,6 +49,11 @@ const carried = (list: FullEmail['attachments']): Attachment[] =>
 const textOf = (e: { textBody: { partId: string }[]; bodyValues: Record<string, { value: string }> }) =>
   e.textBody.map((p) => e.bodyValues[p.partId]?.value ?? '').join('\n');
 
+/** The server's sanitized copy of a message written in HTML (fetched with `htmlBody` and
+ * `safeBody`), or null for a plain-text one. */
+const formattedOf = (e: { htmlBody: { type: string }[]; safeBody?: { html: string } | null }) =>
+  e.htmlBody.some((p) => p.type === 'text/html') ? (e.safeBody?.html ?? null) : null;
+
 /** The draft of a reply, reply-all or forward of `e`. */
 function replyDraft(
   mode: 'reply' | 'all' | 'forward',
@@ -314,9 +319,7 @@ export function Mail({
     const full = r['list'][0];
     if (!full) return;
     // An HTML original is answered with its formatting, from the server's sanitized copy.
-    const formatted = (full.htmlBody as { type: string }[]).some((p) => p.type === 'text/html');
-    const html = formatted ? ((full.safeBody?.html as string | undefined) ?? null) : null;
-    setCompose(replyDraft(mode, { ...full, text: textOf(full), html }, jmap.username));
+    setCompose(replyDraft(mode, { ...full, text: textOf(full), html: formattedOf(full) }, jmap.username));
   };
 
   /** Opens a saved draft in the compose form to go on writing it; formatted text comes back as
@@ -342,13 +345,12 @@ export function Mail({
     });
     const d = r['list'][0];
     if (!d) return;
-    const formatted = (d.htmlBody as { type: string }[]).some((p) => p.type === 'text/html');
     setCompose({
       to: addressText(d.to),
       cc: addressText(d.cc),
       subject: d.subject ?? '',
       body: textOf(d),
-      html: formatted ? (d.safeBody?.html ?? '') : null,
+      html: formattedOf(d),
       inReplyTo: d.inReplyTo,
       references: d.references,
       attachments: carried(d.attachments),
